@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+// Quorum: an active-learning annotation pipeline.
+//
+// Targets follow the pipeline, one home per stage:
+//   storage (QuorumStore) · numerics (QuorumNumerics over CBLAS/CLAPACKE) ·
+//   item files (QuorumImport) · features and models (QuorumModels) ·
+//   sampling (QuorumSampling) · tasks and labelling (QuorumLabelling) ·
+//   consensus (QuorumConsensus) · snapshots (QuorumSnapshots) ·
+//   reporting (QuorumReporting) · use-case services (QuorumPipeline) ·
+//   the `quorum` executable.
+import PackageDescription
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Quorum",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "quorum", targets: ["quorum"]),
+        .library(name: "QuorumPipeline", targets: ["QuorumPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each.
+        .systemLibrary(name: "CBLAS", pkgConfig: "blas", providers: [.apt(["libblas-dev", "libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+
+        // Pure modules: no SQLite, no command line.
+        .target(name: "QuorumCore", swiftSettings: swift6),
+        .target(name: "QuorumNumerics", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: swift6),
+        .target(name: "QuorumImport", swiftSettings: swift6),
+        .target(name: "QuorumModels", dependencies: ["QuorumNumerics"], swiftSettings: swift6),
+        .target(name: "QuorumSampling", dependencies: ["QuorumNumerics"], swiftSettings: swift6),
+        .target(name: "QuorumConsensus", swiftSettings: swift6),
+        .target(name: "QuorumSnapshots", dependencies: ["QuorumCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
+        .target(name: "QuorumReporting", dependencies: ["QuorumCore"], swiftSettings: swift6),
+        .target(name: "QuorumLabelling", dependencies: ["QuorumCore"], swiftSettings: swift6),
+
+        // Storage: the only module that knows SQLite.
+        .target(name: "QuorumStore", dependencies: [
+            "QuorumCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swift6),
+
+        // Use-case services that join the store to the pure modules.
+        .target(name: "QuorumPipeline", dependencies: [
+            "QuorumCore", "QuorumStore", "QuorumImport", "QuorumNumerics", "QuorumModels",
+            "QuorumSampling", "QuorumConsensus", "QuorumSnapshots", "QuorumReporting", "QuorumLabelling",
+        ], swiftSettings: swift6),
+
+        .executableTarget(name: "quorum", dependencies: [
+            "QuorumPipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swift6),
+        .executableTarget(name: "quorum-bench", dependencies: ["QuorumPipeline", "QuorumNumerics", "QuorumImport"], swiftSettings: swift6),
+
+        .testTarget(name: "QuorumNumericsTests", dependencies: ["QuorumNumerics"], swiftSettings: swift6),
+        .testTarget(name: "QuorumImportTests", dependencies: ["QuorumImport"], swiftSettings: swift6),
+        .testTarget(name: "QuorumModelsTests", dependencies: ["QuorumModels", "QuorumNumerics"], swiftSettings: swift6),
+        .testTarget(name: "QuorumSamplingTests", dependencies: ["QuorumSampling"], swiftSettings: swift6),
+        .testTarget(name: "QuorumConsensusTests", dependencies: ["QuorumConsensus"], swiftSettings: swift6),
+        .testTarget(name: "QuorumSnapshotsTests", dependencies: ["QuorumSnapshots", "QuorumCore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum"], swiftSettings: swift6),
+    ]
+)

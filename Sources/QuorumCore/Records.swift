@@ -1,0 +1,222 @@
+/// The domain records that cross the storage boundary.
+///
+/// They are plain values: the store reads and writes them, the pipeline
+/// services compute with them, and neither knows how the other works.
+
+/// One item as the store holds it.
+public struct StoredItem: Sendable, Equatable {
+    /// The store's compact key for the item (stable for the project's life).
+    public var key: Int64
+    /// The user-facing id.
+    public var id: String
+    public var kind: ItemKind
+    public var contentHash: String
+    public var text: String?
+    public var vector: [Float]?
+    /// Metadata as a compact JSON object, e.g. `{"source":"web"}`; nil when none.
+    public var metaJSON: String?
+    /// The known label for seed, test and gold items.
+    public var label: String?
+
+    public init(key: Int64, id: String, kind: ItemKind, contentHash: String, text: String?,
+                vector: [Float]?, metaJSON: String?, label: String?) {
+        self.key = key; self.id = id; self.kind = kind; self.contentHash = contentHash
+        self.text = text; self.vector = vector; self.metaJSON = metaJSON; self.label = label
+    }
+}
+
+/// A new item to insert.
+public struct NewItem: Sendable {
+    public var id: String
+    public var kind: ItemKind
+    public var contentHash: String
+    public var text: String?
+    public var vector: [Float]?
+    public var metaJSON: String?
+    public var label: String?
+
+    public init(id: String, kind: ItemKind, contentHash: String, text: String?, vector: [Float]?,
+                metaJSON: String?, label: String?) {
+        self.id = id; self.kind = kind; self.contentHash = contentHash; self.text = text
+        self.vector = vector; self.metaJSON = metaJSON; self.label = label
+    }
+}
+
+/// What happened to one inserted item.
+public enum InsertOutcome: Sendable, Equatable {
+    case inserted
+    /// The id exists with the same content: skipped.
+    case duplicate
+    /// The id exists with different content (its kind is given): an error for the caller to report.
+    case conflict(existingKind: ItemKind)
+}
+
+/// The project's settings.
+public struct ProjectInfo: Sendable, Equatable {
+    public var name: String
+    public var labels: LabelSet
+    /// The length every item vector must have, fixed by the first import with vectors.
+    public var vectorDimension: Int?
+    public var createdAt: String
+
+    public init(name: String, labels: LabelSet, vectorDimension: Int?, createdAt: String) {
+        self.name = name; self.labels = labels; self.vectorDimension = vectorDimension; self.createdAt = createdAt
+    }
+}
+
+/// A trained or imported model, as recorded.
+public struct ModelVersion: Sendable, Equatable {
+    /// e.g. "m3".
+    public var id: String
+    public var createdAt: String
+    /// "logistic-regression" for trained models, or the external model's name.
+    public var kind: String
+    /// Settings, as a JSON object (featurizer, regularisation, …).
+    public var settingsJSON: String
+    /// How many labelled items it was trained on.
+    public var trainedOn: Int
+    /// Validation metrics, as a JSON object.
+    public var metricsJSON: String
+    /// The serialised model, to score new items later.
+    public var state: [UInt8]
+    public var isLive: Bool
+
+    public init(id: String, createdAt: String, kind: String, settingsJSON: String, trainedOn: Int,
+                metricsJSON: String, state: [UInt8], isLive: Bool) {
+        self.id = id; self.createdAt = createdAt; self.kind = kind; self.settingsJSON = settingsJSON
+        self.trainedOn = trainedOn; self.metricsJSON = metricsJSON; self.state = state; self.isLive = isLive
+    }
+}
+
+/// A model's prediction for one item.
+public struct Prediction: Sendable, Equatable {
+    public var itemKey: Int64
+    /// Class probabilities, in the project's label order.
+    public var probabilities: [Float]
+
+    public init(itemKey: Int64, probabilities: [Float]) {
+        self.itemKey = itemKey; self.probabilities = probabilities
+    }
+}
+
+/// A labelling round.
+public struct RoundRecord: Sendable, Equatable {
+    public enum Status: String, Sendable { case open, closed }
+    public var id: Int
+    public var status: Status
+    public var createdAt: String
+    public var closedAt: String?
+    public var modelVersion: String?
+    /// Answers wanted per item (K).
+    public var overlap: Int
+    /// The settings the round was started with, as JSON.
+    public var settingsJSON: String
+    /// The metrics recorded at close, as JSON; nil while open.
+    public var metricsJSON: String?
+
+    public init(id: Int, status: Status, createdAt: String, closedAt: String?, modelVersion: String?,
+                overlap: Int, settingsJSON: String, metricsJSON: String?) {
+        self.id = id; self.status = status; self.createdAt = createdAt; self.closedAt = closedAt
+        self.modelVersion = modelVersion; self.overlap = overlap; self.settingsJSON = settingsJSON
+        self.metricsJSON = metricsJSON
+    }
+}
+
+/// One item picked for a round, and why.
+public struct TaskPick: Sendable, Equatable {
+    public var itemKey: Int64
+    /// The strategy that picked it, e.g. "uncertainty".
+    public var strategy: String
+    /// The strategy's score for the item (higher = more wanted).
+    public var score: Double
+    /// 1-based rank within the strategy's picks.
+    public var rank: Int
+
+    public init(itemKey: Int64, strategy: String, score: Double, rank: Int) {
+        self.itemKey = itemKey; self.strategy = strategy; self.score = score; self.rank = rank
+    }
+}
+
+/// A task waiting for an annotator, with what the screen needs to show.
+public struct OpenTask: Sendable, Equatable {
+    public var taskID: Int64
+    public var roundID: Int
+    public var item: StoredItem
+    /// The live model's probabilities for the item, when there is a model.
+    public var probabilities: [Float]?
+
+    public init(taskID: Int64, roundID: Int, item: StoredItem, probabilities: [Float]?) {
+        self.taskID = taskID; self.roundID = roundID; self.item = item; self.probabilities = probabilities
+    }
+}
+
+/// One annotator's answer to one task.
+public struct AnswerRecord: Sendable, Equatable {
+    public var answerID: Int64
+    public var taskID: Int64
+    public var roundID: Int
+    public var itemKey: Int64
+    public var itemID: String
+    public var annotator: String
+    /// nil when skipped.
+    public var label: String?
+    public var seconds: Double
+    public var note: String?
+    public var flagged: Bool
+
+    public init(answerID: Int64, taskID: Int64, roundID: Int, itemKey: Int64, itemID: String, annotator: String,
+                label: String?, seconds: Double, note: String?, flagged: Bool) {
+        self.answerID = answerID; self.taskID = taskID; self.roundID = roundID; self.itemKey = itemKey
+        self.itemID = itemID; self.annotator = annotator; self.label = label; self.seconds = seconds
+        self.note = note; self.flagged = flagged
+    }
+}
+
+/// An item's aggregated label.
+public struct ConsensusRecord: Sendable, Equatable {
+    public var itemKey: Int64
+    /// nil for a dispute.
+    public var label: String?
+    public var confidence: Double
+    public var method: String
+    public var answers: Int
+    public var isDispute: Bool
+
+    public init(itemKey: Int64, label: String?, confidence: Double, method: String, answers: Int, isDispute: Bool) {
+        self.itemKey = itemKey; self.label = label; self.confidence = confidence; self.method = method
+        self.answers = answers; self.isDispute = isDispute
+    }
+}
+
+/// One event for the append-only log.
+public struct EventRecord: Sendable, Equatable {
+    /// e.g. "import", "train", "round.start", "answer", "consensus", "snapshot".
+    public var kind: String
+    public var itemID: String?
+    public var annotator: String?
+    public var modelVersion: String?
+    public var confidence: Double?
+    /// Details as a JSON object.
+    public var detailJSON: String
+
+    public init(kind: String, itemID: String? = nil, annotator: String? = nil, modelVersion: String? = nil,
+                confidence: Double? = nil, detailJSON: String = "{}") {
+        self.kind = kind; self.itemID = itemID; self.annotator = annotator; self.modelVersion = modelVersion
+        self.confidence = confidence; self.detailJSON = detailJSON
+    }
+}
+
+/// Counts for `quorum status`.
+public struct ProjectCounts: Sendable, Equatable {
+    public var items: [ItemKind: Int]
+    public var openTasks: Int
+    public var rounds: Int
+    public var snapshots: Int
+    public var answers: Int
+    public var consensus: Int
+
+    public init(items: [ItemKind: Int], openTasks: Int, rounds: Int, snapshots: Int, answers: Int, consensus: Int) {
+        self.items = items; self.openTasks = openTasks; self.rounds = rounds; self.snapshots = snapshots
+        self.answers = answers; self.consensus = consensus
+    }
+}

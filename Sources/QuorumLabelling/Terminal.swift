@@ -1,0 +1,83 @@
+import Glibc
+
+/// The controlling terminal in raw mode: keys arrive one at a time, unechoed.
+/// Restores the original mode when closed, also after `q` or an error.
+public final class RawTerminal {
+    private var original = termios()
+    private let fd: Int32
+    private var active = false
+
+    /// Whether standard input and output are both terminals.
+    public static var isInteractive: Bool { isatty(0) == 1 && isatty(1) == 1 }
+
+    public init(fd: Int32 = 0) {
+        self.fd = fd
+    }
+
+    public func enable() {
+        guard !active, tcgetattr(fd, &original) == 0 else { return }
+        var raw = original
+        raw.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        raw.c_cc.6 = 1 // VMIN: wait for one byte
+        raw.c_cc.5 = 0 // VTIME
+        tcsetattr(fd, TCSAFLUSH, &raw)
+        active = true
+    }
+
+    public func restore() {
+        guard active else { return }
+        tcsetattr(fd, TCSAFLUSH, &original)
+        active = false
+    }
+
+    deinit { restore() }
+
+    /// Reads one key press; nil at end of input.
+    public func readKey() -> Key? {
+        var byte: UInt8 = 0
+        let n = read(fd, &byte, 1)
+        guard n == 1 else { return nil }
+        switch byte {
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 127, 8: return .backspace
+        default: return .character(Character(Unicode.Scalar(byte)))
+        }
+    }
+
+    /// Reads a line of text in raw mode (for notes), echoing it.
+    public func readLine(prompt: String) -> String? {
+        write(prompt)
+        var line = ""
+        while let key = readKey() {
+            switch key {
+            case .enter: write("\n"); return line
+            case .escape: write("\n"); return nil
+            case .backspace:
+                if !line.isEmpty { line.removeLast(); write("\u{8} \u{8}") }
+            case .character(let c):
+                line.append(c)
+                write(String(c))
+            }
+        }
+        return nil
+    }
+
+    public func write(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes in _ = Glibc.write(1, bytes.baseAddress, bytes.count) }
+    }
+
+    /// The terminal's size, or 80×24 when unknown.
+    public static func size() -> (columns: Int, rows: Int) {
+        var ws = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return (Int(ws.ws_col), Int(ws.ws_row)) }
+        return (80, 24)
+    }
+}
+
+/// A key press the loop understands.
+public enum Key: Equatable, Sendable {
+    case character(Character)
+    case enter, escape, backspace
+}

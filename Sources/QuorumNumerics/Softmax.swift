@@ -1,0 +1,29 @@
+import Glibc
+
+/// Row-wise softmax and the measures Quorum reads off probability rows.
+public enum Softmax {
+    /// Replaces each row of `logits` with its softmax, in place, stably
+    /// (subtracting the row maximum first).
+    ///
+    /// - Complexity: O(rows × cols); no allocation.
+    public static func applyRows(_ logits: inout Matrix) {
+        let k = logits.cols
+        guard k > 0 else { return }
+        logits.storage.withUnsafeMutableBufferPointer { p in
+            for r in 0..<logits.rows {
+                let row = p.baseAddress! + r * k
+                var m = row[0]
+                for j in 1..<k where row[j] > m { m = row[j] }
+                var sum: Float = 0
+                for j in 0..<k {
+                    let e = expf(row[j] - m)
+                    row[j] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for j in 0..<k { row[j] *= inv }
+            }
+        }
+    }
+}
+

@@ -1,0 +1,176 @@
+import Crypto
+import Glibc
+import QuorumCore
+import QuorumImport
+import QuorumStore
+
+/// `quorum import`: streams an item file into the project, all or nothing.
+public enum ImportService {
+    public struct Options: Sendable {
+        public var kind: ItemKind
+        public var mapping: FieldMapping
+        public init(kind: ItemKind = .pool, mapping: FieldMapping = FieldMapping()) {
+            self.kind = kind
+            self.mapping = mapping
+        }
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var file: String
+        public var kind: ItemKind
+        public var read = 0
+        public var inserted = 0
+        /// Same id, same content as an existing item: skipped.
+        public var duplicates = 0
+        /// How many more items now share their content with another item (kept, linked by content hash).
+        public var contentDuplicates = 0
+        public var seconds = 0.0
+
+        public var json: JSONValue {
+            .object([("file", .string(file)), ("as", .string(kind.rawValue)), ("read", .int(read)),
+                     ("imported", .int(inserted)), ("duplicates", .int(duplicates)),
+                     ("content_duplicates", .int(contentDuplicates)), ("seconds", .double(seconds))])
+        }
+    }
+
+    /// Imports `path`. On any bad line it throws a `QuorumError` reading
+    /// `FILE:LINE: field: problem`, and the project is left untouched.
+    ///
+    /// - Parameter progress: called now and then with (bytes read, total bytes, items read).
+    /// - Complexity: O(file size); memory O(1) in the number of items.
+    public static func run(store: any ProjectStore, path: String, options: Options,
+                           progress: ((Int, Int, Int) -> Void)? = nil) throws -> Summary {
+        let started = monotonicSeconds()
+        let reader: ItemFileReader
+        do { reader = try ItemFileReader(path: path, mapping: options.mapping) } catch { throw error.asQuorumError }
+        var summary = Summary(file: path, kind: options.kind)
+        try store.write { w in
+            let project = try w.project()
+            var dimension = project.vectorDimension
+            var record = ItemRecord()
+            var idsRequired: Bool?
+            let duplicatesBefore = try w.contentDuplicateCount()
+            var lastProgress = started
+            func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
+                ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
+            }
+            while try nextRecord(reader, &record) {
+                summary.read += 1
+                let line = record.line
+                // Content: text and/or a vector.
+                guard record.text != nil || record.hasVector else {
+                    throw fail(line, options.mapping.textField, "the item has neither \"\(options.mapping.textField)\" nor \"\(options.mapping.vectorField)\"",
+                               "give every item text or a vector, or name the right fields with --text-field/--vector-field")
+                }
+                if record.hasVector {
+                    if record.vector.isEmpty {
+                        throw fail(line, options.mapping.vectorField, "the vector is empty", "give every vector at least one value")
+                    }
+                    if let d = dimension, d != record.vector.count {
+                        throw fail(line, options.mapping.vectorField, "the vector has \(record.vector.count) values but the project's vectors have \(d)",
+                                   "make every vector the same length")
+                    }
+                    if dimension == nil {
+                        dimension = record.vector.count
+                        try w.setVectorDimension(record.vector.count)
+                    }
+                }
+                // Label.
+                var label: String?
+                if options.kind.requiresLabel {
+                    guard let given = record.label else {
+                        throw fail(line, options.mapping.labelField, "missing label; \(options.kind.rawValue) items must be labelled",
+                                   "add a \"\(options.mapping.labelField)\" to every item, or import the file --as pool")
+                    }
+                    guard project.labels.index(of: given) != nil else {
+                        throw fail(line, options.mapping.labelField, "\"\(given)\" is not one of the project's labels (\(project.labels.names.joined(separator: ", ")))",
+                                   "fix the label, or create the project with the labels your data uses")
+                    }
+                    label = given
+                }
+                // Identity.
+                let hash = contentHash(text: record.text, vector: record.hasVector ? record.vector : nil)
+                if idsRequired == nil { idsRequired = record.id != nil }
+                let id: String
+                if let given = record.id {
+                    guard !given.isEmpty else {
+                        throw fail(line, options.mapping.idField, "the id is empty", "give every item a non-empty id")
+                    }
+                    id = given
+                } else if idsRequired == true {
+                    throw fail(line, options.mapping.idField, "missing id (earlier items in this file have one)",
+                               "give every item an id, or none so that ids are derived from content")
+                } else {
+                    id = "h" + hash.prefix(16)
+                }
+                let item = NewItem(id: id, kind: options.kind, contentHash: hash, text: record.text,
+                                   vector: record.hasVector ? record.vector : nil,
+                                   metaJSON: metaJSON(record.meta), label: label)
+                switch try w.insert(item) {
+                case .inserted:
+                    summary.inserted += 1
+                case .duplicate:
+                    summary.duplicates += 1
+                case .conflict(let existingKind):
+                    throw fail(line, options.mapping.idField, "item \"\(id)\" already exists (as a \(existingKind.rawValue) item) with different content",
+                               "give this item a new id, or remove it from the file")
+                }
+                if let progress, summary.read % 4096 == 0 {
+                    let now = monotonicSeconds()
+                    if now - lastProgress > 0.25 {
+                        lastProgress = now
+                        progress(reader.bytesRead, reader.totalBytes, summary.read)
+                    }
+                }
+            }
+            guard summary.read > 0 else {
+                throw QuorumError(.badInput, "\(path): the file has no items", hint: "check that you passed the right file")
+            }
+            summary.contentDuplicates = try w.contentDuplicateCount() - duplicatesBefore
+            summary.seconds = monotonicSeconds() - started
+            try w.appendEvent(EventRecord(kind: "import", detailJSON: summary.json.serialized()))
+        }
+        progress?(reader.totalBytes, reader.totalBytes, summary.read)
+        return summary
+    }
+
+    private static func nextRecord(_ reader: ItemFileReader, _ record: inout ItemRecord) throws -> Bool {
+        do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
+    }
+
+    /// SHA-256 of the content: the text's UTF-8 bytes, a separator, the vector's bytes.
+    static func contentHash(text: String?, vector: [Float]?) -> String {
+        var hasher = SHA256()
+        if let text {
+            hasher.update(data: [1])
+            var t = text
+            t.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        hasher.update(data: [0])
+        if let vector {
+            hasher.update(data: [2])
+            vector.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+        return hexString(hasher.finalize())
+    }
+
+    static func metaJSON(_ meta: [(key: String, json: String)]) -> String? {
+        guard !meta.isEmpty else { return nil }
+        var out = "{"
+        for (i, entry) in meta.enumerated() {
+            if i > 0 { out += "," }
+            JSONValue.writeString(entry.key, into: &out)
+            out += ":" + entry.json
+        }
+        return out + "}"
+    }
+}
+
+extension Error {
+    /// Any error from a lower layer, as a message for people.
+    var asQuorumError: QuorumError {
+        if let e = self as? QuorumError { return e }
+        if let e = self as? ItemFileError { return QuorumError(.badInput, "\(e.file)\(e.line > 0 ? ":\(e.line)" : ""): \(e.field): \(e.problem)", hint: e.hint) }
+        return QuorumError(.environment, String(describing: self))
+    }
+}

@@ -1,0 +1,147 @@
+import QuorumCore
+import QuorumImport
+import QuorumLabelling
+import QuorumStore
+
+/// `quorum label`: an annotator answers their open tasks, from a file or interactively.
+public enum LabelService {
+    public struct Summary: Sendable, Equatable {
+        public var annotator: String
+        public var round: Int
+        /// Answers recorded.
+        public var answered = 0
+        /// Lines whose item is not among this annotator's open tasks (left alone).
+        public var notOpen = 0
+        /// This annotator's open tasks still unanswered afterwards.
+        public var remaining = 0
+
+        public var json: JSONValue {
+            .object([("annotator", .string(annotator)), ("round", .int(round)), ("answered", .int(answered)),
+                     ("not_open", .int(notOpen)), ("remaining", .int(remaining))])
+        }
+    }
+
+    /// Answers this annotator's open tasks whose item is in `path` (JSONL or
+    /// CSV with `id` and `label`), in one transaction. Lines for other items
+    /// are left alone. A bad line aborts the whole file.
+    public static func answerFromFile(store: any ProjectStore, annotator: String, round id: Int?, path: String) throws -> Summary {
+        try validateAnnotatorName(annotator)
+        let reader: ItemFileReader
+        do { reader = try ItemFileReader(path: path, mapping: FieldMapping(metaFields: [])) } catch { throw error.asQuorumError }
+        return try store.write { w in
+            let round = try RoundService.resolve(w, id)
+            guard round.status == .open else {
+                throw QuorumError(.state, "round \(round.id) is closed", hint: "answers go to the open round; see `quorum round status`")
+            }
+            let labels = try w.project().labels
+            try w.ensureAnnotator(annotator, role: "annotator")
+            let open = try w.openTasks(round: round.id, annotator: annotator, limit: nil)
+            var taskByItem = Dictionary(open.map { ($0.item.id, $0) }, uniquingKeysWith: { a, _ in a })
+            var seen: [String: Int] = [:]
+            var summary = Summary(annotator: annotator, round: round.id)
+            var record = ItemRecord()
+            func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
+                ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
+            }
+            var lines = 0
+            while try { () throws -> Bool in
+                do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
+            }() {
+                lines += 1
+                guard let itemID = record.id, !itemID.isEmpty else {
+                    throw fail(record.line, "id", "missing id", "give every answer the id of the item it labels")
+                }
+                guard let label = record.label else {
+                    throw fail(record.line, "label", "missing label for item \"\(itemID)\"", "give every answer a label")
+                }
+                guard labels.index(of: label) != nil else {
+                    throw fail(record.line, "label", "\"\(label)\" is not one of the project's labels (\(labels.names.joined(separator: ", ")))",
+                               "use one of the project's labels")
+                }
+                if let first = seen[itemID] {
+                    throw fail(record.line, "id", "item \"\(itemID)\" already appears on line \(first)", "give each item one answer per file")
+                }
+                seen[itemID] = record.line
+                guard let task = taskByItem.removeValue(forKey: itemID) else {
+                    summary.notOpen += 1
+                    continue
+                }
+                let confidence = task.probabilities.map { p in Double(p.max() ?? 0) }
+                _ = try w.insertAnswer(taskID: task.taskID, annotator: annotator, label: label, seconds: 0, note: nil, flagged: false)
+                try w.appendEvent(EventRecord(kind: "answer", itemID: itemID, annotator: annotator,
+                                              modelVersion: round.modelVersion, confidence: confidence,
+                                              detailJSON: JSONValue.object([("label", .string(label)), ("round", .int(round.id)),
+                                                                            ("source", .string(path))]).serialized()))
+                summary.answered += 1
+            }
+            guard lines > 0 else {
+                throw QuorumError(.badInput, "\(path): the file has no answers", hint: "check that you passed the right file")
+            }
+            summary.remaining = taskByItem.count
+            return summary
+        }
+    }
+
+    /// Runs the interactive loop on the terminal.
+    public static func interactive(store: any ProjectStore, annotator: String, round id: Int?) throws -> LabelLoop.Summary {
+        try validateAnnotatorName(annotator)
+        let (round, labels) = try store.write { w in
+            try w.ensureAnnotator(annotator, role: "annotator")
+            return (try RoundService.resolve(w, id), try w.project().labels)
+        }
+        guard round.status == .open else {
+            throw QuorumError(.state, "round \(round.id) is closed", hint: "start a new round with `quorum round start`")
+        }
+        let queue = StoreLabelQueue(store: store, annotator: annotator, round: round)
+        return try LabelLoop(queue: queue, labels: labels, annotator: annotator).run()
+    }
+}
+
+/// The label loop's queue over the store: every answer is its own committed
+/// transaction, so a killed process loses nothing already acknowledged.
+final class StoreLabelQueue: LabelQueue {
+    let store: any ProjectStore
+    let annotator: String
+    let round: RoundRecord
+
+    init(store: any ProjectStore, annotator: String, round: RoundRecord) {
+        self.store = store
+        self.annotator = annotator
+        self.round = round
+    }
+
+    func next() throws -> OpenTask? {
+        try store.read { try $0.openTasks(round: round.id, annotator: annotator, limit: 1).first }
+    }
+
+    func answer(_ task: OpenTask, label: String?, seconds: Double) throws -> Int64 {
+        try store.write { w in
+            let id = try w.insertAnswer(taskID: task.taskID, annotator: annotator, label: label, seconds: seconds,
+                                        note: nil, flagged: false)
+            try w.appendEvent(EventRecord(kind: label == nil ? "skip" : "answer", itemID: task.item.id, annotator: annotator,
+                                          modelVersion: round.modelVersion,
+                                          confidence: task.probabilities.map { Double($0.max() ?? 0) },
+                                          detailJSON: JSONValue.object([("label", .text(label)), ("round", .int(round.id)),
+                                                                        ("seconds", .double(seconds))]).serialized()))
+            return id
+        }
+    }
+
+    func undo(answerID: Int64) throws -> Bool {
+        try store.write { w in
+            let removed = try w.deleteAnswer(answerID)
+            if removed {
+                try w.appendEvent(EventRecord(kind: "undo", annotator: annotator,
+                                              detailJSON: JSONValue.object([("answer", .int(Int(answerID)))]).serialized()))
+            }
+            return removed
+        }
+    }
+
+    func progress() throws -> (done: Int, remaining: Int) {
+        try store.read { r in
+            let p = try r.taskProgress(round: round.id)
+            return (p.answers, p.tasks * round.overlap - p.answers)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import QuorumCore
+import QuorumStore
+
+/// Opening and creating projects: the one place that knows the store's type.
+public enum Project {
+    /// Opens the project in `directory` (the SQLite store today).
+    public static func open(_ directory: String) throws -> any ProjectStore {
+        try SQLiteStore.open(project: directory)
+    }
+
+    /// `quorum init`: creates a project, refusing to overwrite one.
+    public static func create(_ directory: String, name: String, labels: [String]) throws -> ProjectInfo {
+        let labelSet = try LabelSet(labels)
+        for label in labelSet.names where label.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+            throw QuorumError(.badInput, "label \"\(label)\" contains a tab or a line break", hint: "use plain one-line label names")
+        }
+        let store = try SQLiteStore.create(inProject: directory, name: name, labels: labelSet)
+        return try store.write { w in
+            try w.appendEvent(EventRecord(kind: "init", detailJSON: JSONValue.object([
+                ("name", .string(name)), ("labels", .array(labelSet.names.map { .string($0) })),
+            ]).serialized()))
+            return try w.project()
+        }
+    }
+
+    /// `quorum status`.
+    public static func counts(_ store: any ProjectStore) throws -> ProjectCounts {
+        try store.read { try $0.counts() }
+    }
+}
+
+extension ProjectCounts {
+    /// The contract's JSON shape for `status --format json`.
+    public var json: JSONValue {
+        .object([
+            ("items", .object(ItemKind.allCases.map { ($0.rawValue, .int(items[$0] ?? 0)) })),
+            ("open_tasks", .int(openTasks)), ("rounds", .int(rounds)), ("snapshots", .int(snapshots)),
+            ("answers", .int(answers)), ("consensus_labels", .int(consensus)),
+        ])
+    }
+}
+
+/// Validates a person's name as given to `--annotator`.
+public func validateAnnotatorName(_ name: String) throws(QuorumError) {
+    guard !name.isEmpty, name.count <= 64,
+          name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
+        throw QuorumError(.badInput, "annotator name \"\(name)\" is not allowed",
+                          hint: "use 1–64 letters, digits, '-', '_', '.' or '@'")
+    }
+}

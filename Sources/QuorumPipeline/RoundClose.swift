@@ -1,0 +1,39 @@
+import QuorumConsensus
+import QuorumCore
+import QuorumReporting
+import QuorumStore
+
+extension RoundService {
+    public struct CloseSummary: Sendable {
+        public var metrics: RoundMetrics
+        public var unfinishedTasks: Int
+        public var train: TrainService.Summary
+    }
+
+    /// Closes a round: consensus, retrain, evaluate on the test items, then
+    /// record the round's metrics. All in one transaction.
+    public static func close(store: any ProjectStore, round id: Int?, train options: TrainService.Options) throws -> CloseSummary {
+        try store.write { w in
+            let round = try resolve(w, id)
+            guard round.status == .open else {
+                throw QuorumError(.state, "round \(round.id) is already closed", hint: "see its metrics with `quorum report`")
+            }
+            let progress = try w.taskProgress(round: round.id)
+            let consensus = try ConsensusService.aggregate(w, method: .majority)
+            let trained = try TrainService.train(w, options: options)
+            let roundAnswers = try w.answers(round: round.id)
+            let votes = roundAnswers.compactMap { a in a.label.map { Vote(item: a.itemKey, annotator: a.annotator, label: $0) } }
+            let roundItems = Set(roundAnswers.map(\.itemID))
+            let metrics = RoundMetrics(
+                round: round.id, labelled: trained.trainedOn, testAccuracy: trained.testAccuracy,
+                macroF1: trained.macroF1, ece: trained.ece, modelVersion: trained.modelVersion,
+                percentAgreement: ConsensusService.percentAgreement(votes), autoAccepted: 0,
+                tasks: progress.tasks, answers: roundAnswers.count,
+                disputes: consensus.disputes.filter(roundItems.contains).count)
+            try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
+            try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
+                                          detailJSON: metrics.json.serialized()))
+            return CloseSummary(metrics: metrics, unfinishedTasks: progress.tasks - progress.complete, train: trained)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import QuorumCore
+import QuorumSnapshots
+import QuorumStore
+
+/// `quorum snapshot create | list | show | diff | export | verify`.
+public enum SnapshotService {
+    public enum ExportFormat: String, Sendable, CaseIterable { case jsonl, csv }
+
+    /// Freezes the current labelled dataset as the next numbered snapshot.
+    ///
+    /// Rows: seed items (source `seed`, confidence 1) and pool items with a
+    /// settled consensus (source `consensus`). Test items are held out and
+    /// gold items check annotators, so neither is part of the dataset.
+    public static func create(store: any ProjectStore, message: String, author: String) throws -> SnapshotInfo {
+        try store.write { w in
+            var rows: [SnapshotRow] = []
+            for item in try w.items(kinds: [.seed]) {
+                rows.append(SnapshotRow(id: item.id, label: item.label!, source: .seed, confidence: 1,
+                                        split: SnapshotCodec.split(forID: item.id), answers: []))
+            }
+            let consensus = try w.consensus()
+            var answersByItem: [Int64: [RowAnswer]] = [:]
+            for a in try w.answers(round: nil) {
+                if let label = a.label { answersByItem[a.itemKey, default: []].append(RowAnswer(annotator: a.annotator, label: label)) }
+            }
+            var method = "none"
+            for item in try w.items(kinds: [.pool]) {
+                guard let c = consensus[item.key], let label = c.label else { continue }
+                method = c.method
+                let answers = (answersByItem[item.key] ?? []).sorted { ($0.annotator, $0.label) < ($1.annotator, $1.label) }
+                rows.append(SnapshotRow(id: item.id, label: label, source: .consensus, confidence: c.confidence,
+                                        split: SnapshotCodec.split(forID: item.id), answers: answers))
+            }
+            guard !rows.isEmpty else {
+                throw QuorumError(.state, "there are no labelled items to snapshot",
+                                  hint: "import seed labels or close a round first")
+            }
+            rows = SnapshotCodec.canonicalOrder(rows)
+            let previous = try w.snapshots().last
+            let info = SnapshotInfo(number: (previous?.number ?? 0) + 1, parent: previous?.number,
+                                    hash: SnapshotCodec.contentHash(rows), items: rows.count,
+                                    createdAt: Timestamp.now(), createdBy: author, message: message,
+                                    modelVersion: try w.liveModel()?.id, consensusMethod: method,
+                                    rounds: try w.rounds().map(\.id))
+            try w.insertSnapshot(info, rows: rows)
+            try w.appendEvent(EventRecord(kind: "snapshot", modelVersion: info.modelVersion, detailJSON: info.json.serialized()))
+            return info
+        }
+    }
+
+    public static func list(store: any ProjectStore) throws -> [SnapshotInfo] {
+        try store.read { try $0.snapshots() }
+    }
+
+    /// Parses "v3" or "3".
+    public static func number(_ name: String) throws -> Int {
+        let digits = name.hasPrefix("v") ? String(name.dropFirst()) : name
+        guard let n = Int(digits), n >= 1 else {
+            throw QuorumError(.badInput, "\"\(name)\" is not a snapshot name", hint: "name snapshots like v1, v2 (see `quorum snapshot list`)")
+        }
+        return n
+    }
+
+    static func load(_ r: any StoreReader, _ name: String) throws -> (SnapshotInfo, [SnapshotRow]) {
+        let n = try number(name)
+        guard let info = try r.snapshot(number: n) else {
+            throw QuorumError(.badInput, "there is no snapshot v\(n)", hint: "see `quorum snapshot list`")
+        }
+        return (info, try r.snapshotRows(number: n))
+    }
+
+    public static func show(store: any ProjectStore, name: String) throws -> (SnapshotInfo, [SnapshotRow]) {
+        try store.read { try load($0, name) }
+    }
+
+    public static func diff(store: any ProjectStore, from a: String, to b: String) throws -> SnapshotDiff {
+        try store.read { r in SnapshotDiff(old: try load(r, a).1, new: try load(r, b).1) }
+    }
+
+    /// Writes the snapshot to `path` atomically; the same snapshot always gives the same bytes.
+    public static func export(store: any ProjectStore, name: String, format: ExportFormat, to path: String) throws -> Int {
+        let (_, rows) = try show(store: store, name: name)
+        let text = format == .jsonl ? SnapshotCodec.jsonl(rows) : SnapshotCodec.csv(rows)
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw QuorumError(.environment, "\(path): cannot write the export (\(error.localizedDescription))",
+                              hint: "check that the directory exists and is writable")
+        }
+        return rows.count
+    }
+
+    /// Recomputes the content hash from the stored rows.
+    public static func verify(store: any ProjectStore, name: String) throws -> SnapshotInfo {
+        let (info, rows) = try show(store: store, name: name)
+        let actual = SnapshotCodec.contentHash(rows)
+        guard actual == info.hash, rows.count == info.items else {
+            throw QuorumError(.failedCheck, "snapshot \(info.name) fails verification: its rows hash to \(actual.prefix(12))… (\(rows.count) rows) but it was recorded as \(info.hash.prefix(12))… (\(info.items) rows)",
+                              hint: "the snapshot was modified after it was created; restore the project from a backup")
+        }
+        return info
+    }
+}
+
+extension SnapshotInfo {
+    public var json: JSONValue {
+        .object([("snapshot", .string(name)), ("hash", .string(hash)), ("items", .int(items)),
+                 ("parent", .text(parent.map { "v\($0)" })), ("created_at", .string(createdAt)),
+                 ("created_by", .string(createdBy)), ("message", .string(message)),
+                 ("model_version", .text(modelVersion)), ("consensus_method", .string(consensusMethod)),
+                 ("rounds", .array(rounds.map { .int($0) }))])
+    }
+}

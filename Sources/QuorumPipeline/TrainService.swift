@@ -1,0 +1,120 @@
+import QuorumCore
+import QuorumModels
+import QuorumNumerics
+import QuorumStore
+
+/// `quorum train`: fits the pre-labelling model on seed and consensus
+/// labels, evaluates it on the test items, scores the pool, and records it
+/// as the live model version.
+public enum TrainService {
+    public struct Options: Sendable {
+        public var c: Double
+        public var textDimensions: Int
+        public var seed: UInt64
+        public init(c: Double = 1.0, textDimensions: Int = 4096, seed: UInt64 = 1) {
+            self.c = c
+            self.textDimensions = textDimensions
+            self.seed = seed
+        }
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var modelVersion: String
+        public var members: Int
+        public var trainedOn: Int
+        public var testItems: Int
+        public var testAccuracy: Double?
+        public var macroF1: Double?
+        public var ece: Double?
+        public var iterations: Int
+        public var scored: Int
+        public var seconds: Double
+
+        /// The contract's JSON shape for `train --format json`.
+        public var json: JSONValue {
+            .object([("model_version", .string(modelVersion)), ("members", .int(members)),
+                     ("test_accuracy", .number(testAccuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
+                     ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)), ("test_items", .int(testItems)),
+                     ("iterations", .int(iterations)), ("scored", .int(scored))])
+        }
+    }
+
+    /// Trains and records a model inside the caller's transaction.
+    static func train(_ w: any StoreWriter, options: Options) throws -> Summary {
+        let started = monotonicSeconds()
+        let project = try w.project()
+        let labels = project.labels
+        // Training set: seed items, then pool items with a settled consensus label.
+        var train = try w.items(kinds: [.seed]).map { ($0, $0.label!) }
+        let consensus = try w.consensus()
+        if !consensus.isEmpty {
+            for item in try w.items(kinds: [.pool]) {
+                if let c = consensus[item.key], let label = c.label { train.append((item, label)) }
+            }
+        }
+        guard !train.isEmpty else {
+            throw QuorumError(.state, "there are no labelled items to train on",
+                              hint: "import labelled items with `quorum import FILE --as seed`, or label a round and close it")
+        }
+        let y = train.map { labels.index(of: $0.1)! }
+        let classifier = Classifier.train(
+            texts: train.map { $0.0.text }, vectors: train.map { $0.0.vector }, labels: y, classes: labels.count,
+            featurizer: FeaturizerSettings(textDimensions: options.textDimensions),
+            model: LogisticRegressionSettings(c: options.c))
+        // Evaluate on held-out test items.
+        let test = try w.items(kinds: [.test])
+        var accuracy: Double?, macroF1: Double?, ece: Double?
+        if !test.isEmpty {
+            let p = classifier.probabilities(texts: test.map(\.text), vectors: test.map(\.vector))
+            let truth = test.map { labels.index(of: $0.label!)! }
+            accuracy = Metrics.accuracy(p, labels: truth)
+            macroF1 = Metrics.macroF1(p, labels: truth)
+            ece = Metrics.expectedCalibrationError(p, labels: truth)
+        }
+        // Record the model, then score what annotators may be shown.
+        let id = try w.nextModelID()
+        let settings = JSONValue.object([
+            ("model", .string("multinomial-logistic-regression")), ("optimizer", .string("L-BFGS")),
+            ("C", .double(options.c)), ("members", .int(1)), ("seed", .int(Int(options.seed))),
+            ("featurizer", .object([
+                ("text", .string("hashed word 1-2-grams, sublinear TF-IDF, L2-normalised")),
+                ("text_dimensions", .int(classifier.featurizer.textWidth)),
+                ("vector", .string("standardised")), ("vector_dimensions", .int(classifier.featurizer.vectorWidth)),
+            ])),
+        ])
+        let metrics = JSONValue.object([
+            ("test_accuracy", .number(accuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
+            ("test_items", .int(test.count)), ("iterations", .int(classifier.model.iterations)),
+            ("converged", .bool(classifier.model.converged)),
+        ])
+        try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
+                                       settingsJSON: settings.serialized(), trainedOn: train.count,
+                                       metricsJSON: metrics.serialized(), state: classifier.encoded(), isLive: true))
+        let scored = try score(w, classifier: classifier, model: id)
+        let summary = Summary(modelVersion: id, members: 1, trainedOn: train.count, testItems: test.count,
+                              testAccuracy: accuracy, macroF1: macroF1, ece: ece,
+                              iterations: classifier.model.iterations, scored: scored,
+                              seconds: monotonicSeconds() - started)
+        try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))
+        return summary
+    }
+
+    /// Scores pool and gold items with `classifier` and stores the predictions.
+    ///
+    /// - Complexity: O(n × width × classes), in chunks.
+    static func score(_ w: any StoreWriter, classifier: Classifier, model: String) throws -> Int {
+        let items = try w.items(kinds: [.pool, .gold])
+        guard !items.isEmpty else { return 0 }
+        let p = classifier.probabilities(texts: items.map(\.text), vectors: items.map(\.vector))
+        let k = p.cols
+        try w.insertPredictions(model: model, items.enumerated().map { i, item in
+            Prediction(itemKey: item.key, probabilities: Array(p.storage[(i * k)..<((i + 1) * k)]))
+        })
+        return items.count
+    }
+
+    /// `quorum train`, in its own transaction.
+    public static func run(store: any ProjectStore, options: Options) throws -> Summary {
+        try store.write { w in try train(w, options: options) }
+    }
+}

@@ -1,0 +1,94 @@
+import QuorumCore
+
+/// What one round bought, recorded when the round closes.
+public struct RoundMetrics: Sendable, Equatable, Codable {
+    public var round: Int
+    /// Labelled items the retrained model learned from (seed + consensus + auto).
+    public var labelled: Int
+    public var testAccuracy: Double?
+    public var macroF1: Double?
+    public var ece: Double?
+    public var modelVersion: String?
+    public var krippendorffAlpha: Double?
+    public var fleissKappa: Double?
+    /// Share of answer pairs on the same item that agree.
+    public var percentAgreement: Double?
+    public var autoAccepted: Int
+    public var auditPassRate: Double?
+    public var tasks: Int
+    public var answers: Int
+    public var disputes: Int
+
+    public init(round: Int, labelled: Int, testAccuracy: Double?, macroF1: Double?, ece: Double?,
+                modelVersion: String?, krippendorffAlpha: Double? = nil, fleissKappa: Double? = nil,
+                percentAgreement: Double?, autoAccepted: Int, auditPassRate: Double? = nil,
+                tasks: Int, answers: Int, disputes: Int) {
+        self.round = round; self.labelled = labelled; self.testAccuracy = testAccuracy; self.macroF1 = macroF1
+        self.ece = ece; self.modelVersion = modelVersion; self.krippendorffAlpha = krippendorffAlpha
+        self.fleissKappa = fleissKappa; self.percentAgreement = percentAgreement; self.autoAccepted = autoAccepted
+        self.auditPassRate = auditPassRate; self.tasks = tasks; self.answers = answers; self.disputes = disputes
+    }
+
+    /// The contract's JSON shape (`report --format json`); absent values are `null`, never left out.
+    public var json: JSONValue {
+        .object([
+            ("round", .int(round)), ("labelled", .int(labelled)),
+            ("test_accuracy", .number(testAccuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
+            ("model_version", .text(modelVersion)),
+            ("agreement", .object([
+                ("krippendorff_alpha", .number(krippendorffAlpha)), ("fleiss_kappa", .number(fleissKappa)),
+                ("percent_agreement", .number(percentAgreement)),
+            ])),
+            ("auto_accepted", .int(autoAccepted)), ("audit_pass_rate", .number(auditPassRate)),
+            ("tasks", .int(tasks)), ("answers", .int(answers)), ("disputes", .int(disputes)),
+        ])
+    }
+}
+
+/// Renders the per-round report.
+public enum Report {
+    public static func json(_ rounds: [RoundMetrics]) -> JSONValue {
+        .object([("rounds", .array(rounds.map(\.json)))])
+    }
+
+    /// A fixed-width table that fits 80 columns.
+    public static func text(_ rounds: [RoundMetrics]) -> String {
+        guard !rounds.isEmpty else { return "No closed rounds yet. Close one with `quorum round close`.\n" }
+        var lines = [pad(["round", "labelled", "answers", "disputes", "test acc", "macro F1", "ECE", "agree", "model"])]
+        for r in rounds {
+            lines.append(pad([String(r.round), String(r.labelled), String(r.answers), String(r.disputes),
+                              percent(r.testAccuracy), percent(r.macroF1), fixed(r.ece), percent(r.percentAgreement),
+                              r.modelVersion ?? "-"]))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func pad(_ cells: [String]) -> String {
+        let widths = [5, 9, 8, 9, 9, 9, 7, 7, 6]
+        return zip(cells, widths).map { cell, w in
+            String(repeating: " ", count: max(0, w - cell.count)) + cell
+        }.joined(separator: " ")
+    }
+
+    /// "91.3%" or "-".
+    public static func percent(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        return fixed(v * 100, digits: 1) + "%"
+    }
+
+    /// A number with `digits` decimals, or "-".
+    public static func fixed(_ v: Double?, digits: Int = 3) -> String {
+        guard let v, v.isFinite else { return "-" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let r = (v * scale).rounded() / scale
+        var s = String(r)
+        if let dot = s.firstIndex(of: ".") {
+            let decimals = s.distance(from: dot, to: s.endIndex) - 1
+            if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+        } else if digits > 0 {
+            s += "." + String(repeating: "0", count: digits)
+        }
+        return s
+    }
+}

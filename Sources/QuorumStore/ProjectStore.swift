@@ -1,0 +1,88 @@
+import QuorumCore
+
+/// The storage boundary. Everything above it speaks in domain records; only
+/// the store knows SQL. SQLite is the first implementation (`SQLiteStore`);
+/// a PostgreSQL store can join later by implementing these three protocols.
+///
+/// Every command's writes go through one `write` call, which is one
+/// transaction: if the body throws, nothing it wrote is kept.
+public protocol ProjectStore: Sendable {
+    /// Runs `body` in a read-only snapshot of the project.
+    func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
+    /// Runs `body` in one write transaction; commits when it returns, rolls back when it throws.
+    func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+}
+
+/// Queries. Each returns plain domain records.
+public protocol StoreReader {
+    func project() throws -> ProjectInfo
+    func counts() throws -> ProjectCounts
+    /// Items whose content equals another item's (linked as content duplicates).
+    func contentDuplicateCount() throws -> Int
+
+    /// Items of the given kinds, in key order.
+    /// - Complexity: O(n) rows read.
+    func items(kinds: [ItemKind]) throws -> [StoredItem]
+    /// Looks items up by their user-facing ids; missing ids are left out.
+    func items(ids: [String]) throws -> [String: StoredItem]
+
+    func liveModel() throws -> ModelVersion?
+    func models() throws -> [ModelVersion]
+    /// The model's stored predictions, keyed by item key.
+    func predictions(model: String) throws -> [Int64: [Float]]
+
+    func rounds() throws -> [RoundRecord]
+    /// The newest open round, if any.
+    func openRound() throws -> RoundRecord?
+    func round(_ id: Int) throws -> RoundRecord?
+    /// Keys of items that already have a task in any round.
+    func taskedItemKeys() throws -> Set<Int64>
+    /// Tasks of `round` that `annotator` has not answered and that still need answers, in priority order.
+    func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask]
+    /// (total tasks, tasks with all K answers) for a round.
+    func taskProgress(round: Int) throws -> (tasks: Int, complete: Int, answers: Int)
+    /// Picks of a round, with strategy, score and rank.
+    func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)]
+
+    /// All answers, or those of one round.
+    func answers(round: Int?) throws -> [AnswerRecord]
+    func consensus() throws -> [Int64: ConsensusRecord]
+
+    func snapshots() throws -> [SnapshotInfo]
+    func snapshot(number: Int) throws -> SnapshotInfo?
+    /// Rows of a snapshot, sorted by id.
+    func snapshotRows(number: Int) throws -> [SnapshotRow]
+}
+
+/// Changes. Only available inside `ProjectStore.write`.
+public protocol StoreWriter: StoreReader {
+    func setVectorDimension(_ d: Int) throws
+    /// Inserts an item unless its id exists; reports what happened.
+    /// - Complexity: O(log n) per item.
+    func insert(_ item: NewItem) throws -> InsertOutcome
+
+    /// Records a model version; when `live`, it replaces the live model.
+    func insertModel(_ model: ModelVersion) throws
+    /// The next free model id ("m1", "m2", …).
+    func nextModelID() throws -> String
+    func insertPredictions(model: String, _ predictions: [Prediction]) throws
+
+    /// Creates a round and its tasks; returns the round id.
+    func createRound(modelVersion: String?, overlap: Int, settingsJSON: String, picks: [TaskPick]) throws -> Int
+    func closeRound(_ id: Int, metricsJSON: String) throws
+
+    /// Records an answer. Throws `QuorumError` when the annotator already answered the task.
+    func insertAnswer(taskID: Int64, annotator: String, label: String?, seconds: Double,
+                      note: String?, flagged: Bool) throws -> Int64
+    /// Removes an answer (undo), returning whether it existed.
+    func deleteAnswer(_ answerID: Int64) throws -> Bool
+    func ensureAnnotator(_ name: String, role: String) throws
+
+    /// Replaces the consensus of the given items.
+    func upsertConsensus(_ records: [ConsensusRecord]) throws
+
+    func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow]) throws
+
+    /// Appends to the hash-chained event log.
+    func appendEvent(_ event: EventRecord) throws
+}

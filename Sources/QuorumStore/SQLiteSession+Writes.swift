@@ -1,0 +1,141 @@
+import Crypto
+import Foundation
+import GRDB
+import QuorumCore
+
+extension SQLiteSession: StoreWriter {
+    func setVectorDimension(_ d: Int) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO project(key, value) VALUES ('vector_dimension', ?)", arguments: [String(d)])
+    }
+
+    func insert(_ item: NewItem) throws -> InsertOutcome {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO items(id, kind, content_hash, text, vector, meta, label) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO NOTHING
+            """)
+        try insert.execute(arguments: [item.id, item.kind.rawValue, item.contentHash, item.text,
+                                       item.vector?.blob, item.metaJSON, item.label])
+        if db.changesCount == 1 { return .inserted }
+        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, content_hash FROM items WHERE id = ?"),
+                                        arguments: [item.id])
+        let hash: String? = existing?["content_hash"]
+        if hash == item.contentHash { return .duplicate }
+        return .conflict(existingKind: ItemKind(rawValue: existing?["kind"] ?? "pool") ?? .pool)
+    }
+
+    func insertModel(_ model: ModelVersion) throws {
+        if model.isLive { try db.execute(sql: "UPDATE model_versions SET is_live = 0 WHERE is_live = 1") }
+        let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM model_versions") ?? 0) + 1
+        try db.execute(sql: """
+            INSERT INTO model_versions(id, seq, created_at, kind, settings, trained_on, metrics, state, is_live)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [model.id, seq, model.createdAt, model.kind, model.settingsJSON, model.trainedOn,
+                             model.metricsJSON, Data(model.state), model.isLive])
+    }
+
+    func nextModelID() throws -> String {
+        "m\((try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM model_versions") ?? 0) + 1)"
+    }
+
+    func insertPredictions(model: String, _ predictions: [Prediction]) throws {
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO predictions(model_id, item_key, probs) VALUES (?, ?, ?)")
+        for p in predictions {
+            try statement.execute(arguments: [model, p.itemKey, p.probabilities.blob])
+        }
+    }
+
+    func createRound(modelVersion: String?, overlap: Int, settingsJSON: String, picks: [TaskPick]) throws -> Int {
+        try db.execute(sql: """
+            INSERT INTO rounds(status, created_at, model_version, overlap, settings) VALUES ('open', ?, ?, ?, ?)
+            """, arguments: [Timestamp.now(), modelVersion, overlap, settingsJSON])
+        let round = Int(db.lastInsertedRowID)
+        let statement = try db.cachedStatement(sql: "INSERT INTO tasks(round_id, item_key, strategy, score, rank) VALUES (?, ?, ?, ?, ?)")
+        for pick in picks {
+            try statement.execute(arguments: [round, pick.itemKey, pick.strategy, pick.score, pick.rank])
+        }
+        return round
+    }
+
+    func closeRound(_ id: Int, metricsJSON: String) throws {
+        try db.execute(sql: "UPDATE rounds SET status = 'closed', closed_at = ?, metrics = ? WHERE id = ?",
+                       arguments: [Timestamp.now(), metricsJSON, id])
+    }
+
+    func insertAnswer(taskID: Int64, annotator: String, label: String?, seconds: Double,
+                      note: String?, flagged: Bool) throws -> Int64 {
+        do {
+            try db.execute(sql: """
+                INSERT INTO answers(task_id, annotator, label, seconds, note, flagged, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [taskID, annotator, label, seconds, note, flagged, Timestamp.now()])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw QuorumError(.state, "\(annotator) has already answered task \(taskID)",
+                              hint: "each annotator answers a given item at most once")
+        }
+        return db.lastInsertedRowID
+    }
+
+    func deleteAnswer(_ answerID: Int64) throws -> Bool {
+        try db.execute(sql: "DELETE FROM answers WHERE id = ?", arguments: [answerID])
+        return db.changesCount == 1
+    }
+
+    func ensureAnnotator(_ name: String, role: String) throws {
+        try db.execute(sql: "INSERT INTO annotators(name, role, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                       arguments: [name, role, Timestamp.now()])
+    }
+
+    func upsertConsensus(_ records: [ConsensusRecord]) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO consensus(item_key, label, confidence, method, answers, is_dispute, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        let now = Timestamp.now()
+        for r in records {
+            try statement.execute(arguments: [r.itemKey, r.label, r.confidence, r.method, r.answers, r.isDispute, now])
+        }
+    }
+
+    func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow]) throws {
+        try db.execute(sql: """
+            INSERT INTO snapshots(number, parent, hash, items, created_at, created_by, message, model_version, method, rounds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [info.number, info.parent, info.hash, info.items, info.createdAt, info.createdBy,
+                             info.message, info.modelVersion, info.consensusMethod,
+                             info.rounds.map(String.init).joined(separator: ",")])
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO snapshot_rows(snapshot, item_id, label, source, confidence, split, answers) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for row in rows {
+            try statement.execute(arguments: [info.number, row.id, row.label, row.source.rawValue, row.confidence,
+                                              row.split.rawValue, Self.encodeAnswers(row.answers)])
+        }
+    }
+
+    func appendEvent(_ event: EventRecord) throws {
+        let previous = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1") ?? EventChain.genesis
+        let at = Timestamp.now()
+        let hash = EventChain.hash(previous: previous, at: at, event: event)
+        try db.execute(sql: """
+            INSERT INTO events(at, kind, item_id, annotator, model_version, confidence, detail, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [at, event.kind, event.itemID, event.annotator, event.modelVersion, event.confidence,
+                             event.detailJSON, previous, hash])
+    }
+}
+
+/// The event log's hash chain: each entry's SHA-256 covers the previous
+/// entry's hash and every field of its own, so an edit or a deletion breaks
+/// every hash after it.
+public enum EventChain {
+    /// The `prev_hash` of the first event.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func hash(previous: String, at: String, event: EventRecord) -> String {
+        let fields: [JSONValue] = [
+            .string(previous), .string(at), .string(event.kind), .text(event.itemID), .text(event.annotator),
+            .text(event.modelVersion), .number(event.confidence), .string(event.detailJSON),
+        ]
+        let digest = SHA256.hash(data: Array(JSONValue.array(fields).serialized().utf8))
+        return hexString(digest)
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import QuorumCore
+
+/// One transaction's view of the SQLite store: the queries.
+struct SQLiteSession: StoreReader {
+    let db: Database
+
+    func project() throws -> ProjectInfo {
+        var values: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM project") {
+            values[row["key"]] = row["value"]
+        }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
+        return ProjectInfo(name: values["name"] ?? "", labels: try LabelSet(names),
+                           vectorDimension: values["vector_dimension"].flatMap { Int($0) },
+                           createdAt: values["created_at"] ?? "")
+    }
+
+    func counts() throws -> ProjectCounts {
+        var items: [ItemKind: Int] = [:]
+        for kind in ItemKind.allCases { items[kind] = 0 }
+        for row in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n FROM items GROUP BY kind") {
+            if let kind = ItemKind(rawValue: row["kind"]) { items[kind] = row["n"] }
+        }
+        let openTasks = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM tasks t JOIN rounds r ON r.id = t.round_id
+            WHERE r.status = 'open'
+              AND (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id) < r.overlap
+            """) ?? 0
+        return ProjectCounts(
+            items: items, openTasks: openTasks,
+            rounds: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rounds") ?? 0,
+            snapshots: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM snapshots") ?? 0,
+            answers: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answers") ?? 0,
+            consensus: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consensus WHERE is_dispute = 0") ?? 0)
+    }
+
+    func contentDuplicateCount() throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM items GROUP BY content_hash HAVING n > 1)
+            """) ?? 0
+    }
+
+    static let itemColumns = "key, id, kind, content_hash, text, vector, meta, label"
+    static let itemColumnsQualified = "i.key, i.id, i.kind, i.content_hash, i.text, i.vector, i.meta, i.label"
+
+    static func item(_ row: Row) -> StoredItem {
+        let vector: Data? = row["vector"]
+        return StoredItem(key: row["key"], id: row["id"], kind: ItemKind(rawValue: row["kind"]) ?? .pool,
+                          contentHash: row["content_hash"], text: row["text"],
+                          vector: vector.map { [Float](blob: $0) }, metaJSON: row["meta"], label: row["label"])
+    }
+
+    func items(kinds: [ItemKind]) throws -> [StoredItem] {
+        let placeholders = kinds.map { _ in "?" }.joined(separator: ",")
+        let cursor = try Row.fetchCursor(db, sql: "SELECT \(Self.itemColumns) FROM items WHERE kind IN (\(placeholders)) ORDER BY key",
+                                         arguments: StatementArguments(kinds.map(\.rawValue)))
+        var out: [StoredItem] = []
+        while let row = try cursor.next() { out.append(Self.item(row)) }
+        return out
+    }
+
+    func items(ids: [String]) throws -> [String: StoredItem] {
+        var out: [String: StoredItem] = [:]
+        let statement = try db.cachedStatement(sql: "SELECT \(Self.itemColumns) FROM items WHERE id = ?")
+        for id in ids {
+            if let row = try Row.fetchOne(statement, arguments: [id]) { out[id] = Self.item(row) }
+        }
+        return out
+    }
+
+    static func model(_ row: Row) -> ModelVersion {
+        let state: Data = row["state"]
+        return ModelVersion(id: row["id"], createdAt: row["created_at"], kind: row["kind"], settingsJSON: row["settings"],
+                            trainedOn: row["trained_on"], metricsJSON: row["metrics"], state: [UInt8](state),
+                            isLive: row["is_live"])
+    }
+
+    func liveModel() throws -> ModelVersion? {
+        try Row.fetchOne(db, sql: "SELECT * FROM model_versions WHERE is_live = 1").map(Self.model)
+    }
+
+    func models() throws -> [ModelVersion] {
+        try Row.fetchAll(db, sql: "SELECT * FROM model_versions ORDER BY seq").map(Self.model)
+    }
+
+    func predictions(model: String) throws -> [Int64: [Float]] {
+        var out: [Int64: [Float]] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT item_key, probs FROM predictions WHERE model_id = ?", arguments: [model])
+        while let row = try cursor.next() {
+            let blob: Data = row["probs"]
+            out[row["item_key"]] = [Float](blob: blob)
+        }
+        return out
+    }
+
+    static func round(_ row: Row) -> RoundRecord {
+        RoundRecord(id: row["id"], status: RoundRecord.Status(rawValue: row["status"]) ?? .open,
+                    createdAt: row["created_at"], closedAt: row["closed_at"], modelVersion: row["model_version"],
+                    overlap: row["overlap"], settingsJSON: row["settings"], metricsJSON: row["metrics"])
+    }
+
+    func rounds() throws -> [RoundRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM rounds ORDER BY id").map(Self.round)
+    }
+
+    func openRound() throws -> RoundRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rounds WHERE status = 'open' ORDER BY id DESC LIMIT 1").map(Self.round)
+    }
+
+    func round(_ id: Int) throws -> RoundRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rounds WHERE id = ?", arguments: [id]).map(Self.round)
+    }
+
+    func taskedItemKeys() throws -> Set<Int64> {
+        Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT item_key FROM tasks"))
+    }
+
+    func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT t.id AS task_id, t.round_id, \(Self.itemColumnsQualified),
+                   p.probs
+            FROM tasks t
+            JOIN rounds r ON r.id = t.round_id
+            JOIN items i ON i.key = t.item_key
+            LEFT JOIN predictions p ON p.item_key = t.item_key
+                 AND p.model_id = (SELECT id FROM model_versions WHERE is_live = 1)
+            WHERE t.round_id = ? AND r.status = 'open'
+              AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.annotator = ?)
+              AND (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id) < r.overlap
+            ORDER BY t.score DESC, t.id
+            LIMIT ?
+            """, arguments: [round, annotator, limit ?? -1])
+        return rows.map { row in
+            let probs: Data? = row["probs"]
+            return OpenTask(taskID: row["task_id"], roundID: row["round_id"], item: Self.item(row),
+                            probabilities: probs.map { [Float](blob: $0) })
+        }
+    }
+
+    func taskProgress(round: Int) throws -> (tasks: Int, complete: Int, answers: Int) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS tasks,
+                   COALESCE(SUM(CASE WHEN n >= overlap THEN 1 ELSE 0 END), 0) AS complete,
+                   COALESCE(SUM(n), 0) AS answers
+            FROM (SELECT t.id, r.overlap, (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id) AS n
+                  FROM tasks t JOIN rounds r ON r.id = t.round_id WHERE t.round_id = ?)
+            """, arguments: [round])
+        return (row?["tasks"] ?? 0, row?["complete"] ?? 0, row?["answers"] ?? 0)
+    }
+
+    func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)] {
+        try Row.fetchAll(db, sql: """
+            SELECT i.id, t.item_key, t.strategy, t.score, t.rank FROM tasks t JOIN items i ON i.key = t.item_key
+            WHERE t.round_id = ? ORDER BY t.strategy, t.rank
+            """, arguments: [round]).map { row in
+            (row["id"], TaskPick(itemKey: row["item_key"], strategy: row["strategy"], score: row["score"], rank: row["rank"]))
+        }
+    }
+
+    func answers(round: Int?) throws -> [AnswerRecord] {
+        let filter = round == nil ? "" : "WHERE t.round_id = ?"
+        let arguments: StatementArguments = round.map { [$0] } ?? []
+        return try Row.fetchAll(db, sql: """
+            SELECT a.id, a.task_id, t.round_id, t.item_key, i.id AS item_id, a.annotator, a.label, a.seconds, a.note, a.flagged
+            FROM answers a JOIN tasks t ON t.id = a.task_id JOIN items i ON i.key = t.item_key
+            \(filter) ORDER BY a.id
+            """, arguments: arguments).map { row in
+            AnswerRecord(answerID: row["id"], taskID: row["task_id"], roundID: row["round_id"], itemKey: row["item_key"],
+                         itemID: row["item_id"], annotator: row["annotator"], label: row["label"],
+                         seconds: row["seconds"], note: row["note"], flagged: row["flagged"])
+        }
+    }
+
+    func consensus() throws -> [Int64: ConsensusRecord] {
+        var out: [Int64: ConsensusRecord] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM consensus") {
+            let r = ConsensusRecord(itemKey: row["item_key"], label: row["label"], confidence: row["confidence"],
+                                    method: row["method"], answers: row["answers"], isDispute: row["is_dispute"])
+            out[r.itemKey] = r
+        }
+        return out
+    }
+
+    static func snapshot(_ row: Row) -> SnapshotInfo {
+        let rounds: String = row["rounds"]
+        return SnapshotInfo(number: row["number"], parent: row["parent"], hash: row["hash"], items: row["items"],
+                            createdAt: row["created_at"], createdBy: row["created_by"], message: row["message"],
+                            modelVersion: row["model_version"], consensusMethod: row["method"],
+                            rounds: rounds.split(separator: ",").compactMap { Int($0) })
+    }
+
+    func snapshots() throws -> [SnapshotInfo] {
+        try Row.fetchAll(db, sql: "SELECT * FROM snapshots ORDER BY number").map(Self.snapshot)
+    }
+
+    func snapshot(number: Int) throws -> SnapshotInfo? {
+        try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE number = ?", arguments: [number]).map(Self.snapshot)
+    }
+
+    func snapshotRows(number: Int) throws -> [SnapshotRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM snapshot_rows WHERE snapshot = ? ORDER BY item_id",
+                         arguments: [number]).map { row in
+            let answers: String = row["answers"]
+            return SnapshotRow(id: row["item_id"], label: row["label"],
+                               source: LabelSource(rawValue: row["source"]) ?? .consensus,
+                               confidence: row["confidence"], split: Split(rawValue: row["split"]) ?? .train,
+                               answers: Self.decodeAnswers(answers))
+        }
+    }
+
+    /// Answers are stored as `annotator\tlabel` lines: unambiguous, since
+    /// annotator names and labels never contain tabs or newlines.
+    static func encodeAnswers(_ answers: [RowAnswer]) -> String {
+        answers.map { "\($0.annotator)\t\($0.label)" }.joined(separator: "\n")
+    }
+
+    static func decodeAnswers(_ text: String) -> [RowAnswer] {
+        text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 ? RowAnswer(annotator: String(parts[0]), label: String(parts[1])) : nil
+        }
+    }
+}

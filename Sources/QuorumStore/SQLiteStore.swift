@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import QuorumCore
+
+/// The SQLite project store: one file, `DIR/quorum.sqlite`, in WAL mode.
+///
+/// Several processes may use one project at once; a busy database is waited
+/// for (up to `busyTimeout`) rather than reported as a failure.
+public final class SQLiteStore: ProjectStore {
+    /// The file name of a project's database inside its directory.
+    public static let fileName = "quorum.sqlite"
+    /// How long a writer waits for another process's transaction.
+    public static let busyTimeout: TimeInterval = 30
+
+    private let pool: DatabasePool
+    /// The database file's path.
+    public let path: String
+
+    private init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(SQLiteStore.busyTimeout)
+        config.foreignKeysEnabled = true
+        pool = try DatabasePool(path: path, configuration: config)
+        self.path = path
+    }
+
+    /// The database path for a project directory.
+    public static func databasePath(inProject directory: String) -> String {
+        (directory as NSString).appendingPathComponent(fileName)
+    }
+
+    /// Creates a new project in `directory`. Refuses to overwrite an existing one.
+    public static func create(inProject directory: String, name: String, labels: LabelSet) throws -> SQLiteStore {
+        let path = databasePath(inProject: directory)
+        if FileManager.default.fileExists(atPath: path) {
+            throw QuorumError(.state, "\(path): a Quorum project already exists here",
+                              hint: "use another --project directory, or delete \(path) if you really mean to start over")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: path)
+        try Schema.migrator.migrate(store.pool)
+        try store.pool.write { db in
+            let now = Timestamp.now()
+            for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] {
+                try db.execute(sql: "INSERT INTO project(key, value) VALUES (?, ?)", arguments: [key, value])
+            }
+            for (i, label) in labels.names.enumerated() {
+                try db.execute(sql: "INSERT INTO labels(position, name) VALUES (?, ?)", arguments: [i, label])
+            }
+        }
+        return store
+    }
+
+    /// Opens the project in `directory`, applying any migrations it lacks.
+    public static func open(project directory: String) throws -> SQLiteStore {
+        let path = databasePath(inProject: directory)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw QuorumError(.state, "\(directory): no Quorum project here (\(fileName) not found)",
+                              hint: "run `quorum init --labels A,B` to create one, or pass --project DIR or set QUORUM_PROJECT")
+        }
+        let store = try SQLiteStore(path: path)
+        try Schema.migrator.migrate(store.pool)
+        return store
+    }
+
+    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        try pool.read { db in try body(SQLiteSession(db: db)) }
+    }
+
+    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(SQLiteSession(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// The SQLite library version, for `quorum doctor`.
+    public func sqliteVersion() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown" }
+    }
+
+    /// Runs raw SQL against the file. For tests that need to tamper with a project.
+    public func executeForTesting(_ sql: String) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: sql) }
+    }
+}
+
+// MARK: - Vector blobs
+
+extension Array where Element == Float {
+    /// Little-endian IEEE-754 bytes, as stored in BLOB columns.
+    var blob: Data { withUnsafeBytes { Data($0) } }
+
+    /// Decodes a BLOB written by `blob`.
+    init(blob: Data) {
+        let n = blob.count / MemoryLayout<Float>.size
+        if n == 0 { self.init(); return }
+        self.init(unsafeUninitializedCapacity: n) { buffer, count in
+            blob.withUnsafeBytes { raw in
+                _ = memcpy(buffer.baseAddress!, raw.baseAddress!, n * MemoryLayout<Float>.size)
+            }
+            count = n
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// The linked SQLite library's version, without opening a project.
+    public static var libraryVersion: String? {
+        try? DatabaseQueue().read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") }
+    }
+}

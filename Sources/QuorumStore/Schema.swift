@@ -1,0 +1,143 @@
+import GRDB
+
+/// The project's schema, as GRDB migrations.
+///
+/// A migration that has shipped is never edited: later changes are new
+/// migrations appended below. Migrations are plain SQL and use no app types.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-foundation") { db in
+            try db.execute(sql: """
+                CREATE TABLE project (
+                    key   TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                CREATE TABLE labels (
+                    position INTEGER PRIMARY KEY,
+                    name     TEXT NOT NULL UNIQUE
+                );
+                CREATE TABLE items (
+                    key          INTEGER PRIMARY KEY,
+                    id           TEXT NOT NULL UNIQUE,
+                    kind         TEXT NOT NULL CHECK (kind IN ('pool','seed','test','gold')),
+                    content_hash TEXT NOT NULL,
+                    text         TEXT,
+                    vector       BLOB,
+                    meta         TEXT,
+                    label        TEXT,
+                    CHECK (kind = 'pool' OR label IS NOT NULL)
+                );
+                CREATE INDEX items_by_content ON items(content_hash);
+                CREATE INDEX items_by_kind ON items(kind);
+                CREATE TABLE annotators (
+                    name       TEXT PRIMARY KEY,
+                    role       TEXT NOT NULL CHECK (role IN ('annotator','adjudicator')),
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE model_versions (
+                    id         TEXT PRIMARY KEY,
+                    seq        INTEGER NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    kind       TEXT NOT NULL,
+                    settings   TEXT NOT NULL,
+                    trained_on INTEGER NOT NULL,
+                    metrics    TEXT NOT NULL,
+                    state      BLOB NOT NULL,
+                    is_live    INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE predictions (
+                    model_id TEXT NOT NULL REFERENCES model_versions(id),
+                    item_key INTEGER NOT NULL REFERENCES items(key),
+                    probs    BLOB NOT NULL,
+                    PRIMARY KEY (model_id, item_key)
+                ) WITHOUT ROWID;
+                CREATE TABLE rounds (
+                    id            INTEGER PRIMARY KEY,
+                    status        TEXT NOT NULL CHECK (status IN ('open','closed')),
+                    created_at    TEXT NOT NULL,
+                    closed_at     TEXT,
+                    model_version TEXT REFERENCES model_versions(id),
+                    overlap       INTEGER NOT NULL CHECK (overlap >= 1),
+                    settings      TEXT NOT NULL,
+                    metrics       TEXT
+                );
+                CREATE TABLE tasks (
+                    id       INTEGER PRIMARY KEY,
+                    round_id INTEGER NOT NULL REFERENCES rounds(id),
+                    item_key INTEGER NOT NULL REFERENCES items(key),
+                    strategy TEXT NOT NULL,
+                    score    REAL NOT NULL,
+                    rank     INTEGER NOT NULL,
+                    UNIQUE (round_id, item_key)
+                );
+                CREATE INDEX tasks_by_item ON tasks(item_key);
+                CREATE TABLE answers (
+                    id         INTEGER PRIMARY KEY,
+                    task_id    INTEGER NOT NULL REFERENCES tasks(id),
+                    annotator  TEXT NOT NULL REFERENCES annotators(name),
+                    label      TEXT,
+                    seconds    REAL NOT NULL,
+                    note       TEXT,
+                    flagged    INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL,
+                    UNIQUE (task_id, annotator)
+                );
+                CREATE TABLE consensus (
+                    item_key   INTEGER PRIMARY KEY REFERENCES items(key),
+                    label      TEXT,
+                    confidence REAL NOT NULL,
+                    method     TEXT NOT NULL,
+                    answers    INTEGER NOT NULL,
+                    is_dispute INTEGER NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE TABLE snapshots (
+                    number     INTEGER PRIMARY KEY,
+                    parent     INTEGER REFERENCES snapshots(number),
+                    hash       TEXT NOT NULL,
+                    items      INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    message    TEXT NOT NULL,
+                    model_version TEXT,
+                    method     TEXT NOT NULL,
+                    rounds     TEXT NOT NULL
+                );
+                CREATE TABLE snapshot_rows (
+                    snapshot   INTEGER NOT NULL REFERENCES snapshots(number),
+                    item_id    TEXT NOT NULL,
+                    label      TEXT NOT NULL,
+                    source     TEXT NOT NULL,
+                    confidence REAL NOT NULL,
+                    split      TEXT NOT NULL,
+                    answers    TEXT NOT NULL,
+                    PRIMARY KEY (snapshot, item_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE events (
+                    seq           INTEGER PRIMARY KEY,
+                    at            TEXT NOT NULL,
+                    kind          TEXT NOT NULL,
+                    item_id       TEXT,
+                    annotator     TEXT,
+                    model_version TEXT,
+                    confidence    REAL,
+                    detail        TEXT NOT NULL,
+                    prev_hash     TEXT NOT NULL,
+                    hash          TEXT NOT NULL
+                );
+                CREATE INDEX events_by_item ON events(item_id);
+                -- The event log and snapshots are append-only.
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER snapshot_rows_no_update BEFORE UPDATE ON snapshot_rows
+                    BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
+                CREATE TRIGGER snapshot_rows_no_delete BEFORE DELETE ON snapshot_rows
+                    BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
+                """)
+        }
+        return m
+    }
+}

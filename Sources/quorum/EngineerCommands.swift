@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import QuorumCore
+import QuorumPipeline
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the pre-labelling model on seed and consensus labels, and score the pool.")
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "Inverse regularisation strength (as scikit-learn's C).") var c = 1.0
+    @Option(help: "Width of the hashed text features.") var textDimensions = 4096
+    @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+    @OptionGroup var output: FormatOptions
+
+    func validate() throws {
+        guard c > 0 else { throw ValidationError("--c must be positive.") }
+        guard textDimensions >= 16 else { throw ValidationError("--text-dimensions must be at least 16.") }
+    }
+
+    func run() throws {
+        let s = try TrainService.run(store: try project.open(), options: .init(c: c, textDimensions: textDimensions, seed: seed))
+        output.emit(s.json) {
+            """
+            Model \(s.modelVersion) trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (\(s.iterations) L-BFGS iterations); scored \(s.scored) items.
+            test accuracy \(fmt(s.testAccuracy.map { $0 * 100 }, 1))% · macro F1 \(fmt(s.macroF1.map { $0 * 100 }, 1))% · ECE \(fmt(s.ece)) (\(s.testItems) test items)
+            """
+        }
+    }
+}
+
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Versioned, immutable datasets of the labels.",
+        subcommands: [Create.self, List.self, Show.self, Diff.self, Export.self, Verify.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Freeze the current labels as the next snapshot (v1, v2, …).")
+        @OptionGroup var project: ProjectOptions
+        @Option(name: .shortAndLong, help: "A message describing the snapshot.") var message = ""
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let author = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let info = try SnapshotService.create(store: try project.open(), message: message, author: author)
+            output.emit(info.json) {
+                "Snapshot \(info.name): \(info.items) items, hash \(info.hash.prefix(16))…" + (info.parent.map { " (parent v\($0))" } ?? "")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List snapshots.")
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let all = try SnapshotService.list(store: try project.open())
+            output.emit(.object([("snapshots", .array(all.map(\.json)))])) {
+                if all.isEmpty { return "No snapshots yet. Create one with `quorum snapshot create -m MSG`." }
+                return all.map { "\($0.name)  \($0.items) items  \($0.hash.prefix(12))  \($0.createdAt)  \($0.message)" }.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one snapshot's header and label counts.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The snapshot, e.g. v1.") var id: String
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let (info, rows) = try SnapshotService.show(store: try project.open(), name: id)
+            var byLabel: [String: Int] = [:]
+            var bySource: [String: Int] = [:]
+            for row in rows { byLabel[row.label, default: 0] += 1; bySource[row.source.rawValue, default: 0] += 1 }
+            let counts: ([String: Int]) -> JSONValue = { .object($0.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }) }
+            guard case .object(var fields) = info.json else { return }
+            fields.append(("labels", counts(byLabel)))
+            fields.append(("sources", counts(bySource)))
+            output.emit(.object(fields)) {
+                """
+                \(info.name): \(info.items) items · hash \(info.hash)
+                parent \(info.parent.map { "v\($0)" } ?? "none") · model \(info.modelVersion ?? "none") · consensus \(info.consensusMethod) · rounds \(info.rounds.map(String.init).joined(separator: ","))
+                created \(info.createdAt) by \(info.createdBy)\(info.message.isEmpty ? "" : ": \(info.message)")
+                labels:  \(byLabel.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                sources: \(bySource.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                """
+            }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Items added, removed and relabelled between two snapshots.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The older snapshot.") var a: String
+        @Argument(help: "The newer snapshot.") var b: String
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let d = try SnapshotService.diff(store: try project.open(), from: a, to: b)
+            let json = JSONValue.object([
+                ("added", .int(d.added.count)), ("removed", .int(d.removed.count)), ("relabelled", .int(d.relabelled.count)),
+                ("unchanged", .int(d.unchanged)),
+                ("examples", .object([
+                    ("added", .array(d.added.prefix(10).map { .string($0) })),
+                    ("removed", .array(d.removed.prefix(10).map { .string($0) })),
+                    ("relabelled", .array(d.relabelled.prefix(10).map {
+                        .object([("id", .string($0.id)), ("from", .string($0.from)), ("to", .string($0.to))])
+                    })),
+                ])),
+            ])
+            output.emit(json) {
+                var lines = ["\(a) → \(b): \(d.added.count) added, \(d.removed.count) removed, \(d.relabelled.count) relabelled, \(d.unchanged) unchanged"]
+                if !d.added.isEmpty { lines.append("  added:      " + d.added.prefix(5).joined(separator: ", ") + (d.added.count > 5 ? ", …" : "")) }
+                if !d.removed.isEmpty { lines.append("  removed:    " + d.removed.prefix(5).joined(separator: ", ") + (d.removed.count > 5 ? ", …" : "")) }
+                for r in d.relabelled.prefix(5) { lines.append("  relabelled: \(r.id) \(r.from) → \(r.to)") }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a snapshot to a file; the same snapshot always gives the same bytes.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The snapshot, e.g. v1.") var id: String
+        @Option(help: "File format.") var format: SnapshotService.ExportFormat = .jsonl
+        @Option(help: "Where to write.") var out: String
+
+        func run() throws {
+            let n = try SnapshotService.export(store: try project.open(), name: id, format: format, to: out)
+            print("Wrote \(n) rows of \(id) to \(out).")
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recompute a snapshot's content hash and compare it with the recorded one.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The snapshot, e.g. v1.") var id: String
+
+        func run() throws {
+            let info = try SnapshotService.verify(store: try project.open(), name: id)
+            print("\(info.name) verified: \(info.items) rows, hash \(info.hash).")
+        }
+    }
+}
+
+extension SnapshotService.ExportFormat: ExpressibleByArgument {}
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report the environment: SQLite, the BLAS library and kernel, threads, and the GEMM rate.")
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "Matrix size for the sgemm measurement.") var gemmSize = 1024
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let r = DoctorService.run(projectDirectory: project.directory, gemmSize: gemmSize)
+        output.emit(r.json) {
+            """
+            SQLite:  \(r.sqliteVersion ?? "unknown")
+            BLAS:    \(r.blas.library)
+            kernel:  \(r.blas.kernel ?? "unknown")\(r.blas.coreTypeOverride.map { " (OPENBLAS_CORETYPE=\($0), set by \(r.blas.coreTypeChosenBy ?? "?"))" } ?? " (chosen by OpenBLAS)")
+            CPU:     \(r.cpu) · best kernel it supports: \(r.bestCoreType ?? "OpenBLAS default")
+            threads: \(r.blas.threads.map(String.init) ?? "unknown")
+            sgemm:   \(fmt(r.gemmGFLOPS, 1)) GFLOP/s at \(r.gemmSize)×\(r.gemmSize)
+            """
+        }
+    }
+}

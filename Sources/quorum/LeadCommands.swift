@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import QuorumCore
+import QuorumImport
+import QuorumPipeline
+import QuorumReporting
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a project. Refuses to overwrite one.")
+
+    @OptionGroup var project: ProjectOptions
+    @Option(help: ArgumentHelp("The labels, comma-separated, in key order (key 1 = first).", valueName: "A,B,C"))
+    var labels: String
+    @Option(help: "A name for the project (default: the directory's name).")
+    var name: String?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let dir = project.directory
+        let projectName = name ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
+        let info = try Project.create(dir, name: projectName, labels: labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+        output.emit(.object([("project", .string(info.name)), ("labels", .array(info.labels.names.map { .string($0) }))])) {
+            "Created project \"\(info.name)\" in \(dir) with labels: \(info.labels.names.joined(separator: ", "))"
+        }
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import items from a JSONL or CSV file (all or nothing).",
+        discussion: "Duplicates (same id, same content) are skipped and counted. On any bad line nothing is imported, and the error reads FILE:LINE: field: problem.")
+
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "A .jsonl or .csv file.") var file: String
+    @Option(name: .customLong("as"), help: "What the items are.") var kind: ItemKind = .pool
+    @Option(help: "The id field (ids are derived from content when the file has none).") var idField = "id"
+    @Option(help: "The text field.") var textField = "text"
+    @Option(help: "The vector field; in CSV, `p*` takes every column p0, p1, ….") var vectorField = "vector"
+    @Option(help: "The label field (read for seed, test and gold).") var labelField = "label"
+    @Option(help: ArgumentHelp("Metadata fields to keep, comma-separated (default: every other field).", valueName: "a,b"))
+    var metaFields: String?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let store = try project.open()
+        let mapping = FieldMapping(idField: idField, textField: textField, vectorField: vectorField, labelField: labelField,
+                                   metaFields: metaFields.map { $0.split(separator: ",").map(String.init) })
+        let showProgress = isatty(2) == 1
+        let summary = try ImportService.run(store: store, path: file, options: .init(kind: kind, mapping: mapping)) { bytes, total, items in
+            guard showProgress else { return }
+            let percent = total > 0 ? 100 * bytes / total : 100
+            FileHandle.standardError.write(Data("\rimporting \(file): \(percent)% · \(items) items".utf8))
+        }
+        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        output.emit(summary.json) {
+            "Imported \(summary.inserted) \(kind.rawValue) items from \(file) in \(fmt(summary.seconds, 2)) s"
+                + " (\(summary.duplicates) duplicates skipped, \(summary.contentDuplicates) content duplicates linked)."
+        }
+    }
+}
+
+extension ItemKind: ExpressibleByArgument {}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Counts of items by kind, open tasks, rounds and snapshots.")
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let counts = try Project.counts(try project.open())
+        output.emit(counts.json) {
+            let items = ItemKind.allCases.map { "\($0.rawValue) \(counts.items[$0] ?? 0)" }.joined(separator: " · ")
+            return """
+                items:      \(items)
+                open tasks: \(counts.openTasks)
+                answers:    \(counts.answers) (consensus labels: \(counts.consensus))
+                rounds:     \(counts.rounds)
+                snapshots:  \(counts.snapshots)
+                """
+        }
+    }
+}
+
+struct Consensus: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Aggregate answers into consensus labels and list disputes.")
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "How answers are aggregated. Majority: a tie is a dispute.") var method: ConsensusService.Method = .majority
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let summary = try ConsensusService.run(store: try project.open(), method: method)
+        output.emit(summary.json) {
+            var lines = ["\(summary.items) items aggregated by \(summary.method.rawValue) vote: \(summary.labels.count) settled, \(summary.disputes.count) disputes."]
+            if let agreement = summary.percentAgreement { lines.append("Pairwise agreement: \(Report.percent(agreement)).") }
+            if !summary.disputes.isEmpty {
+                lines.append("Disputes: " + summary.disputes.prefix(20).joined(separator: ", ") + (summary.disputes.count > 20 ? ", …" : ""))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+extension ConsensusService.Method: ExpressibleByArgument {}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Per-round metrics: what each round of labelling bought.")
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let rounds = try ReportService.rounds(store: try project.open())
+        output.emit(Report.json(rounds)) { Report.text(rounds) }
+    }
+}

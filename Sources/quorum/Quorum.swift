@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `quorum` command tree. Commands are grouped in `--help` by who runs them.
+struct Quorum: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quorum",
+        abstract: "Quorum: an active-learning annotation pipeline.",
+        discussion: """
+            A model pre-labels a pool of items, a sampler picks what people should label next, \
+            annotators label in a terminal loop, answers become consensus labels, and consensus \
+            labels are frozen into versioned snapshots. Every command takes --project DIR \
+            (default: $QUORUM_PROJECT, else the current directory).
+            """,
+        version: "0.1.0",
+        groupedSubcommands: [
+            CommandGroup(name: "For annotation leads", subcommands: [
+                Init.self, Import.self, Round.self, Status.self, Consensus.self, ReportCommand.self,
+            ]),
+            CommandGroup(name: "For annotators", subcommands: [Label.self]),
+            CommandGroup(name: "For ML engineers", subcommands: [Train.self, Snapshot.self, Doctor.self]),
+        ]
+    )
+}

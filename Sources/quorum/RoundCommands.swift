@@ -1,0 +1,77 @@
+import ArgumentParser
+import QuorumCore
+import QuorumPipeline
+import QuorumReporting
+
+struct Round: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start, watch and close labelling rounds.",
+        subcommands: [Start.self, RoundStatus.self, Close.self])
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sample pool items and create this round's tasks.",
+            discussion: "With a trained model, picks the least-confident items; before the first model, a seeded random sample.")
+        @OptionGroup var project: ProjectOptions
+        @Option(help: "How many items to pick.") var size: Int
+        @Option(help: "Annotators per item (K).") var overlap = 1
+        @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+        @OptionGroup var output: FormatOptions
+
+        func validate() throws {
+            guard size >= 1 else { throw ValidationError("--size must be at least 1.") }
+            guard overlap >= 1 else { throw ValidationError("--overlap must be at least 1.") }
+        }
+
+        func run() throws {
+            let s = try RoundService.start(store: try project.open(), options: .init(size: size, overlap: overlap, seed: seed))
+            output.emit(s.json) {
+                let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                return "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"
+                    + (s.modelVersion.map { ", model \($0)." } ?? ", no model yet.")
+            }
+        }
+    }
+
+    struct RoundStatus: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a round's progress.")
+        @OptionGroup var project: ProjectOptions
+        @Option(help: "The round (default: the open one, else the latest).") var round: Int?
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let s = try RoundService.status(store: try project.open(), round: round)
+            output.emit(s.json) {
+                let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                return """
+                    Round \(s.round.id) (\(s.round.status.rawValue)), model \(s.round.modelVersion ?? "none")
+                    tasks:    \(s.tasks) (\(strategies)); \(s.complete) complete
+                    answers:  \(s.answers) of \(s.tasks * s.round.overlap) wanted (K = \(s.round.overlap))
+                    """
+            }
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a round: consensus, retrain, evaluate on the test items, record the metrics.")
+        @OptionGroup var project: ProjectOptions
+        @Option(help: "The round (default: the open one).") var round: Int?
+        @Option(help: "Inverse regularisation strength of the retrained model.") var c = 1.0
+        @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let s = try RoundService.close(store: try project.open(), round: round,
+                                           train: .init(c: c, seed: seed))
+            let m = s.metrics
+            output.emit(m.json) {
+                var lines = ["Round \(m.round) closed. Model \(m.modelVersion ?? "-") trained on \(m.labelled) labelled items."]
+                if s.unfinishedTasks > 0 { lines.append("Note: \(s.unfinishedTasks) tasks were not complete.") }
+                lines.append("answers \(m.answers) · disputes \(m.disputes) · agreement \(Report.percent(m.percentAgreement))")
+                lines.append("test accuracy \(Report.percent(m.testAccuracy)) · macro F1 \(Report.percent(m.macroF1)) · ECE \(Report.fixed(m.ece))")
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}
