@@ -1,1 +1,47 @@
-print("bench")
+// quorum-bench: release-mode benchmarks for Quorum. Each subcommand prints one
+// JSON object on stdout; experiments/bench.py runs the peers and the ratios.
+//
+//   quorum-bench import --file F [--kind pool] [--repeats N] [--workdir DIR]
+//   quorum-bench gemm [--n 2048] [--repeats 5]
+//   quorum-bench digits --data F [--repeats 5] [--max-iter N]
+import Glibc
+import QuorumNumerics
+
+// OpenBLAS reads OPENBLAS_CORETYPE when it loads: pick the best kernel for this
+// CPU (unless the caller set one) and re-execute before any BLAS call.
+BLASRuntime.prepareEnvironment()
+
+let usage = """
+    usage: quorum-bench import --file FILE [--kind pool|seed|test|gold] [--repeats N] [--workdir DIR]
+           quorum-bench gemm [--n N] [--repeats N]
+           quorum-bench digits --data FILE [--repeats N] [--max-iter N]
+    """
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let subcommand = arguments.first else {
+    printErr(usage)
+    exit(2)
+}
+
+do {
+    let options = try BenchOptions(Array(arguments.dropFirst()))
+    let result: JSONOut
+    switch subcommand {
+    case "import": result = try ImportBench.run(options)
+    case "gemm": result = try GEMMBench.run(options)
+    case "digits": result = try DigitsBench.run(options)
+    case "-h", "--help", "help":
+        print(usage)
+        exit(0)
+    default:
+        printErr("quorum-bench: unknown benchmark \"\(subcommand)\"\n\(usage)")
+        exit(2)
+    }
+    print(result.serialized())
+} catch let error as BenchUsageError {
+    printErr("quorum-bench: \(error.message)\n\(usage)")
+    exit(2)
+} catch {
+    printErr("quorum-bench: \(error)")
+    exit(1)
+}

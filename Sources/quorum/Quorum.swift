@@ -13,11 +13,11 @@ struct Quorum: ParsableCommand {
             """,
         version: "0.1.0",
         groupedSubcommands: [
-            CommandGroup(name: "For annotation leads", subcommands: [
+            CommandGroup(name: "Annotation lead", subcommands: [
                 Init.self, Import.self, Round.self, Status.self, Consensus.self, ReportCommand.self,
             ]),
-            CommandGroup(name: "For annotators", subcommands: [Label.self]),
-            CommandGroup(name: "For ML engineers", subcommands: [Train.self, Snapshot.self, Doctor.self]),
+            CommandGroup(name: "Annotator", subcommands: [Label.self]),
+            CommandGroup(name: "ML engineer", subcommands: [Train.self, Snapshot.self, Doctor.self]),
         ]
     )
 }

@@ -30,6 +30,11 @@ do {
 } catch let error as ExitCode {
     exit(error.rawValue)
 } catch {
+    // A command group run without a subcommand asks for its help.
+    if Quorum.exitCode(for: error) == .success {
+        print(Quorum.fullMessage(for: error))
+        exit(0)
+    }
     printError("error: \(error)")
     exit(1)
 }

@@ -1,0 +1,60 @@
+// Import throughput through the library's real path:
+// Project.create, then ImportService.run on Project.open, in a fresh project per repeat.
+import Foundation
+import QuorumCore
+import QuorumImport
+import QuorumPipeline
+
+enum ImportBench {
+    static func run(_ options: BenchOptions) throws -> JSONOut {
+        let file = try options.required("file")
+        let repeats = try options.int("repeats", default: 3)
+        let kindName = options.string("kind") ?? "pool"
+        guard let kind = ItemKind(rawValue: kindName) else {
+            throw BenchUsageError(message: "--kind must be pool, seed, test or gold")
+        }
+        let workdir = options.string("workdir") ?? FileManager.default.temporaryDirectory.path
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: file) else { throw BenchUsageError(message: "no such file: \(file)") }
+        let fileBytes = (try? fm.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+
+        var importSeconds: [Double] = []
+        var totalSeconds: [Double] = []
+        var loads: [Double] = []
+        var last: ImportService.Summary?
+        for r in 0..<repeats {
+            let dir = workdir + "/quorum-bench-import-\(getpid())-\(r)"
+            try? fm.removeItem(atPath: dir)
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? fm.removeItem(atPath: dir) }
+            loads.append(loadAverage())
+            let t0 = now()
+            _ = try Project.create(dir, name: "bench", labels: ["pos", "neg"])
+            let store = try Project.open(dir)
+            let t1 = now()
+            let summary = try ImportService.run(store: store, path: file,
+                                                options: .init(kind: kind, mapping: FieldMapping()))
+            let t2 = now()
+            importSeconds.append(t2 - t1)
+            totalSeconds.append(t2 - t0)
+            last = summary
+            printErr("import \(r + 1)/\(repeats): \(summary.inserted) items in \(String(format: "%.3f", t2 - t1)) s")
+        }
+        guard let summary = last else { throw BenchUsageError(message: "--repeats must be at least 1") }
+        let items = summary.read
+        let best = importSeconds.min()!
+        return .object([
+            ("benchmark", .string("import")), ("path", .string("library: Project.create + ImportService.run")),
+            ("file", .string(file)), ("file_bytes", .int(fileBytes)), ("kind", .string(kindName)),
+            ("items", .int(items)), ("inserted", .int(summary.inserted)), ("duplicates", .int(summary.duplicates)),
+            ("repeats", .int(repeats)),
+            ("import_seconds", .array(importSeconds.map { .double($0) })),
+            ("create_and_import_seconds", .array(totalSeconds.map { .double($0) })),
+            ("best_seconds", .double(best)), ("median_seconds", .double(median(importSeconds))),
+            ("items_per_second_best", .double(Double(items) / best)),
+            ("items_per_second_median", .double(Double(items) / median(importSeconds))),
+            ("mb_per_second_best", .double(Double(fileBytes) / best / 1e6)),
+            ("load_average_1m", .array(loads.map { .double($0) })),
+        ])
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+/// One labelling round, end to end, through the built binary:
+/// init → import (pool, seed, test) → train → round start → two annotators
+/// answer from files → consensus → round close → snapshot → export → report.
+@Suite struct LabellingRoundTests {
+    @Test func aFullRoundProducesACheckedSnapshotAndReport() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        let pool = try cli.write("pool.jsonl", Digits.pool.joined(separator: "\n") + "\n")
+        let seed = try cli.write("seed.jsonl", Digits.seed.joined(separator: "\n") + "\n")
+        let test = try cli.write("test.jsonl", Digits.test.joined(separator: "\n") + "\n")
+        #expect(try cli.json(["import", pool])["imported"] as? Int == Digits.pool.count)
+        #expect(try cli.json(["import", seed, "--as", "seed"])["imported"] as? Int == 40)
+        #expect(try cli.json(["import", test, "--as", "test"])["imported"] as? Int == Digits.test.count)
+        // Importing the same file again skips every line as a duplicate.
+        let again = try cli.json(["import", seed, "--as", "seed"])
+        #expect(again["imported"] as? Int == 0)
+        #expect(again["duplicates"] as? Int == 40)
+
+        let train = try cli.json(["train"])
+        #expect(train["model_version"] as? String == "m1")
+        #expect(train["members"] as? Int == 1)
+        let firstAccuracy = try #require(train["test_accuracy"] as? Double)
+        #expect(firstAccuracy > 0.5, "40 labels of digits give well above chance (0.1)")
+        #expect(train["ece"] is Double)
+        #expect(train["seconds"] is Double)
+
+        let round = try cli.json(["round", "start", "--size", "50", "--overlap", "2"])
+        #expect(round["round"] as? Int == 1)
+        #expect(round["tasks"] as? Int == 50)
+        #expect((round["by_strategy"] as? [String: Int])?["uncertainty"] == 50)
+
+        // Both annotators give the true label, from the whole dataset file:
+        // only their open tasks are answered, and the rest of the file is left.
+        for annotator in ["alice", "bob"] {
+            let s = try cli.json(["label", "--annotator", annotator, "--answers", Digits.path])
+            #expect(s["answered"] as? Int == 50)
+            #expect(s["remaining"] as? Int == 0)
+        }
+        let status = try cli.json(["round", "status"])
+        #expect(status["answers"] as? Int == 100)
+        #expect(status["complete_tasks"] as? Int == 50)
+
+        let consensus = try cli.json(["consensus"])
+        #expect(consensus["method"] as? String == "majority")
+        #expect(consensus["items"] as? Int == 50)
+        #expect(consensus["disputes"] as? Int == 0)
+        let labels = try #require(consensus["labels"] as? [String: String])
+        #expect(labels.count == 50)
+        for (id, label) in labels { #expect(Digits.truth[id] == label) }
+
+        let closed = try cli.json(["round", "close"])
+        #expect(closed["round"] as? Int == 1)
+        #expect(closed["labelled"] as? Int == 90)
+
+        let snapshot = try cli.json(["snapshot", "create", "-m", "round 1"])
+        #expect(snapshot["snapshot"] as? String == "v1")
+        #expect(snapshot["items"] as? Int == 90)
+        #expect((snapshot["hash"] as? String)?.count == 64)
+
+        let out = (cli.project as NSString).appendingPathComponent("v1.jsonl")
+        try cli.ok(["snapshot", "export", "v1", "--format", "jsonl", "--out", out])
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(rows.count == 90, "one row per labelled item: 40 seed + 50 consensus")
+        let ids = rows.map { $0["id"] as! String }
+        #expect(ids == ids.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, "rows are sorted by id")
+        for row in rows {
+            let id = row["id"] as! String
+            let label = row["label"] as! String
+            #expect(Digits.truth[id] == label)
+            let answers = row["answers"] as! [[String: String]]
+            if row["source"] as? String == "consensus" {
+                #expect(answers.count == 2)
+                #expect(answers.allSatisfy { $0["label"] == label }, "the label equals the answers given")
+                #expect(labels[id] == label)
+            } else {
+                #expect(row["source"] as? String == "seed")
+                #expect(answers.isEmpty)
+            }
+            #expect(["train", "dev", "test"].contains(row["split"] as? String ?? ""))
+        }
+        // Exports are byte-identical across runs, and verify passes.
+        let out2 = (cli.project as NSString).appendingPathComponent("v1-again.jsonl")
+        try cli.ok(["snapshot", "export", "v1", "--out", out2])
+        #expect(FileManager.default.contentsEqual(atPath: out, andPath: out2))
+        try cli.ok(["snapshot", "verify", "v1"])
+
+        let report = try cli.json(["report"])
+        let rounds = try #require(report["rounds"] as? [[String: Any]])
+        #expect(rounds.count == 1)
+        #expect(rounds[0]["round"] as? Int == 1)
+        #expect(rounds[0]["labelled"] as? Int == 90)
+        let accuracy = try #require(rounds[0]["test_accuracy"] as? Double)
+        #expect(accuracy > firstAccuracy, "50 more labels improve the model")
+        #expect(rounds[0]["model_version"] as? String == "m2")
+        for key in ["macro_f1", "ece", "agreement", "auto_accepted", "audit_pass_rate"] {
+            #expect(rounds[0].keys.contains(key), "report JSON keeps \(key), null or not")
+        }
+
+        let counts = try cli.json(["status"])
+        #expect(counts["items"] as? [String: Int] == ["pool": Digits.pool.count, "seed": 40, "test": Digits.test.count, "gold": 0])
+        #expect(counts["open_tasks"] as? Int == 0)
+        #expect(counts["rounds"] as? Int == 1)
+        #expect(counts["snapshots"] as? Int == 1)
+    }
+
+    @Test func asecondSnapshotDiffsAgainstTheFirst() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.ok(["import", try cli.write("seed.jsonl", Digits.seed.joined(separator: "\n")), "--as", "seed"])
+        try cli.ok(["import", try cli.write("pool.jsonl", Digits.pool.prefix(200).joined(separator: "\n"))])
+        try cli.ok(["snapshot", "create"])
+        try cli.ok(["round", "start", "--size", "10"])  // no model yet: a seeded random cold start
+        try cli.ok(["label", "--annotator", "ann", "--answers", Digits.path])
+        try cli.ok(["round", "close"])
+        try cli.ok(["snapshot", "create", "-m", "after round 1"])
+        let diff = try cli.json(["snapshot", "diff", "v1", "v2"])
+        #expect(diff["added"] as? Int == 10)
+        #expect(diff["removed"] as? Int == 0)
+        #expect(diff["relabelled"] as? Int == 0)
+        #expect(diff["unchanged"] as? Int == 40)
+    }
+
+    @Test func aTieBetweenTwoAnnotatorsIsADispute() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"first\"}\n{\"id\":\"b\",\"text\":\"second\"}\n")])
+        try cli.ok(["round", "start", "--size", "2", "--overlap", "2"])
+        try cli.ok(["label", "--annotator", "ann", "--answers", try cli.write("ann.jsonl", "{\"id\":\"a\",\"label\":\"yes\"}\n{\"id\":\"b\",\"label\":\"no\"}\n")])
+        try cli.ok(["label", "--annotator", "bo", "--answers", try cli.write("bo.jsonl", "{\"id\":\"a\",\"label\":\"yes\"}\n{\"id\":\"b\",\"label\":\"yes\"}\n")])
+        let c = try cli.json(["consensus"])
+        #expect(c["disputes"] as? Int == 1)
+        #expect(c["labels"] as? [String: String] == ["a": "yes"])
+        // An annotator cannot answer the same item twice.
+        let again = try cli.json(["label", "--annotator", "ann", "--answers", try cli.write("again.jsonl", "{\"id\":\"a\",\"label\":\"no\"}\n")])
+        #expect(again["answered"] as? Int == 0)
+        #expect(again["not_open"] as? Int == 1)
+    }
+}
