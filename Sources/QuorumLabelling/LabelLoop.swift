@@ -17,7 +17,7 @@ public protocol LabelQueue {
 
 /// The interactive loop: shows one item at a time and reads single keys.
 ///
-/// Keys: 1–9 choose a label · Enter accepts the suggestion · s skips ·
+/// Keys: 1–9 choose a label (0 the tenth) · Enter accepts the suggestion · s skips ·
 /// u undoes the last answer · ? help · q quits.
 public final class LabelLoop {
     public struct Summary: Sendable, Equatable {
@@ -30,7 +30,8 @@ public final class LabelLoop {
     private let labels: LabelSet
     private let annotator: String
     private let terminal: RawTerminal
-    private var history: [Int64] = []
+    /// Answers committed in this session, newest last: (answer id, was it a skip).
+    private var history: [(id: Int64, skipped: Bool)] = []
     private var message = ""
     private var started = monotonicSeconds()
 
@@ -59,16 +60,17 @@ public final class LabelLoop {
                 switch key {
                 case .character("q"): return summary
                 case .character("?"):
-                    message = "1-\(min(labels.count, 9)) label · Enter accept suggestion · s skip · u undo · q quit"
+                    message = "\(labels.count >= 10 ? "1-9, 0" : "1-\(labels.count)") label · Enter accept suggestion · s skip · u undo · q quit"
                     try draw(task)
                 case .character("s"):
-                    history.append(try queue.answer(task, label: nil, seconds: monotonicSeconds() - shownAt))
+                    history.append((try queue.answer(task, label: nil, seconds: monotonicSeconds() - shownAt), true))
                     summary.skipped += 1
                     message = "skipped \(task.item.id)"
                     handled = true
                 case .character("u"):
-                    if let last = history.popLast(), try queue.undo(answerID: last) {
+                    if let last = history.popLast(), try queue.undo(answerID: last.id) {
                         summary.undone += 1
+                        if last.skipped { summary.skipped -= 1 } else { summary.answered -= 1 }
                         message = "undone: the previous item is back in your queue"
                         handled = true
                     } else {
@@ -77,8 +79,8 @@ public final class LabelLoop {
                     }
                 case .enter:
                     if let suggestion = suggestion(task) {
-                        history.append(try queue.answer(task, label: labels.names[suggestion.index],
-                                                        seconds: monotonicSeconds() - shownAt))
+                        history.append((try queue.answer(task, label: labels.names[suggestion.index],
+                                                         seconds: monotonicSeconds() - shownAt), false))
                         summary.answered += 1
                         message = "\(task.item.id) → \(labels.names[suggestion.index]) (accepted)"
                         handled = true
@@ -87,11 +89,11 @@ public final class LabelLoop {
                         try draw(task)
                     }
                 case .character(let c):
-                    if let digit = c.wholeNumberValue, digit >= 1, digit <= min(labels.count, 9) {
-                        history.append(try queue.answer(task, label: labels.names[digit - 1],
-                                                        seconds: monotonicSeconds() - shownAt))
+                    if let digit = c.wholeNumberValue, let index = LabelLoop.labelIndex(forDigit: digit, labels: labels.count) {
+                        history.append((try queue.answer(task, label: labels.names[index],
+                                                         seconds: monotonicSeconds() - shownAt), false))
                         summary.answered += 1
-                        message = "\(task.item.id) → \(labels.names[digit - 1])"
+                        message = "\(task.item.id) → \(labels.names[index])"
                         handled = true
                     } else {
                         message = "unknown key \"\(c)\": press ? for help"
@@ -107,6 +109,17 @@ public final class LabelLoop {
         return summary
     }
 
+    /// Keys 1–9 pick labels 1–9; 0 picks the tenth label.
+    static func labelIndex(forDigit digit: Int, labels: Int) -> Int? {
+        let index = digit == 0 ? 9 : digit - 1
+        return index < min(labels, 10) ? index : nil
+    }
+
+    /// The key that picks label `index`, if any.
+    static func key(forLabel index: Int) -> String? {
+        index < 9 ? String(index + 1) : (index == 9 ? "0" : nil)
+    }
+
     private func suggestion(_ task: OpenTask) -> (index: Int, confidence: Float)? {
         guard let p = task.probabilities, p.count == labels.count else { return nil }
         let best = p.indices.max { p[$0] < p[$1] }!
@@ -118,7 +131,7 @@ public final class LabelLoop {
         var out = "\u{1B}[2J\u{1B}[H"
         out += "Quorum · \(annotator) · round \(task.roundID) · item \(task.item.id)\n"
         out += String(repeating: "─", count: min(columns, 80)) + "\n"
-        let body = task.item.text ?? task.item.metaJSON ?? (task.item.vector.map { "vector of \($0.count) values" } ?? "(no content)")
+        let body = task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)"
         for line in wrap(body, width: min(columns, 80)).prefix(max(rows - 10, 3)) { out += line + "\n" }
         out += "\n"
         if let s = suggestion(task), let p = task.probabilities {
@@ -127,11 +140,13 @@ public final class LabelLoop {
             out += "Suggestion: \(labels.names[s.index]) (\(Int((s.confidence * 100).rounded()))%)"
             out += alternatives.isEmpty ? "\n" : "   also: \(alternatives)\n"
         }
-        out += labels.names.prefix(9).enumerated().map { "[\($0.offset + 1)] \($0.element)" }.joined(separator: "  ") + "\n"
+        out += labels.names.enumerated().compactMap { i, name in LabelLoop.key(forLabel: i).map { "[\($0)] \(name)" } }
+            .joined(separator: "  ") + "\n"
         out += "Enter accept · s skip · u undo · ? help · q quit\n"
         let (done, remaining) = try queue.progress()
         let elapsed = monotonicSeconds() - started
-        let rate = elapsed > 0 ? Double(done) / elapsed * 60 : 0
+        // The rate is this session's own pace; done and left are the round's.
+        let rate = elapsed > 0 && history.count > 0 ? Double(history.count) / elapsed * 60 : 0
         let eta = rate > 0 ? "\(Int((Double(remaining) / rate).rounded(.up))) min" : "-"
         out += "done \(done) · left \(remaining) · \(Int(rate.rounded()))/min · ETA \(eta)\n"
         if !message.isEmpty { out += message + "\n" }
@@ -139,9 +154,32 @@ public final class LabelLoop {
         terminal.write(out)
     }
 
+    /// A vector as text: a shaded grid when it is a square image (e.g. 8×8
+    /// pixels), else its leading values.
+    static func describe(_ v: [Float]) -> String {
+        let side = Int(Double(v.count).squareRoot())
+        if side * side == v.count, (4...24).contains(side), let top = v.max(), top > 0, v.allSatisfy({ $0 >= 0 }) {
+            let shades = Array(" .:-=+*#%@")
+            var rows: [String] = []
+            for r in 0..<side {
+                rows.append(String((0..<side).flatMap { c -> [Character] in
+                    let s = shades[min(shades.count - 1, Int(v[r * side + c] / top * Float(shades.count - 1)))]
+                    return [s, s]
+                }))
+            }
+            return "vector, \(v.count) values, drawn as \(side)×\(side):\n" + rows.joined(separator: "\n")
+        }
+        let shown = v.prefix(12).map { JSONValue.format(Double($0)) }.joined(separator: " ")
+        return "vector, \(v.count) values: \(shown)\(v.count > 12 ? " …" : "")"
+    }
+
     private func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if paragraph.count <= width {
+                lines.append(String(paragraph))
+                continue
+            }
             var line = ""
             for word in paragraph.split(separator: " ") {
                 if line.count + word.count + 1 > width, !line.isEmpty { lines.append(line); line = "" }
