@@ -23,8 +23,6 @@ public protocol StoreReader {
     /// Items of the given kinds, in key order.
     /// - Complexity: O(n) rows read.
     func items(kinds: [ItemKind]) throws -> [StoredItem]
-    /// Looks items up by their user-facing ids; missing ids are left out.
-    func items(ids: [String]) throws -> [String: StoredItem]
 
     func liveModel() throws -> ModelVersion?
     func models() throws -> [ModelVersion]

@@ -61,15 +61,6 @@ struct SQLiteSession: StoreReader {
         return out
     }
 
-    func items(ids: [String]) throws -> [String: StoredItem] {
-        var out: [String: StoredItem] = [:]
-        let statement = try db.cachedStatement(sql: "SELECT \(Self.itemColumns) FROM items WHERE id = ?")
-        for id in ids {
-            if let row = try Row.fetchOne(statement, arguments: [id]) { out[id] = Self.item(row) }
-        }
-        return out
-    }
-
     static func model(_ row: Row) -> ModelVersion {
         let state: Data = row["state"]
         return ModelVersion(id: row["id"], createdAt: row["created_at"], kind: row["kind"], settingsJSON: row["settings"],
