@@ -21,8 +21,8 @@ dir="${QUORUM_DEMO_DIR:-demo-project}"
 rm -rf "$dir"
 mkdir -p "$dir"
 awk 'NR % 5 == 0' "$data" > "$dir/test.jsonl"
-awk 'NR % 5 != 0' "$data" | head -n 40 > "$dir/seed.jsonl"
-awk 'NR % 5 != 0' "$data" | tail -n +41 > "$dir/pool.jsonl"
+awk 'NR % 5 != 0 && ++n <= 40' "$data" > "$dir/seed.jsonl"
+awk 'NR % 5 != 0 && ++n > 40' "$data" > "$dir/pool.jsonl"
 # bob: a noisy copy of the true labels (seeded, so every run is the same)
 awk 'BEGIN { srand(7) } { if (rand() < 0.15) sub(/"label": "[0-9]"/, "\"label\": \"" int(rand() * 10) "\""); print }' "$data" > "$dir/bob.jsonl"
 
