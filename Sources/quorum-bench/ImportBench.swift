@@ -57,4 +57,32 @@ enum ImportBench {
             ("load_average_1m", .array(loads.map { .double($0) })),
         ])
     }
+
+    /// Parse-only throughput (ItemFileReader, no hashing, no SQLite): how much
+    /// of the import time is reading the file.
+    static func parseOnly(_ options: BenchOptions) throws -> JSONOut {
+        let file = try options.required("file")
+        let repeats = try options.int("repeats", default: 3)
+        var seconds: [Double] = []
+        var items = 0
+        var checksum = 0
+        for _ in 0..<repeats {
+            let t0 = now()
+            let reader = try ItemFileReader(path: file, mapping: FieldMapping())
+            var record = ItemRecord()
+            items = 0
+            while try reader.next(into: &record) {
+                items += 1
+                checksum &+= (record.text?.utf8.count ?? 0) &+ record.vector.count
+            }
+            seconds.append(now() - t0)
+        }
+        let best = seconds.min()!
+        return .object([
+            ("benchmark", .string("parse")), ("path", .string("ItemFileReader.next only")), ("file", .string(file)),
+            ("items", .int(items)), ("checksum", .int(checksum)), ("repeats", .int(repeats)),
+            ("seconds", .array(seconds.map { .double($0) })), ("best_seconds", .double(best)),
+            ("items_per_second_best", .double(Double(items) / best)),
+        ])
+    }
 }

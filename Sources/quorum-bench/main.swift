@@ -2,6 +2,7 @@
 // JSON object on stdout; experiments/bench.py runs the peers and the ratios.
 //
 //   quorum-bench import --file F [--kind pool] [--repeats N] [--workdir DIR]
+//   quorum-bench parse --file F [--repeats N]      (reader only: no hashing, no SQLite)
 //   quorum-bench gemm [--n 2048] [--repeats 5]
 //   quorum-bench digits --data F [--repeats 5] [--max-iter N]
 import Glibc
@@ -13,6 +14,7 @@ BLASRuntime.prepareEnvironment()
 
 let usage = """
     usage: quorum-bench import --file FILE [--kind pool|seed|test|gold] [--repeats N] [--workdir DIR]
+           quorum-bench parse --file FILE [--repeats N]
            quorum-bench gemm [--n N] [--repeats N]
            quorum-bench digits --data FILE [--repeats N] [--max-iter N]
     """
@@ -28,6 +30,7 @@ do {
     let result: JSONOut
     switch subcommand {
     case "import": result = try ImportBench.run(options)
+    case "parse": result = try ImportBench.parseOnly(options)
     case "gemm": result = try GEMMBench.run(options)
     case "digits": result = try DigitsBench.run(options)
     case "-h", "--help", "help":
