@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "QuorumStore", dependencies: [
             "QuorumCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swift6),
 

@@ -18,6 +18,7 @@ public func monotonicSeconds() -> Double {
 }
 
 /// Lower-case hexadecimal for a digest's bytes.
+@inlinable
 public func hexString<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()

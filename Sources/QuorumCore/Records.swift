@@ -10,7 +10,8 @@ public struct StoredItem: Sendable, Equatable {
     /// The user-facing id.
     public var id: String
     public var kind: ItemKind
-    public var contentHash: String
+    /// The first 64 bits of the SHA-256 of the content: equal content, equal hash.
+    public var contentHash: Int64
     public var text: String?
     public var vector: [Float]?
     /// Metadata as a compact JSON object, e.g. `{"source":"web"}`; nil when none.
@@ -18,7 +19,7 @@ public struct StoredItem: Sendable, Equatable {
     /// The known label for seed, test and gold items.
     public var label: String?
 
-    public init(key: Int64, id: String, kind: ItemKind, contentHash: String, text: String?,
+    public init(key: Int64, id: String, kind: ItemKind, contentHash: Int64, text: String?,
                 vector: [Float]?, metaJSON: String?, label: String?) {
         self.key = key; self.id = id; self.kind = kind; self.contentHash = contentHash
         self.text = text; self.vector = vector; self.metaJSON = metaJSON; self.label = label
@@ -29,13 +30,14 @@ public struct StoredItem: Sendable, Equatable {
 public struct NewItem: Sendable {
     public var id: String
     public var kind: ItemKind
-    public var contentHash: String
+    /// The first 64 bits of the SHA-256 of the content.
+    public var contentHash: Int64
     public var text: String?
     public var vector: [Float]?
     public var metaJSON: String?
     public var label: String?
 
-    public init(id: String, kind: ItemKind, contentHash: String, text: String?, vector: [Float]?,
+    public init(id: String, kind: ItemKind, contentHash: Int64, text: String?, vector: [Float]?,
                 metaJSON: String?, label: String?) {
         self.id = id; self.kind = kind; self.contentHash = contentHash; self.text = text
         self.vector = vector; self.metaJSON = metaJSON; self.label = label

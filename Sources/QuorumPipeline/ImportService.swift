@@ -22,7 +22,7 @@ public enum ImportService {
         public var inserted = 0
         /// Same id, same content as an existing item: skipped.
         public var duplicates = 0
-        /// How many more items now share their content with another item (kept, linked by content hash).
+        /// Imported items whose content equals another item's (kept, linked by content hash).
         public var contentDuplicates = 0
         public var seconds = 0.0
 
@@ -49,7 +49,7 @@ public enum ImportService {
             var dimension = project.vectorDimension
             var record = ItemRecord()
             var idsRequired: Bool?
-            let duplicatesBefore = try w.contentDuplicateCount()
+            let lastKeyBefore = try w.lastItemKey()
             var lastProgress = started
             func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
                 ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
@@ -101,7 +101,7 @@ public enum ImportService {
                     throw fail(line, options.mapping.idField, "missing id (earlier items in this file have one)",
                                "give every item an id, or none so that ids are derived from content")
                 } else {
-                    id = "h" + hash.prefix(16)
+                    id = "h" + hexString(withUnsafeBytes(of: hash.bigEndian) { Array($0) })
                 }
                 let item = NewItem(id: id, kind: options.kind, contentHash: hash, text: record.text,
                                    vector: record.hasVector ? record.vector : nil,
@@ -126,7 +126,7 @@ public enum ImportService {
             guard summary.read > 0 else {
                 throw QuorumError(.badInput, "\(path): the file has no items", hint: "check that you passed the right file")
             }
-            summary.contentDuplicates = try w.contentDuplicateCount() - duplicatesBefore
+            summary.contentDuplicates = try w.contentDuplicates(keysAbove: lastKeyBefore)
             summary.seconds = monotonicSeconds() - started
             try w.appendEvent(EventRecord(kind: "import", detailJSON: summary.json.serialized()))
         }
@@ -138,8 +138,10 @@ public enum ImportService {
         do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
     }
 
-    /// SHA-256 of the content: the text's UTF-8 bytes, a separator, the vector's bytes.
-    static func contentHash(text: String?, vector: [Float]?) -> String {
+    /// The first 64 bits of the SHA-256 of the content: the text's UTF-8
+    /// bytes, a separator, the vector's bytes. 64 bits make an accidental
+    /// collision unlikely below billions of items, and keep the index small.
+    static func contentHash(text: String?, vector: [Float]?) -> Int64 {
         var hasher = SHA256()
         if let text {
             hasher.update(data: [1])
@@ -151,7 +153,7 @@ public enum ImportService {
             hasher.update(data: [2])
             vector.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
-        return hexString(hasher.finalize())
+        return hasher.finalize().withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }
     }
 
     static func metaJSON(_ meta: [(key: String, json: String)]) -> String? {

@@ -54,7 +54,7 @@ public enum RoundService {
                                   hint: "import more items with `quorum import FILE --as pool`")
             }
             // Content already labelled or asked about is not asked again.
-            var excluded = Set<String>()
+            var excluded = Set<Int64>()
             for item in try w.items(kinds: [.seed, .test, .gold]) { excluded.insert(item.contentHash) }
             let model = try w.liveModel()
             let strategy: String

@@ -5,10 +5,10 @@ public struct Candidate: Sendable, Equatable {
     /// The item's store key.
     public var key: Int64
     /// Items with equal content share a group; a batch takes at most one per group.
-    public var contentGroup: String
+    public var contentGroup: Int64
     public var score: Double
 
-    public init(key: Int64, contentGroup: String, score: Double) {
+    public init(key: Int64, contentGroup: Int64, score: Double) {
         self.key = key
         self.contentGroup = contentGroup
         self.score = score
@@ -29,7 +29,7 @@ public struct Selected: Sendable, Equatable {
 public enum Selection {
     /// - Complexity: O(n log n).
     public static func top(_ candidates: [Candidate], count: Int, seed: UInt64,
-                           excludedGroups: Set<String> = []) -> [Selected] {
+                           excludedGroups: Set<Int64> = []) -> [Selected] {
         var rng = SeededGenerator(seed: seed)
         let tiebreak = candidates.map { _ in rng.next() }
         let order = candidates.indices.sorted { a, b in

@@ -17,8 +17,11 @@ public protocol ProjectStore: Sendable {
 public protocol StoreReader {
     func project() throws -> ProjectInfo
     func counts() throws -> ProjectCounts
-    /// Items whose content equals another item's (linked as content duplicates).
-    func contentDuplicateCount() throws -> Int
+    /// Items with a key above `key` whose content equals another item's (linked as content duplicates).
+    /// - Complexity: O(m log n) for m such items.
+    func contentDuplicates(keysAbove key: Int64) throws -> Int
+    /// The largest item key so far (0 when there are none).
+    func lastItemKey() throws -> Int64
 
     /// Items of the given kinds, in key order.
     /// - Complexity: O(n) rows read.

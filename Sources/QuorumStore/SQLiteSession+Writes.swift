@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 import QuorumCore
 
 extension SQLiteSession: StoreWriter {
@@ -8,19 +9,50 @@ extension SQLiteSession: StoreWriter {
         try db.execute(sql: "INSERT OR REPLACE INTO project(key, value) VALUES ('vector_dimension', ?)", arguments: [String(d)])
     }
 
+    /// The import hot path: binds straight to SQLite (no per-row argument
+    /// boxing), which roughly doubles import throughput over `execute(arguments:)`.
     func insert(_ item: NewItem) throws -> InsertOutcome {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO items(id, kind, content_hash, text, vector, meta, label) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO NOTHING
             """)
-        try insert.execute(arguments: [item.id, item.kind.rawValue, item.contentHash, item.text,
-                                       item.vector?.blob, item.metaJSON, item.label])
-        if db.changesCount == 1 { return .inserted }
+        let s = insert.sqliteStatement
+        sqlite3_reset(s)
+        Self.bind(s, 1, item.id)
+        Self.bind(s, 2, item.kind.rawValue)
+        sqlite3_bind_int64(s, 3, item.contentHash)
+        Self.bind(s, 4, item.text)
+        if let vector = item.vector {
+            vector.withUnsafeBytes { raw in
+                _ = sqlite3_bind_blob(s, 5, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), SQLITE_TRANSIENT)
+            }
+        } else {
+            sqlite3_bind_null(s, 5)
+        }
+        Self.bind(s, 6, item.metaJSON)
+        Self.bind(s, 7, item.label)
+        let rc = sqlite3_step(s)
+        sqlite3_reset(s)
+        guard rc == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        if sqlite3_changes(db.sqliteConnection) == 1 { return .inserted }
         let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, content_hash FROM items WHERE id = ?"),
                                         arguments: [item.id])
-        let hash: String? = existing?["content_hash"]
+        let hash: Int64? = existing?["content_hash"]
         if hash == item.contentHash { return .duplicate }
         return .conflict(existingKind: ItemKind(rawValue: existing?["kind"] ?? "pool") ?? .pool)
+    }
+
+    static func bind(_ s: SQLiteStatement, _ index: Int32, _ text: String?) {
+        guard var text else { sqlite3_bind_null(s, index); return }
+        text.withUTF8 { bytes in
+            if bytes.isEmpty {
+                _ = sqlite3_bind_text(s, index, "", 0, nil)
+            } else {
+                _ = bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(s, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            }
+        }
     }
 
     func insertModel(_ model: ModelVersion) throws {
@@ -139,3 +171,6 @@ public enum EventChain {
         return hexString(digest)
     }
 }
+
+/// SQLite's "copy the bytes now" destructor, which does not import into Swift as a constant.
+let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

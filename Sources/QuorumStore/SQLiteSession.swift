@@ -36,10 +36,15 @@ struct SQLiteSession: StoreReader {
             consensus: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consensus WHERE is_dispute = 0") ?? 0)
     }
 
-    func contentDuplicateCount() throws -> Int {
+    func contentDuplicates(keysAbove key: Int64) throws -> Int {
         try Int.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM items GROUP BY content_hash HAVING n > 1)
-            """) ?? 0
+            SELECT COUNT(*) FROM items n WHERE n.key > ?
+              AND EXISTS (SELECT 1 FROM items o WHERE o.content_hash = n.content_hash AND o.key != n.key)
+            """, arguments: [key]) ?? 0
+    }
+
+    func lastItemKey() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(key), 0) FROM items") ?? 0
     }
 
     static let itemColumns = "key, id, kind, content_hash, text, vector, meta, label"

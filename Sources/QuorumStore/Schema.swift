@@ -21,7 +21,7 @@ enum Schema {
                     key          INTEGER PRIMARY KEY,
                     id           TEXT NOT NULL UNIQUE,
                     kind         TEXT NOT NULL CHECK (kind IN ('pool','seed','test','gold')),
-                    content_hash TEXT NOT NULL,
+                    content_hash INTEGER NOT NULL,
                     text         TEXT,
                     vector       BLOB,
                     meta         TEXT,
@@ -29,7 +29,6 @@ enum Schema {
                     CHECK (kind = 'pool' OR label IS NOT NULL)
                 );
                 CREATE INDEX items_by_content ON items(content_hash);
-                CREATE INDEX items_by_kind ON items(kind);
                 CREATE TABLE annotators (
                     name       TEXT PRIMARY KEY,
                     role       TEXT NOT NULL CHECK (role IN ('annotator','adjudicator')),

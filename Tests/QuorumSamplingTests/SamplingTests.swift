@@ -10,14 +10,14 @@ import QuorumNumerics
     }
 
     @Test func topPicksHighestScoresWithRanks() {
-        let c = (0..<5).map { Candidate(key: Int64($0), contentGroup: "g\($0)", score: Double($0)) }
+        let c = (0..<5).map { Candidate(key: Int64($0), contentGroup: Int64($0), score: Double($0)) }
         let picked = Selection.top(c, count: 2, seed: 1)
         #expect(picked.map(\.key) == [4, 3])
         #expect(picked.map(\.rank) == [1, 2])
     }
 
     @Test func tiesAreBrokenBySeedAndRepeatable() {
-        let c = (0..<50).map { Candidate(key: Int64($0), contentGroup: "g\($0)", score: 1) }
+        let c = (0..<50).map { Candidate(key: Int64($0), contentGroup: Int64($0), score: 1) }
         let a = Selection.top(c, count: 10, seed: 7).map(\.key)
         #expect(a == Selection.top(c, count: 10, seed: 7).map(\.key))
         #expect(a != Selection.top(c, count: 10, seed: 8).map(\.key))
@@ -25,9 +25,9 @@ import QuorumNumerics
     }
 
     @Test func oneItemPerContentGroupAndExclusions() {
-        let c = [Candidate(key: 1, contentGroup: "same", score: 0.9), Candidate(key: 2, contentGroup: "same", score: 0.8),
-                 Candidate(key: 3, contentGroup: "seen", score: 0.7), Candidate(key: 4, contentGroup: "other", score: 0.1)]
-        let picked = Selection.top(c, count: 3, seed: 1, excludedGroups: ["seen"])
+        let c = [Candidate(key: 1, contentGroup: 7, score: 0.9), Candidate(key: 2, contentGroup: 7, score: 0.8),
+                 Candidate(key: 3, contentGroup: 8, score: 0.7), Candidate(key: 4, contentGroup: 9, score: 0.1)]
+        let picked = Selection.top(c, count: 3, seed: 1, excludedGroups: [8])
         #expect(picked.map(\.key) == [1, 4])
     }
 }

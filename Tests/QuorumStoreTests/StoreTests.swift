@@ -10,7 +10,7 @@ import QuorumCore
     }
 
     func item(_ id: String, _ text: String, kind: ItemKind = .pool, label: String? = nil) -> NewItem {
-        NewItem(id: id, kind: kind, contentHash: "h-" + text, text: text, vector: nil, metaJSON: nil, label: label)
+        NewItem(id: id, kind: kind, contentHash: Int64(text.utf8.count * 1000 + Int(text.utf8.first ?? 0)), text: text, vector: nil, metaJSON: nil, label: label)
     }
 
     @Test func createRefusesToOverwriteAndOpenNeedsAProject() throws {
@@ -33,7 +33,7 @@ import QuorumCore
             let outcomes = [try w.insert(item("1", "hello")), try w.insert(item("1", "hello")),
                             try w.insert(item("1", "other")), try w.insert(item("2", "hello"))]
             #expect(outcomes == [.inserted, .duplicate, .conflict(existingKind: .pool), .inserted])
-            let duplicates = try w.contentDuplicateCount()
+            let duplicates = try w.contentDuplicates(keysAbove: 0)
             #expect(duplicates == 2)
         }
         #expect(try store.read { try $0.counts() }.items[.pool] == 2)
@@ -58,7 +58,7 @@ import QuorumCore
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore.create(inProject: dir, name: "t", labels: try LabelSet(["a", "b"]))
         try store.write { w in
-            _ = try w.insert(NewItem(id: "v", kind: .seed, contentHash: "x", text: nil, vector: [1.5, -2, 0.25],
+            _ = try w.insert(NewItem(id: "v", kind: .seed, contentHash: 42, text: nil, vector: [1.5, -2, 0.25],
                                      metaJSON: "{\"source\":\"web\"}", label: "b"))
         }
         let items = try store.read { try $0.items(kinds: [.seed]) }
