@@ -1,107 +1,107 @@
 import QuorumNumerics
 
-/// The pre-labelling engine's model: a featurizer plus a classifier, which
-/// together score raw items. This is what a model version stores.
+/// The pre-labelling engine's model: a featurizer plus a calibrated
+/// ensemble, which together score raw items. This is what a model version stores.
 public struct Classifier: Sendable, Equatable {
     public let featurizer: Featurizer
-    public let model: LogisticRegression
+    public let ensemble: LogisticEnsemble
 
-    public init(featurizer: Featurizer, model: LogisticRegression) {
+    public init(featurizer: Featurizer, ensemble: LogisticEnsemble) {
         self.featurizer = featurizer
-        self.model = model
+        self.ensemble = ensemble
     }
 
-    /// Fits the featurizer and the model on labelled items.
+    /// What calibration measured on held-out labels.
+    public struct Calibration: Sendable, Equatable {
+        public var temperature: Float
+        /// "5-fold" or "holdout 20%".
+        public var scheme: String
+        public var heldOut: Int
+        public var eceBefore: Double
+        public var eceAfter: Double
+    }
+
+    /// Fits featurizer and ensemble on labelled items, then calibrates.
     ///
-    /// - Complexity: O(featurizing + L-BFGS iterations × n × width × classes).
+    /// Calibration uses out-of-fold predictions: 5 folds when there are fewer
+    /// than 2,000 labels, else one 20% hold-out; each fold's featurizer and
+    /// ensemble see only its training part. With fewer than 20 labels the
+    /// temperature stays 1 and `calibration` is nil.
+    ///
+    /// - Complexity: (folds + 1) × the cost of fitting the ensemble.
     public static func train(texts: [String?], vectors: [[Float]?], labels: [Int], classes: Int,
+                             members: Int = 5, seed: UInt64 = 1,
                              featurizer settings: FeaturizerSettings = .init(),
-                             model modelSettings: LogisticRegressionSettings = .init()) -> Classifier {
-        let featurizer = Featurizer.fit(texts: texts, vectors: vectors, settings: settings)
-        let x = featurizer.transform(texts: texts, vectors: vectors)
-        let model = LogisticRegression.fit(features: x, labels: labels, classes: classes, settings: modelSettings)
-        return Classifier(featurizer: featurizer, model: model)
+                             model modelSettings: LogisticRegressionSettings = .init(),
+                             calibrate: Bool = true) -> (Classifier, Calibration?) {
+        func fit(_ rows: [Int]) -> Classifier {
+            let t = rows.map { texts[$0] }, v = rows.map { vectors[$0] }
+            let featurizer = Featurizer.fit(texts: t, vectors: v, settings: settings)
+            let ensemble = LogisticEnsemble.fit(features: featurizer.transform(texts: t, vectors: v),
+                                                labels: rows.map { labels[$0] }, classes: classes,
+                                                count: members, seed: seed, settings: modelSettings)
+            return Classifier(featurizer: featurizer, ensemble: ensemble)
+        }
+        let all = Array(labels.indices)
+        var calibration: Calibration?
+        var temperature: Float = 1
+        if calibrate, labels.count >= 20 {
+            var order = all
+            var rng = SeededGenerator(seed: seed ^ 0xCA11_B8A7)
+            order.shuffle(using: &rng)
+            let folds = labels.count < 2000 ? 5 : 1
+            let heldOutParts: [[Int]] = folds == 5
+                ? (0..<5).map { f in order.enumerated().filter { $0.offset % 5 == f }.map(\.element) }
+                : [Array(order.prefix(labels.count / 5))]
+            var logits: [[Float]] = Array(repeating: [], count: members)  // per member, held-out rows in order
+            var heldLabels: [Int] = []
+            for part in heldOutParts {
+                let held = Set(part)
+                let model = fit(all.filter { !held.contains($0) })
+                let x = model.featurizer.transform(texts: part.map { texts[$0] }, vectors: part.map { vectors[$0] })
+                for (m, member) in model.ensemble.members.enumerated() { logits[m] += member.logits(x).storage }
+                heldLabels += part.map { labels[$0] }
+            }
+            let flat = logits.flatMap { $0 }
+            temperature = TemperatureScaling.fit(logits: flat, members: members, labels: heldLabels, classes: classes)
+            func ece(_ t: Float) -> Double {
+                var p = flat
+                let n = heldLabels.count
+                for m in 0..<members {
+                    var block = Matrix(rows: n, cols: classes, storage: Array(p[(m * n * classes)..<((m + 1) * n * classes)]))
+                    if t != 1 { BLAS.scale(&block.storage, by: 1 / t) }
+                    Softmax.applyRows(&block)
+                    p.replaceSubrange((m * n * classes)..<((m + 1) * n * classes), with: block.storage)
+                }
+                return Metrics.expectedCalibrationError(LogisticEnsemble.mean(p, members: members, rows: n, classes: classes),
+                                                        labels: heldLabels)
+            }
+            calibration = Calibration(temperature: temperature, scheme: folds == 5 ? "5-fold" : "holdout 20%",
+                                      heldOut: heldLabels.count, eceBefore: ece(1), eceAfter: ece(temperature))
+        }
+        let model = fit(all)
+        return (Classifier(featurizer: model.featurizer, ensemble: model.ensemble.calibrated(temperature: temperature)), calibration)
     }
 
-    /// Class probabilities for raw items, scored in chunks so memory stays
-    /// bounded by `chunk × width` whatever the pool size.
+    /// Member-major probabilities for raw items (see `LogisticEnsemble.memberProbabilities`).
+    public func memberProbabilities(texts: [String?], vectors: [[Float]?]) -> [Float] {
+        ensemble.memberProbabilities(featurizer.transform(texts: texts, vectors: vectors))
+    }
+
+    /// Mean class probabilities for raw items, scored in chunks so memory
+    /// stays bounded by the chunk, whatever the pool size.
     ///
-    /// - Complexity: O(n × width × classes).
-    public func probabilities(texts: [String?], vectors: [[Float]?], chunk: Int = 8192) -> Matrix {
-        var out = Matrix(rows: texts.count, cols: model.classes)
+    /// - Complexity: O(members × n × features × classes).
+    public func probabilities(texts: [String?], vectors: [[Float]?], chunk: Int = 16_384) -> Matrix {
+        let k = ensemble.classes
+        var out = Matrix(rows: texts.count, cols: k)
         var start = 0
         while start < texts.count {
             let end = min(start + chunk, texts.count)
-            let x = featurizer.transform(texts: Array(texts[start..<end]), vectors: Array(vectors[start..<end]))
-            let p = model.probabilities(x)
-            out.storage.replaceSubrange((start * model.classes)..<(end * model.classes), with: p.storage)
+            let p = ensemble.probabilities(featurizer.transform(texts: Array(texts[start..<end]), vectors: Array(vectors[start..<end])))
+            out.storage.replaceSubrange((start * k)..<(end * k), with: p.storage)
             start = end
         }
-        return out
-    }
-
-    // MARK: - Serialisation
-
-    /// A versioned binary encoding (little-endian), stored with the model version.
-    public func encoded() -> [UInt8] {
-        var w = ByteWriter()
-        w.write(UInt32(0x5155_4D31)) // "QUM1"
-        w.write(UInt32(featurizer.settings.textDimensions))
-        w.write(UInt32(featurizer.settings.maxNGram))
-        w.write(UInt32(featurizer.settings.sublinearTF ? 1 : 0))
-        w.write(featurizer.idf)
-        w.write(featurizer.means)
-        w.write(featurizer.scales)
-        w.write(UInt32(model.weights.rows))
-        w.write(UInt32(model.weights.cols))
-        w.write(model.weights.storage)
-        w.write(model.bias)
-        return w.bytes
-    }
-
-    /// Decodes `encoded()`; nil when the bytes are not a Quorum model.
-    public init?(encoded bytes: [UInt8]) {
-        var r = ByteReader(bytes)
-        guard r.readUInt32() == 0x5155_4D31,
-              let dims = r.readUInt32(), let ngram = r.readUInt32(), let sublinear = r.readUInt32(),
-              let idf = r.readFloats(), let means = r.readFloats(), let scales = r.readFloats(),
-              let rows = r.readUInt32(), let cols = r.readUInt32(),
-              let weights = r.readFloats(), let bias = r.readFloats(),
-              weights.count == Int(rows) * Int(cols), bias.count == Int(cols) else { return nil }
-        featurizer = Featurizer(settings: FeaturizerSettings(textDimensions: Int(dims), maxNGram: Int(ngram),
-                                                             sublinearTF: sublinear == 1),
-                                idf: idf, means: means, scales: scales)
-        model = LogisticRegression(weights: Matrix(rows: Int(rows), cols: Int(cols), storage: weights), bias: bias)
-    }
-}
-
-struct ByteWriter {
-    var bytes: [UInt8] = []
-    mutating func write(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func write(_ values: [Float]) {
-        write(UInt32(values.count))
-        for v in values { write(v.bitPattern) }
-    }
-}
-
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func readUInt32() -> UInt32? {
-        guard offset + 4 <= bytes.count else { return nil }
-        var v: UInt32 = 0
-        for k in 0..<4 { v |= UInt32(bytes[offset + k]) << (8 * k) }
-        offset += 4
-        return v
-    }
-
-    mutating func readFloats() -> [Float]? {
-        guard let n = readUInt32(), offset + Int(n) * 4 <= bytes.count else { return nil }
-        var out = [Float]()
-        out.reserveCapacity(Int(n))
-        for _ in 0..<n { out.append(Float(bitPattern: readUInt32()!)) }
         return out
     }
 }

@@ -1,24 +1,25 @@
+import Glibc
 import QuorumNumerics
 
 /// Settings for multinomial logistic regression.
 public struct LogisticRegressionSettings: Sendable, Equatable {
-    /// Inverse regularisation strength, as in scikit-learn: the objective is
-    /// `C · Σ cross-entropy + ½‖W‖²` (the bias is not penalised).
+    /// Inverse regularisation strength, as in scikit-learn: each member minimises
+    /// `C · Σ wᵢ · cross-entropyᵢ + ½‖W‖²` (the bias is not penalised).
     public var c: Double
     public var maxIterations: Int
-    /// Stop when the gradient's max-norm falls below this (relative to the loss scale).
+    /// Stop when the gradient's max-norm of the mean loss falls below this.
     public var tolerance: Double
 
-    public init(c: Double = 1.0, maxIterations: Int = 300, tolerance: Double = 1e-5) {
+    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-5) {
         self.c = c
         self.maxIterations = maxIterations
         self.tolerance = tolerance
     }
 }
 
-/// A fitted multinomial logistic regression: `p = softmax(x · W + b)`.
+/// One fitted multinomial logistic regression: `p = softmax((x · W + b) / T)`.
 public struct LogisticRegression: Sendable, Equatable {
-    /// Weights, `features × classes`.
+    /// Weights, `features × classes`, row-major.
     public let weights: Matrix
     /// Biases, one per class.
     public let bias: [Float]
@@ -37,108 +38,110 @@ public struct LogisticRegression: Sendable, Equatable {
     }
 
     /// Fits the model by L-BFGS. Every loss and gradient evaluation is two
-    /// GEMMs (`X·W` and `Xᵀ·(P − Y)`), so the cost is BLAS-bound.
+    /// products with the features (`X·W`, then `Xᵀ·(P − Y)`): GEMMs for the
+    /// dense block, sparse products for the text block.
     ///
     /// - Parameters:
-    ///   - features: `n × d` rows.
     ///   - labels: class index per row, each in `0..<classes`.
-    /// - Complexity: O(iterations × n × d × classes).
-    public static func fit(features: Matrix, labels: [Int], classes: Int,
+    ///   - sampleWeights: per-row weights (e.g. bootstrap counts); nil = all 1.
+    /// - Complexity: O(iterations × (nnz + n × dense width) × classes).
+    public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [Float]? = nil,
                            settings: LogisticRegressionSettings = .init()) -> LogisticRegression {
         precondition(features.rows == labels.count, "fit: \(features.rows) rows but \(labels.count) labels")
         precondition(labels.allSatisfy { (0..<classes).contains($0) }, "fit: label outside 0..<\(classes)")
-        var objective = SoftmaxObjective(features: features, labels: labels, classes: classes,
-                                         l2: 1 / (settings.c * Double(max(features.rows, 1))))
-        let start = [Double](repeating: 0, count: objective.parameterCount)
+        let weights = sampleWeights ?? [Float](repeating: 1, count: labels.count)
+        let total = max(Double(weights.reduce(0, +)), 1)
+        var objective = SoftmaxObjective(features: features, labels: labels, classes: classes, sampleWeights: weights,
+                                         total: Float(total), l2: Float(1 / (settings.c * total)))
+        let start = [Float](repeating: 0, count: objective.parameterCount)
         let result = LBFGS.minimize(start: start, maxIterations: settings.maxIterations,
-                                    tolerance: settings.tolerance) { x, g in objective.evaluate(x, gradient: &g) }
-        let (w, b) = objective.unpack(result.solution)
-        return LogisticRegression(weights: w, bias: b, iterations: result.iterations, converged: result.converged)
+                                    tolerance: Float(settings.tolerance)) { x, g in objective.evaluate(x, gradient: &g) }
+        let nw = features.width * classes
+        return LogisticRegression(weights: Matrix(rows: features.width, cols: classes, storage: Array(result.solution[0..<nw])),
+                                  bias: Array(result.solution[nw...]), iterations: result.iterations, converged: result.converged)
+    }
+
+    /// Logits `X · W + b`, one row per item.
+    ///
+    /// - Complexity: O((nnz + n × dense width) × classes).
+    public func logits(_ features: FeatureMatrix) -> Matrix {
+        var out = Matrix(rows: features.rows, cols: classes)
+        out.storage.withUnsafeMutableBufferPointer { p in
+            for i in 0..<features.rows { for j in 0..<classes { p[i * classes + j] = bias[j] } }
+        }
+        weights.storage.withUnsafeBufferPointer { w in features.multiply(w, k: classes, into: &out, beta: 1) }
+        return out
     }
 
     /// Class probabilities for each row.
-    ///
-    /// - Complexity: O(n × d × classes), one GEMM.
-    public func probabilities(_ features: Matrix) -> Matrix {
-        var logits = Matrix(rows: features.rows, cols: classes)
-        addBias(&logits)
-        BLAS.gemm(features, weights, into: &logits, beta: 1)
-        Softmax.applyRows(&logits)
-        return logits
-    }
-
-    private func addBias(_ logits: inout Matrix) {
-        let k = classes
-        logits.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<logits.rows { for j in 0..<k { p[i * k + j] = bias[j] } }
-        }
+    public func probabilities(_ features: FeatureMatrix) -> Matrix {
+        var p = logits(features)
+        Softmax.applyRows(&p)
+        return p
     }
 }
 
-/// Mean cross-entropy plus an L2 penalty, with preallocated buffers so an
-/// evaluation allocates nothing.
+/// Weighted mean cross-entropy plus an L2 penalty, with preallocated buffers
+/// so an evaluation allocates nothing.
 struct SoftmaxObjective {
-    let x: Matrix
+    let x: FeatureMatrix
     let labels: [Int]
     let classes: Int
-    let l2: Double
-    private var w: Matrix
+    let sampleWeights: [Float]
+    let total: Float
+    let l2: Float
     private var logits: Matrix
-    private var gradW: Matrix
 
-    init(features: Matrix, labels: [Int], classes: Int, l2: Double) {
+    init(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [Float], total: Float, l2: Float) {
         x = features
         self.labels = labels
         self.classes = classes
+        self.sampleWeights = sampleWeights
+        self.total = total
         self.l2 = l2
-        w = Matrix(rows: features.cols, cols: classes)
         logits = Matrix(rows: features.rows, cols: classes)
-        gradW = Matrix(rows: features.cols, cols: classes)
     }
 
-    var parameterCount: Int { x.cols * classes + classes }
-
-    func unpack(_ theta: [Double]) -> (Matrix, [Float]) {
-        let nw = x.cols * classes
-        return (Matrix(rows: x.cols, cols: classes, storage: theta[0..<nw].map { Float($0) }),
-                theta[nw...].map { Float($0) })
-    }
+    var parameterCount: Int { x.width * classes + classes }
 
     /// Returns the objective at `theta` and writes its gradient.
-    mutating func evaluate(_ theta: [Double], gradient: inout [Double]) -> Double {
-        let n = x.rows, k = classes, nw = x.cols * classes
-        for i in 0..<nw { w.storage[i] = Float(theta[i]) }
+    mutating func evaluate(_ theta: [Float], gradient: inout [Float]) -> Double {
+        let n = x.rows, k = classes, nw = x.width * classes
         // logits = 1·bᵀ + X·W
         logits.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n { for j in 0..<k { p[i * k + j] = Float(theta[nw + j]) } }
+            for i in 0..<n { for j in 0..<k { p[i * k + j] = theta[nw + j] } }
         }
-        BLAS.gemm(x, w, into: &logits, beta: 1)
+        theta.withUnsafeBufferPointer { t in
+            x.multiply(UnsafeBufferPointer(rebasing: t[0..<nw]), k: k, into: &logits, beta: 1)
+        }
         Softmax.applyRows(&logits)
-        // loss, and G = (P − Y) / n in place
+        // loss, and G = w·(P − Y) / total in place
         var loss = 0.0
-        let invN = Float(1) / Float(max(n, 1))
+        let invTotal = 1 / total
         for j in 0..<k { gradient[nw + j] = 0 }
         logits.storage.withUnsafeMutableBufferPointer { p in
             for i in 0..<n {
                 let y = labels[i]
-                loss -= Double(logf(max(p[i * k + y], 1e-30)))
-                p[i * k + y] -= 1
+                let w = sampleWeights[i] * invTotal
+                let row = p.baseAddress! + i * k
+                loss -= Double(sampleWeights[i]) * Double(logf(max(row[y], 1e-30)))
+                row[y] -= 1
                 for j in 0..<k {
-                    p[i * k + j] *= invN
-                    gradient[nw + j] += Double(p[i * k + j])
+                    row[j] *= w
+                    gradient[nw + j] += row[j]
                 }
             }
         }
-        loss /= Double(max(n, 1))
+        loss /= Double(total)
         // ∇W = Xᵀ·G + l2·W
-        BLAS.gemm(x, transposeA: true, logits, into: &gradW)
+        gradient.withUnsafeMutableBufferPointer { g in
+            x.transposeMultiply(logits, into: UnsafeMutableBufferPointer(rebasing: g[0..<nw]))
+        }
         var penalty = 0.0
         for i in 0..<nw {
-            penalty += theta[i] * theta[i]
-            gradient[i] = Double(gradW.storage[i]) + l2 * theta[i]
+            penalty += Double(theta[i]) * Double(theta[i])
+            gradient[i] += l2 * theta[i]
         }
-        return loss + 0.5 * l2 * penalty
+        return loss + 0.5 * Double(l2) * penalty
     }
 }
-
-import Glibc

@@ -72,7 +72,7 @@ public enum RoundService {
                     }
                     try w.insertPredictions(model: model.id, fresh)
                 }
-                let k = classifier.model.classes
+                let k = classifier.ensemble.classes
                 var probabilities = Matrix(rows: pool.count, cols: k)
                 for (i, item) in pool.enumerated() {
                     for j in 0..<k { probabilities[i, j] = stored[item.key]![j] }

@@ -9,11 +9,11 @@ import QuorumStore
 public enum TrainService {
     public struct Options: Sendable {
         public var c: Double
-        public var textDimensions: Int
+        public var members: Int
         public var seed: UInt64
-        public init(c: Double = 1.0, textDimensions: Int = 4096, seed: UInt64 = 1) {
+        public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1) {
             self.c = c
-            self.textDimensions = textDimensions
+            self.members = members
             self.seed = seed
         }
     }
@@ -27,6 +27,7 @@ public enum TrainService {
         public var macroF1: Double?
         public var ece: Double?
         public var iterations: Int
+        public var calibration: Classifier.Calibration?
         public var scored: Int
         public var seconds: Double
 
@@ -35,7 +36,8 @@ public enum TrainService {
             .object([("model_version", .string(modelVersion)), ("members", .int(members)),
                      ("test_accuracy", .number(testAccuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
                      ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)), ("test_items", .int(testItems)),
-                     ("iterations", .int(iterations)), ("scored", .int(scored))])
+                     ("iterations", .int(iterations)), ("scored", .int(scored)),
+                     ("calibration", calibration.map(\.json) ?? .null)])
         }
     }
 
@@ -57,9 +59,10 @@ public enum TrainService {
                               hint: "import labelled items with `quorum import FILE --as seed`, or label a round and close it")
         }
         let y = train.map { labels.index(of: $0.1)! }
-        let classifier = Classifier.train(
+        let featurizerSettings = FeaturizerSettings()
+        let (classifier, calibration) = Classifier.train(
             texts: train.map { $0.0.text }, vectors: train.map { $0.0.vector }, labels: y, classes: labels.count,
-            featurizer: FeaturizerSettings(textDimensions: options.textDimensions),
+            members: options.members, seed: options.seed, featurizer: featurizerSettings,
             model: LogisticRegressionSettings(c: options.c))
         // Evaluate on held-out test items.
         let test = try w.items(kinds: [.test])
@@ -74,26 +77,32 @@ public enum TrainService {
         // Record the model, then score what annotators may be shown.
         let id = try w.nextModelID()
         let settings = JSONValue.object([
-            ("model", .string("multinomial-logistic-regression")), ("optimizer", .string("L-BFGS")),
-            ("C", .double(options.c)), ("members", .int(1)), ("seed", .int(Int(options.seed))),
+            ("model", .string("ensemble of multinomial logistic regressions on bootstrap resamples")),
+            ("optimizer", .string("L-BFGS")), ("C", .double(options.c)), ("members", .int(options.members)),
+            ("seed", .int(Int(truncatingIfNeeded: options.seed))),
+            ("temperature", .double(Double(classifier.ensemble.temperature))),
             ("featurizer", .object([
-                ("text", .string("hashed word 1-2-grams, sublinear TF-IDF, L2-normalised")),
-                ("text_dimensions", .int(classifier.featurizer.textWidth)),
-                ("vector", .string("standardised")), ("vector_dimensions", .int(classifier.featurizer.vectorWidth)),
+                ("description", .string(featurizerSettings.summary)), ("max_ngram", .int(featurizerSettings.maxNGram)),
+                ("sublinear_tf", .bool(featurizerSettings.sublinearTF)),
+                ("min_df", .int(featurizerSettings.minDocumentFrequency)),
+                ("vocabulary", .int(classifier.featurizer.textWidth)), ("vector_dimensions", .int(classifier.featurizer.vectorWidth)),
             ])),
         ])
         let metrics = JSONValue.object([
             ("test_accuracy", .number(accuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
-            ("test_items", .int(test.count)), ("iterations", .int(classifier.model.iterations)),
-            ("converged", .bool(classifier.model.converged)),
+            ("test_items", .int(test.count)),
+            ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
+            ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
+            ("calibration", calibration.map(\.json) ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
                                        settingsJSON: settings.serialized(), trainedOn: train.count,
                                        metricsJSON: metrics.serialized(), state: classifier.encoded(), isLive: true))
         let scored = try score(w, classifier: classifier, model: id)
-        let summary = Summary(modelVersion: id, members: 1, trainedOn: train.count, testItems: test.count,
+        let summary = Summary(modelVersion: id, members: options.members, trainedOn: train.count, testItems: test.count,
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
-                              iterations: classifier.model.iterations, scored: scored,
+                              iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
+                              calibration: calibration, scored: scored,
                               seconds: monotonicSeconds() - started)
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))
         return summary
@@ -116,5 +125,13 @@ public enum TrainService {
     /// `quorum train`, in its own transaction.
     public static func run(store: any ProjectStore, options: Options) throws -> Summary {
         try store.write { w in try train(w, options: options) }
+    }
+}
+
+extension Classifier.Calibration {
+    /// As recorded with the model version: temperature, scheme, ECE before and after (15 bins).
+    public var json: JSONValue {
+        .object([("temperature", .double(Double(temperature))), ("scheme", .string(scheme)), ("held_out", .int(heldOut)),
+                 ("ece_before", .double(eceBefore)), ("ece_after", .double(eceAfter))])
     }
 }

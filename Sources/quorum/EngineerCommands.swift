@@ -8,20 +8,20 @@ struct Train: ParsableCommand {
         abstract: "Train the pre-labelling model on seed and consensus labels, and score the pool.")
     @OptionGroup var project: ProjectOptions
     @Option(help: "Inverse regularisation strength (as scikit-learn's C).") var c = 1.0
-    @Option(help: "Width of the hashed text features.") var textDimensions = 4096
+    @Option(help: "Ensemble members, each trained on a bootstrap resample.") var members = 5
     @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
         guard c > 0 else { throw ValidationError("--c must be positive.") }
-        guard textDimensions >= 16 else { throw ValidationError("--text-dimensions must be at least 16.") }
+        guard (1...50).contains(members) else { throw ValidationError("--members must be between 1 and 50.") }
     }
 
     func run() throws {
-        let s = try TrainService.run(store: try project.open(), options: .init(c: c, textDimensions: textDimensions, seed: seed))
+        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed))
         output.emit(s.json) {
             """
-            Model \(s.modelVersion) trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (\(s.iterations) L-BFGS iterations); scored \(s.scored) items.
+            Model \(s.modelVersion): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.\(s.calibration.map { "\ncalibration (\($0.scheme), \($0.heldOut) held-out labels): temperature \(fmt(Double($0.temperature), 2)), ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
             test accuracy \(fmt(s.testAccuracy.map { $0 * 100 }, 1))% · macro F1 \(fmt(s.macroF1.map { $0 * 100 }, 1))% · ECE \(fmt(s.ece)) (\(s.testItems) test items)
             """
         }

@@ -1,0 +1,77 @@
+import QuorumNumerics
+
+/// A committee of logistic regressions, each trained on a bootstrap resample
+/// of the labelled items, with one calibration temperature for all of them.
+public struct LogisticEnsemble: Sendable, Equatable {
+    public let members: [LogisticRegression]
+    /// Temperature T: member probabilities are `softmax(logits / T)`.
+    public let temperature: Float
+
+    public init(members: [LogisticRegression], temperature: Float = 1) {
+        precondition(!members.isEmpty, "an ensemble needs at least one member")
+        self.members = members
+        self.temperature = temperature
+    }
+
+    public var classes: Int { members[0].classes }
+
+    /// The same members with another temperature.
+    public func calibrated(temperature: Float) -> LogisticEnsemble {
+        LogisticEnsemble(members: members, temperature: temperature)
+    }
+
+    /// Fits `count` members. With one member it is trained on every item;
+    /// with more, member m is trained on a bootstrap resample drawn with
+    /// seed `seed + m` (as sample weights: how often each item was drawn).
+    ///
+    /// - Complexity: count × the cost of one `LogisticRegression.fit`.
+    public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, count: Int, seed: UInt64,
+                           settings: LogisticRegressionSettings = .init()) -> LogisticEnsemble {
+        precondition(count >= 1, "an ensemble needs at least one member")
+        let members = (0..<count).map { m -> LogisticRegression in
+            let weights = count == 1 ? nil : bootstrapCounts(n: labels.count, seed: seed &+ UInt64(m))
+            return LogisticRegression.fit(features: features, labels: labels, classes: classes,
+                                          sampleWeights: weights, settings: settings)
+        }
+        return LogisticEnsemble(members: members)
+    }
+
+    /// How many times each of `n` items is drawn in n draws with replacement.
+    static func bootstrapCounts(n: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        var counts = [Float](repeating: 0, count: n)
+        for _ in 0..<n { counts[Int(rng.next() % UInt64(n))] += 1 }
+        return counts
+    }
+
+    /// Every member's temperature-scaled probabilities, member-major:
+    /// member m's `n × k` block starts at `m · n · k`.
+    ///
+    /// - Complexity: O(members × (nnz + n × dense width) × classes).
+    public func memberProbabilities(_ features: FeatureMatrix) -> [Float] {
+        let n = features.rows, k = classes
+        var out = [Float](repeating: 0, count: members.count * n * k)
+        for (m, member) in members.enumerated() {
+            var logits = member.logits(features)
+            if temperature != 1 { BLAS.scale(&logits.storage, by: 1 / temperature) }
+            Softmax.applyRows(&logits)
+            out.replaceSubrange((m * n * k)..<((m + 1) * n * k), with: logits.storage)
+        }
+        return out
+    }
+
+    /// The ensemble's mean probabilities, `n × k`.
+    public func probabilities(_ features: FeatureMatrix) -> Matrix {
+        Self.mean(memberProbabilities(features), members: members.count, rows: features.rows, classes: classes)
+    }
+
+    /// The mean over members of a member-major probability buffer.
+    static func mean(_ p: [Float], members: Int, rows n: Int, classes k: Int) -> Matrix {
+        var out = Matrix(rows: n, cols: k)
+        let scale = 1 / Float(members)
+        for m in 0..<members {
+            for i in 0..<(n * k) { out.storage[i] += p[m * n * k + i] * scale }
+        }
+        return out
+    }
+}
