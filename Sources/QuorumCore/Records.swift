@@ -81,23 +81,77 @@ public struct ModelVersion: Sendable, Equatable {
     public var metricsJSON: String
     /// The serialised model, to score new items later.
     public var state: [UInt8]
+    /// The live model drives routing and sampling; a shadow model only scores.
     public var isLive: Bool
+    public var isShadow: Bool
 
     public init(id: String, createdAt: String, kind: String, settingsJSON: String, trainedOn: Int,
-                metricsJSON: String, state: [UInt8], isLive: Bool) {
+                metricsJSON: String, state: [UInt8], isLive: Bool, isShadow: Bool = false) {
         self.id = id; self.createdAt = createdAt; self.kind = kind; self.settingsJSON = settingsJSON
         self.trainedOn = trainedOn; self.metricsJSON = metricsJSON; self.state = state; self.isLive = isLive
+        self.isShadow = isShadow
     }
 }
 
 /// A model's prediction for one item.
 public struct Prediction: Sendable, Equatable {
     public var itemKey: Int64
-    /// Class probabilities, in the project's label order.
+    /// Class probabilities (the ensemble mean, calibrated), in the project's label order.
     public var probabilities: [Float]
+    /// What the ensemble measured; nil for models that give probabilities only.
+    public var measures: PredictionMeasures?
 
-    public init(itemKey: Int64, probabilities: [Float]) {
-        self.itemKey = itemKey; self.probabilities = probabilities
+    public init(itemKey: Int64, probabilities: [Float], measures: PredictionMeasures? = nil) {
+        self.itemKey = itemKey; self.probabilities = probabilities; self.measures = measures
+    }
+
+    /// The most probable class (the first on ties).
+    public var label: Int {
+        var best = 0
+        for j in probabilities.indices where probabilities[j] > probabilities[best] { best = j }
+        return best
+    }
+
+    /// The most probable class's probability.
+    public var confidence: Float { probabilities.max() ?? 0 }
+}
+
+/// Per-item measures over an ensemble's predictions (natural logarithms).
+public struct PredictionMeasures: Sendable, Equatable {
+    /// The predicted class index, and its mean probability.
+    public var label: Int
+    public var confidence: Float
+    /// Top probability minus the runner-up's.
+    public var margin: Float
+    /// Entropy of the mean probabilities.
+    public var entropy: Float
+    /// Entropy of the members' votes.
+    public var voteEntropy: Float
+    /// Mean KL divergence of each member from the mean.
+    public var meanKL: Float
+    /// BALD: entropy of the mean minus the mean of the members' entropies.
+    public var mutualInformation: Float
+
+    public init(label: Int, confidence: Float, margin: Float, entropy: Float, voteEntropy: Float, meanKL: Float,
+                mutualInformation: Float) {
+        self.label = label; self.confidence = confidence; self.margin = margin; self.entropy = entropy
+        self.voteEntropy = voteEntropy; self.meanKL = meanKL; self.mutualInformation = mutualInformation
+    }
+}
+
+/// An item the router labelled itself.
+public struct AutoLabel: Sendable, Equatable {
+    public var itemKey: Int64
+    public var label: String
+    public var confidence: Double
+    public var roundID: Int
+    public var modelVersion: String
+    /// Whether the item was also sent to people as an audit task.
+    public var audited: Bool
+
+    public init(itemKey: Int64, label: String, confidence: Double, roundID: Int, modelVersion: String, audited: Bool) {
+        self.itemKey = itemKey; self.label = label; self.confidence = confidence; self.roundID = roundID
+        self.modelVersion = modelVersion; self.audited = audited
     }
 }
 

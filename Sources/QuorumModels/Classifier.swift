@@ -19,6 +19,8 @@ public struct Classifier: Sendable, Equatable {
         public var heldOut: Int
         public var eceBefore: Double
         public var eceAfter: Double
+        /// Calibrated confidence and correctness of every held-out prediction.
+        public var reliability: Reliability
     }
 
     /// Fits featurizer and ensemble on labelled items, then calibrates.
@@ -64,7 +66,7 @@ public struct Classifier: Sendable, Equatable {
             }
             let flat = logits.flatMap { $0 }
             temperature = TemperatureScaling.fit(logits: flat, members: members, labels: heldLabels, classes: classes)
-            func ece(_ t: Float) -> Double {
+            func heldOutProbabilities(_ t: Float) -> Matrix {
                 var p = flat
                 let n = heldLabels.count
                 for m in 0..<members {
@@ -73,11 +75,14 @@ public struct Classifier: Sendable, Equatable {
                     Softmax.applyRows(&block)
                     p.replaceSubrange((m * n * classes)..<((m + 1) * n * classes), with: block.storage)
                 }
-                return Metrics.expectedCalibrationError(LogisticEnsemble.mean(p, members: members, rows: n, classes: classes),
-                                                        labels: heldLabels)
+                return LogisticEnsemble.mean(p, members: members, rows: n, classes: classes)
             }
+            let before = heldOutProbabilities(1), after = heldOutProbabilities(temperature)
             calibration = Calibration(temperature: temperature, scheme: folds == 5 ? "5-fold" : "holdout 20%",
-                                      heldOut: heldLabels.count, eceBefore: ece(1), eceAfter: ece(temperature))
+                                      heldOut: heldLabels.count,
+                                      eceBefore: Metrics.expectedCalibrationError(before, labels: heldLabels),
+                                      eceAfter: Metrics.expectedCalibrationError(after, labels: heldLabels),
+                                      reliability: Reliability(probabilities: after, labels: heldLabels))
         }
         let model = fit(all)
         return (Classifier(featurizer: model.featurizer, ensemble: model.ensemble.calibrated(temperature: temperature)), calibration)
@@ -103,5 +108,41 @@ public struct Classifier: Sendable, Equatable {
             start = end
         }
         return out
+    }
+}
+
+extension Classifier {
+    /// Scores raw items in chunks: the calibrated mean probabilities and every
+    /// uncertainty and disagreement measure, computed in one pass over each
+    /// chunk's member probabilities. Memory is bounded by the chunk.
+    ///
+    /// - Complexity: O(members × n × (features + classes)).
+    public func score(texts: [String?], vectors: [[Float]?], chunk: Int = 16_384) -> (probabilities: Matrix, measures: EnsembleMeasures) {
+        let k = ensemble.classes, m = ensemble.members.count, n = texts.count
+        var probabilities = Matrix(rows: n, cols: k)
+        var measures = EnsembleMeasures(count: n)
+        var start = 0
+        var mean = Matrix(rows: min(chunk, n), cols: k)
+        var part = EnsembleMeasures(count: min(chunk, n))
+        while start < n {
+            let end = min(start + chunk, n)
+            let members = ensemble.memberProbabilities(featurizer.transform(texts: Array(texts[start..<end]),
+                                                                            vectors: Array(vectors[start..<end])))
+            members.withUnsafeBufferPointer { buffer in
+                Ensemble.measures(members: buffer, memberCount: m, items: end - start, classes: k,
+                                  range: 0..<(end - start), mean: &mean, into: &part)
+            }
+            probabilities.storage.replaceSubrange((start * k)..<(end * k), with: mean.storage[0..<((end - start) * k)])
+            let c = end - start
+            measures.predicted.replaceSubrange(start..<end, with: part.predicted[0..<c])
+            measures.confidence.replaceSubrange(start..<end, with: part.confidence[0..<c])
+            measures.margin.replaceSubrange(start..<end, with: part.margin[0..<c])
+            measures.entropy.replaceSubrange(start..<end, with: part.entropy[0..<c])
+            measures.voteEntropy.replaceSubrange(start..<end, with: part.voteEntropy[0..<c])
+            measures.meanKL.replaceSubrange(start..<end, with: part.meanKL[0..<c])
+            measures.mutualInformation.replaceSubrange(start..<end, with: part.mutualInformation[0..<c])
+            start = end
+        }
+        return (probabilities, measures)
     }
 }

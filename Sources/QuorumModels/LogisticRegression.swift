@@ -29,6 +29,11 @@ public struct LogisticRegression: Sendable, Equatable {
 
     public var classes: Int { bias.count }
 
+    /// Two models are equal when their parameters are; how they were fitted does not matter.
+    public static func == (a: LogisticRegression, b: LogisticRegression) -> Bool {
+        a.weights == b.weights && a.bias == b.bias
+    }
+
     public init(weights: Matrix, bias: [Float], iterations: Int = 0, converged: Bool = true) {
         precondition(weights.cols == bias.count, "weights have \(weights.cols) classes, bias \(bias.count)")
         self.weights = weights

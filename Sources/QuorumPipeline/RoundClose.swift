@@ -24,10 +24,16 @@ extension RoundService {
             let roundAnswers = try w.answers(round: round.id)
             let votes = roundAnswers.compactMap { a in a.label.map { Vote(item: a.itemKey, annotator: a.annotator, label: $0) } }
             let roundItems = Set(roundAnswers.map(\.itemID))
+            // The router's share: auto-accepted items of this round, and how the audited ones fared.
+            let auto = try w.autoLabels().values.filter { $0.roundID == round.id }
+            let settled = try w.consensus()
+            let audited = auto.filter { $0.audited }.compactMap { a in settled[a.itemKey]?.label.map { ($0, a.label) } }
+            let auditPassRate = audited.isEmpty ? nil : Double(audited.filter { $0.0 == $0.1 }.count) / Double(audited.count)
             let metrics = RoundMetrics(
                 round: round.id, labelled: trained.trainedOn, testAccuracy: trained.testAccuracy,
                 macroF1: trained.macroF1, ece: trained.ece, modelVersion: trained.modelVersion,
-                percentAgreement: ConsensusService.percentAgreement(votes), autoAccepted: 0,
+                percentAgreement: ConsensusService.percentAgreement(votes), autoAccepted: auto.count,
+                auditPassRate: auditPassRate,
                 tasks: progress.tasks, answers: roundAnswers.count,
                 disputes: consensus.disputes.filter(roundItems.contains).count)
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())

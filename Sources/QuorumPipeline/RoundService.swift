@@ -10,11 +10,25 @@ public enum RoundService {
         public var size: Int
         public var overlap: Int
         public var seed: UInt64
-        public init(size: Int, overlap: Int = 1, seed: UInt64 = 1) {
+        /// How confident items are auto-accepted; nil = everything goes to people.
+        public var routing: Routing?
+        /// Share of auto-accepted items also sent to people, to audit the router.
+        public var auditRate: Double
+        public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05) {
             self.size = size
             self.overlap = overlap
             self.seed = seed
+            self.routing = routing
+            self.auditRate = auditRate
         }
+    }
+
+    /// The rule for auto-accepting confident items.
+    public enum Routing: Sendable, Equatable {
+        /// Auto-accept items whose calibrated confidence is at least this.
+        case threshold(Double)
+        /// Pick the lowest threshold whose estimated error among auto-accepted items is at most this.
+        case targetError(Double)
     }
 
     public struct StartSummary: Sendable, Equatable {
@@ -23,21 +37,29 @@ public enum RoundService {
         public var overlap: Int
         public var byStrategy: [String: Int]
         public var modelVersion: String?
+        public var autoAccepted: Int
+        /// The confidence threshold used for auto-accepting, and the error it was estimated to give.
+        public var threshold: Double?
+        public var estimatedError: Double?
 
         /// The contract's JSON shape for `round start --format json`.
         public var json: JSONValue {
             .object([("round", .int(round)), ("tasks", .int(tasks)), ("overlap", .int(overlap)),
                      ("by_strategy", .object(byStrategy.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-                     ("model_version", .text(modelVersion))])
+                     ("model_version", .text(modelVersion)), ("auto_accepted", .int(autoAccepted)),
+                     ("threshold", .number(threshold)), ("estimated_error", .number(estimatedError))])
         }
     }
 
-    /// Picks `size` pool items and creates their tasks.
+    /// Routes and samples the pool, then creates the round's tasks.
     ///
-    /// With a live model the picks are the least-confident items; before the
-    /// first model they are uniformly random (seeded). Items already tasked or
-    /// labelled are never picked again, and a round takes at most one item of
-    /// each group of content duplicates.
+    /// 1. Route: with a live model and a routing rule, pool items confident
+    ///    enough are auto-accepted (source `auto`), and a random share
+    ///    `auditRate` of them also goes to people (strategy `audit`).
+    /// 2. Sample: of the rest, the `size` least-confident items; before the
+    ///    first model, a seeded uniform sample (strategy `random`).
+    /// Items already tasked or labelled are never picked again, and a round
+    /// takes at most one item of each group of content duplicates.
     public static func start(store: any ProjectStore, options: StartOptions) throws -> StartSummary {
         guard options.size >= 1 else { throw QuorumError(.badInput, "--size must be at least 1, got \(options.size)") }
         guard options.overlap >= 1 else { throw QuorumError(.badInput, "--overlap must be at least 1, got \(options.overlap)") }
@@ -48,7 +70,8 @@ public enum RoundService {
             }
             let tasked = try w.taskedItemKeys()
             let consensus = try w.consensus()
-            let pool = try w.items(kinds: [.pool]).filter { tasked.contains($0.key) == false && consensus[$0.key] == nil }
+            let auto = try w.autoLabels()
+            let pool = try w.items(kinds: [.pool]).filter { !tasked.contains($0.key) && consensus[$0.key] == nil && auto[$0.key] == nil }
             guard !pool.isEmpty else {
                 throw QuorumError(.state, "no unlabelled pool items are left to sample",
                                   hint: "import more items with `quorum import FILE --as pool`")
@@ -56,45 +79,88 @@ public enum RoundService {
             // Content already labelled or asked about is not asked again.
             var excluded = Set<Int64>()
             for item in try w.items(kinds: [.seed, .test, .gold]) { excluded.insert(item.contentHash) }
+            let labels = try w.project().labels
             let model = try w.liveModel()
+            if options.routing != nil, model == nil {
+                throw QuorumError(.state, "auto-accepting needs a model", hint: "run `quorum train` (or `quorum predictions import`) first")
+            }
+            var predictions: [Int64: Prediction] = [:]
+            if let model {
+                predictions = try w.predictions(model: model.id)
+                let missing = pool.filter { predictions[$0.key] == nil }
+                if !missing.isEmpty, let classifier = Classifier(encoded: model.state) {
+                    let fresh = TrainService.predictions(classifier, missing)
+                    try w.insertPredictions(model: model.id, fresh)
+                    for p in fresh { predictions[p.itemKey] = p }
+                }
+            }
+            // Route.
+            var rest = pool
+            var accepted: [(StoredItem, Prediction)] = []
+            var threshold: Double?, estimatedError: Double?
+            if let routing = options.routing, let model {
+                let scored = pool.compactMap { item in predictions[item.key].map { (item, $0) } }
+                let decision = try Router.decide(routing, confidences: scored.map { Double($0.1.confidence) },
+                                                 reliability: Reliability(metricsJSON: model.metricsJSON))
+                threshold = decision.threshold
+                estimatedError = decision.estimatedError
+                if let t = decision.threshold {
+                    accepted = scored.filter { Double($0.1.confidence) >= t }
+                    let acceptedKeys = Set(accepted.map(\.0.key))
+                    rest = pool.filter { !acceptedKeys.contains($0.key) }
+                }
+            }
+            // Sample.
             let strategy: String
             let scores: [Double]
-            if let model, let classifier = Classifier(encoded: model.state) {
-                var stored = try w.predictions(model: model.id)
-                let missing = pool.filter { stored[$0.key] == nil }
-                if !missing.isEmpty {
-                    let p = classifier.probabilities(texts: missing.map(\.text), vectors: missing.map(\.vector))
-                    var fresh: [Prediction] = []
-                    for (i, item) in missing.enumerated() {
-                        let row = Array(p.storage[(i * p.cols)..<((i + 1) * p.cols)])
-                        stored[item.key] = row
-                        fresh.append(Prediction(itemKey: item.key, probabilities: row))
-                    }
-                    try w.insertPredictions(model: model.id, fresh)
-                }
-                let k = classifier.ensemble.classes
-                var probabilities = Matrix(rows: pool.count, cols: k)
-                for (i, item) in pool.enumerated() {
-                    for j in 0..<k { probabilities[i, j] = stored[item.key]![j] }
-                }
+            if model != nil {
                 strategy = "uncertainty"
-                scores = Uncertainty.leastConfident(probabilities)
+                scores = rest.map { item in predictions[item.key].map { 1 - Double($0.confidence) } ?? 1 - 1 / Double(labels.count) }
             } else {
                 strategy = "random"
                 var rng = SeededGenerator(seed: options.seed ^ 0x5EED)
-                scores = pool.map { _ in Double(rng.next() >> 11) / Double(1 << 53) }
+                scores = rest.map { _ in Double(rng.next() >> 11) / Double(1 << 53) }
             }
-            let candidates = zip(pool, scores).map { Candidate(key: $0.key, contentGroup: $0.contentHash, score: $1) }
-            let picks = Selection.top(candidates, count: options.size, seed: options.seed, excludedGroups: excluded)
+            let candidates = zip(rest, scores).map { Candidate(key: $0.key, contentGroup: $0.contentHash, score: $1) }
+            var picks = Selection.top(candidates, count: options.size, seed: options.seed, excludedGroups: excluded)
                 .map { TaskPick(itemKey: $0.key, strategy: strategy, score: $0.score, rank: $0.rank) }
+            // Audit a random share of the auto-accepted items.
+            var auditKeys = Set<Int64>()
+            if !accepted.isEmpty, options.auditRate > 0 {
+                let count = Int((Double(accepted.count) * options.auditRate).rounded(.up))
+                var rng = SeededGenerator(seed: options.seed ^ 0xA0D1)
+                let audit = Selection.top(accepted.map { Candidate(key: $0.0.key, contentGroup: $0.0.contentHash,
+                                                                   score: Double(rng.next() >> 11) / Double(1 << 53)) },
+                                          count: count, seed: options.seed)
+                auditKeys = Set(audit.map(\.key))
+                picks += audit.map { TaskPick(itemKey: $0.key, strategy: "audit", score: $0.score, rank: $0.rank) }
+            }
+            var byStrategy: [String: Int] = [:]
+            for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
             let settings = JSONValue.object([
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
                 ("blend", .object([(strategy, .double(1))])), ("uncertainty", .string("least-confident")),
+                ("routing", options.routing.map(\.json) ?? .null), ("audit_rate", .double(options.auditRate)),
+                ("threshold", .number(threshold)), ("estimated_error", .number(estimatedError)),
             ])
             let round = try w.createRound(modelVersion: model?.id, overlap: options.overlap,
                                           settingsJSON: settings.serialized(), picks: picks)
-            let summary = StartSummary(round: round, tasks: picks.count, overlap: options.overlap,
-                                       byStrategy: [strategy: picks.count], modelVersion: model?.id)
+            if let model {
+                try w.insertAutoLabels(accepted.map { item, p in
+                    AutoLabel(itemKey: item.key, label: labels.names[p.label], confidence: Double(p.confidence),
+                              roundID: round, modelVersion: model.id, audited: auditKeys.contains(item.key))
+                })
+                for (item, p) in accepted {
+                    try w.appendEvent(EventRecord(kind: "auto-accept", itemID: item.id, modelVersion: model.id,
+                                                  confidence: Double(p.confidence),
+                                                  detailJSON: JSONValue.object([("label", .string(labels.names[p.label])),
+                                                                                ("round", .int(round)),
+                                                                                ("threshold", .number(threshold))]).serialized()))
+                }
+            }
+            let summary = StartSummary(round: round, tasks: picks.count, overlap: options.overlap, byStrategy: byStrategy,
+                                       modelVersion: model?.id, autoAccepted: accepted.count,
+                                       threshold: threshold, estimatedError: estimatedError)
             try w.appendEvent(EventRecord(kind: "round.start", modelVersion: model?.id, detailJSON: summary.json.serialized()))
             return summary
         }

@@ -9,9 +9,11 @@ public enum SnapshotService {
 
     /// Freezes the current labelled dataset as the next numbered snapshot.
     ///
-    /// Rows: seed items (source `seed`, confidence 1) and pool items with a
-    /// settled consensus (source `consensus`). Test items are held out and
-    /// gold items check annotators, so neither is part of the dataset.
+    /// Rows: seed items (source `seed`, confidence 1), pool items with a
+    /// settled consensus (source `consensus`), and pool items the router
+    /// auto-accepted (source `auto`) unless people's consensus overrode them.
+    /// Test items are held out and gold items check annotators, so neither is
+    /// part of the dataset.
     public static func create(store: any ProjectStore, message: String, author: String) throws -> SnapshotInfo {
         try store.write { w in
             var rows: [SnapshotRow] = []
@@ -25,8 +27,15 @@ public enum SnapshotService {
                 if let label = a.label { answersByItem[a.itemKey, default: []].append(RowAnswer(annotator: a.annotator, label: label)) }
             }
             var method = "none"
+            let auto = try w.autoLabels()
             for item in try w.items(kinds: [.pool]) {
-                guard let c = consensus[item.key], let label = c.label else { continue }
+                guard let c = consensus[item.key], let label = c.label else {
+                    if let a = auto[item.key], consensus[item.key] == nil {
+                        rows.append(SnapshotRow(id: item.id, label: a.label, source: .auto, confidence: a.confidence,
+                                                split: SnapshotCodec.split(forID: item.id), answers: []))
+                    }
+                    continue
+                }
                 method = c.method
                 let answers = (answersByItem[item.key] ?? []).sorted { ($0.annotator, $0.label) < ($1.annotator, $1.label) }
                 rows.append(SnapshotRow(id: item.id, label: label, source: .consensus, confidence: c.confidence,

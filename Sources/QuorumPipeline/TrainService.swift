@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 import QuorumModels
 import QuorumNumerics
@@ -11,15 +12,19 @@ public enum TrainService {
         public var c: Double
         public var members: Int
         public var seed: UInt64
-        public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1) {
+        /// Record the model as the shadow: it scores the pool, but routing and sampling keep using the live model.
+        public var shadow: Bool
+        public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false) {
             self.c = c
             self.members = members
             self.seed = seed
+            self.shadow = shadow
         }
     }
 
     public struct Summary: Sendable, Equatable {
         public var modelVersion: String
+        public var shadow: Bool
         public var members: Int
         public var trainedOn: Int
         public var testItems: Int
@@ -33,7 +38,7 @@ public enum TrainService {
 
         /// The contract's JSON shape for `train --format json`.
         public var json: JSONValue {
-            .object([("model_version", .string(modelVersion)), ("members", .int(members)),
+            .object([("model_version", .string(modelVersion)), ("shadow", .bool(shadow)), ("members", .int(members)),
                      ("test_accuracy", .number(testAccuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
                      ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)), ("test_items", .int(testItems)),
                      ("iterations", .int(iterations)), ("scored", .int(scored)),
@@ -94,12 +99,14 @@ public enum TrainService {
             ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
             ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
             ("calibration", calibration.map(\.json) ?? .null),
+            ("reliability", calibration.map(\.reliability.json) ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
                                        settingsJSON: settings.serialized(), trainedOn: train.count,
-                                       metricsJSON: metrics.serialized(), state: classifier.encoded(), isLive: true))
+                                       metricsJSON: metrics.serialized(), state: classifier.encoded(),
+                                       isLive: !options.shadow, isShadow: options.shadow))
         let scored = try score(w, classifier: classifier, model: id)
-        let summary = Summary(modelVersion: id, members: options.members, trainedOn: train.count, testItems: test.count,
+        let summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: train.count, testItems: test.count,
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
                               iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
                               calibration: calibration, scored: scored,
@@ -108,23 +115,48 @@ public enum TrainService {
         return summary
     }
 
-    /// Scores pool and gold items with `classifier` and stores the predictions.
+    /// Scores pool and gold items with `classifier` and stores the predictions
+    /// with every uncertainty and disagreement measure.
     ///
-    /// - Complexity: O(n × width × classes), in chunks.
+    /// - Complexity: O(members × n × (features + classes)), in chunks.
     static func score(_ w: any StoreWriter, classifier: Classifier, model: String) throws -> Int {
         let items = try w.items(kinds: [.pool, .gold])
         guard !items.isEmpty else { return 0 }
-        let p = classifier.probabilities(texts: items.map(\.text), vectors: items.map(\.vector))
-        let k = p.cols
-        try w.insertPredictions(model: model, items.enumerated().map { i, item in
-            Prediction(itemKey: item.key, probabilities: Array(p.storage[(i * k)..<((i + 1) * k)]))
-        })
+        try w.insertPredictions(model: model, predictions(classifier, items))
         return items.count
+    }
+
+    /// The classifier's predictions for `items`, with their measures.
+    static func predictions(_ classifier: Classifier, _ items: [StoredItem]) -> [Prediction] {
+        let (p, m) = classifier.score(texts: items.map(\.text), vectors: items.map(\.vector))
+        let k = p.cols
+        return items.enumerated().map { i, item in
+            Prediction(itemKey: item.key, probabilities: Array(p.storage[(i * k)..<((i + 1) * k)]),
+                       measures: PredictionMeasures(label: Int(m.predicted[i]), confidence: m.confidence[i], margin: m.margin[i],
+                                                    entropy: m.entropy[i], voteEntropy: m.voteEntropy[i], meanKL: m.meanKL[i],
+                                                    mutualInformation: m.mutualInformation[i]))
+        }
     }
 
     /// `quorum train`, in its own transaction.
     public static func run(store: any ProjectStore, options: Options) throws -> Summary {
         try store.write { w in try train(w, options: options) }
+    }
+}
+
+extension Reliability {
+    /// Stored with the model version: confidences (4 decimals) and 0/1 correctness, most confident first.
+    var json: JSONValue {
+        .object([("confidence", .array(confidences.map { .double((Double($0) * 10_000).rounded() / 10_000) })),
+                 ("correct", .array(correct.map { .int($0 ? 1 : 0) }))])
+    }
+
+    /// Reads `json` back from a model version's metrics.
+    init?(metricsJSON: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(metricsJSON.utf8)) as? [String: Any],
+              let r = object["reliability"] as? [String: Any],
+              let c = r["confidence"] as? [Double], let ok = r["correct"] as? [Int], c.count == ok.count else { return nil }
+        self.init(confidences: c.map { Float($0) }, correct: ok.map { $0 == 1 })
     }
 }
 

@@ -28,9 +28,12 @@ public protocol StoreReader {
     func items(kinds: [ItemKind]) throws -> [StoredItem]
 
     func liveModel() throws -> ModelVersion?
+    func shadowModel() throws -> ModelVersion?
     func models() throws -> [ModelVersion]
     /// The model's stored predictions, keyed by item key.
-    func predictions(model: String) throws -> [Int64: [Float]]
+    func predictions(model: String) throws -> [Int64: Prediction]
+    /// Items the router labelled itself.
+    func autoLabels() throws -> [Int64: AutoLabel]
 
     func rounds() throws -> [RoundRecord]
     /// The newest open round, if any.
@@ -62,7 +65,7 @@ public protocol StoreWriter: StoreReader {
     /// - Complexity: O(log n) per item.
     func insert(_ item: NewItem) throws -> InsertOutcome
 
-    /// Records a model version; when `live`, it replaces the live model.
+    /// Records a model version; when live (or shadow), it replaces the live (or shadow) model.
     func insertModel(_ model: ModelVersion) throws
     /// The next free model id ("m1", "m2", …).
     func nextModelID() throws -> String
@@ -71,6 +74,7 @@ public protocol StoreWriter: StoreReader {
     /// Creates a round and its tasks; returns the round id.
     func createRound(modelVersion: String?, overlap: Int, settingsJSON: String, picks: [TaskPick]) throws -> Int
     func closeRound(_ id: Int, metricsJSON: String) throws
+    func insertAutoLabels(_ labels: [AutoLabel]) throws
 
     /// Records an answer. Throws `QuorumError` when the annotator already answered the task.
     func insertAnswer(taskID: Int64, annotator: String, label: String?, seconds: Double,

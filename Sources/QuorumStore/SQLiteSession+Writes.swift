@@ -57,12 +57,13 @@ extension SQLiteSession: StoreWriter {
 
     func insertModel(_ model: ModelVersion) throws {
         if model.isLive { try db.execute(sql: "UPDATE model_versions SET is_live = 0 WHERE is_live = 1") }
+        if model.isShadow { try db.execute(sql: "UPDATE model_versions SET is_shadow = 0 WHERE is_shadow = 1") }
         let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM model_versions") ?? 0) + 1
         try db.execute(sql: """
-            INSERT INTO model_versions(id, seq, created_at, kind, settings, trained_on, metrics, state, is_live)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO model_versions(id, seq, created_at, kind, settings, trained_on, metrics, state, is_live, is_shadow)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [model.id, seq, model.createdAt, model.kind, model.settingsJSON, model.trainedOn,
-                             model.metricsJSON, Data(model.state), model.isLive])
+                             model.metricsJSON, Data(model.state), model.isLive, model.isShadow])
     }
 
     func nextModelID() throws -> String {
@@ -70,9 +71,15 @@ extension SQLiteSession: StoreWriter {
     }
 
     func insertPredictions(model: String, _ predictions: [Prediction]) throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO predictions(model_id, item_key, probs) VALUES (?, ?, ?)")
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO predictions(model_id, item_key, probs, label, confidence, margin, entropy,
+                                               vote_entropy, mean_kl, mutual_information)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for p in predictions {
-            try statement.execute(arguments: [model, p.itemKey, p.probabilities.blob])
+            let m = p.measures
+            try statement.execute(arguments: [model, p.itemKey, p.probabilities.blob, m?.label, m?.confidence, m?.margin,
+                                              m?.entropy, m?.voteEntropy, m?.meanKL, m?.mutualInformation])
         }
     }
 
@@ -91,6 +98,15 @@ extension SQLiteSession: StoreWriter {
     func closeRound(_ id: Int, metricsJSON: String) throws {
         try db.execute(sql: "UPDATE rounds SET status = 'closed', closed_at = ?, metrics = ? WHERE id = ?",
                        arguments: [Timestamp.now(), metricsJSON, id])
+    }
+
+    func insertAutoLabels(_ labels: [AutoLabel]) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO auto_labels(item_key, label, confidence, round_id, model_version, audited) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for a in labels {
+            try statement.execute(arguments: [a.itemKey, a.label, a.confidence, a.roundID, a.modelVersion, a.audited])
+        }
     }
 
     func insertAnswer(taskID: Int64, annotator: String, label: String?, seconds: Double,

@@ -70,23 +70,44 @@ struct SQLiteSession: StoreReader {
         let state: Data = row["state"]
         return ModelVersion(id: row["id"], createdAt: row["created_at"], kind: row["kind"], settingsJSON: row["settings"],
                             trainedOn: row["trained_on"], metricsJSON: row["metrics"], state: [UInt8](state),
-                            isLive: row["is_live"])
+                            isLive: row["is_live"], isShadow: row["is_shadow"])
     }
 
     func liveModel() throws -> ModelVersion? {
         try Row.fetchOne(db, sql: "SELECT * FROM model_versions WHERE is_live = 1").map(Self.model)
     }
 
+    func shadowModel() throws -> ModelVersion? {
+        try Row.fetchOne(db, sql: "SELECT * FROM model_versions WHERE is_shadow = 1").map(Self.model)
+    }
+
     func models() throws -> [ModelVersion] {
         try Row.fetchAll(db, sql: "SELECT * FROM model_versions ORDER BY seq").map(Self.model)
     }
 
-    func predictions(model: String) throws -> [Int64: [Float]] {
-        var out: [Int64: [Float]] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT item_key, probs FROM predictions WHERE model_id = ?", arguments: [model])
+    func predictions(model: String) throws -> [Int64: Prediction] {
+        var out: [Int64: Prediction] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM predictions WHERE model_id = ?", arguments: [model])
         while let row = try cursor.next() {
             let blob: Data = row["probs"]
-            out[row["item_key"]] = [Float](blob: blob)
+            let key: Int64 = row["item_key"]
+            var measures: PredictionMeasures?
+            if let label: Int = row["label"] {
+                measures = PredictionMeasures(label: label, confidence: row["confidence"], margin: row["margin"],
+                                              entropy: row["entropy"], voteEntropy: row["vote_entropy"],
+                                              meanKL: row["mean_kl"], mutualInformation: row["mutual_information"])
+            }
+            out[key] = Prediction(itemKey: key, probabilities: [Float](blob: blob), measures: measures)
+        }
+        return out
+    }
+
+    func autoLabels() throws -> [Int64: AutoLabel] {
+        var out: [Int64: AutoLabel] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM auto_labels") {
+            let a = AutoLabel(itemKey: row["item_key"], label: row["label"], confidence: row["confidence"],
+                              roundID: row["round_id"], modelVersion: row["model_version"], audited: row["audited"])
+            out[a.itemKey] = a
         }
         return out
     }

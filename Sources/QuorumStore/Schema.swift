@@ -137,6 +137,29 @@ enum Schema {
                     BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
                 """)
         }
+        m.registerMigration("v2-engine") { db in
+            try db.execute(sql: """
+                -- What the engine measured per item, so the router and sampler need not rescore.
+                ALTER TABLE predictions ADD COLUMN label INTEGER;
+                ALTER TABLE predictions ADD COLUMN confidence REAL;
+                ALTER TABLE predictions ADD COLUMN margin REAL;
+                ALTER TABLE predictions ADD COLUMN entropy REAL;
+                ALTER TABLE predictions ADD COLUMN vote_entropy REAL;
+                ALTER TABLE predictions ADD COLUMN mean_kl REAL;
+                ALTER TABLE predictions ADD COLUMN mutual_information REAL;
+                -- A shadow model scores items without driving the routing.
+                ALTER TABLE model_versions ADD COLUMN is_shadow INTEGER NOT NULL DEFAULT 0;
+                -- Items the router labelled itself, and whether people audited them.
+                CREATE TABLE auto_labels (
+                    item_key      INTEGER PRIMARY KEY REFERENCES items(key),
+                    label         TEXT NOT NULL,
+                    confidence    REAL NOT NULL,
+                    round_id      INTEGER NOT NULL REFERENCES rounds(id),
+                    model_version TEXT NOT NULL REFERENCES model_versions(id),
+                    audited       INTEGER NOT NULL DEFAULT 0
+                );
+                """)
+        }
         return m
     }
 }

@@ -38,6 +38,7 @@ enum DigitsBench {
         let repeats = try options.int("repeats", default: 5)
         var settings = LogisticRegressionSettings(c: 1.0)
         if options.string("max-iter") != nil { settings.maxIterations = try options.int("max-iter", default: 300) }
+        let members = try options.int("members", default: 1)
         let split = try load(path)
         let trainTexts = [String?](repeating: nil, count: split.trainX.count)
         let testTexts = [String?](repeating: nil, count: split.testX.count)
@@ -47,8 +48,9 @@ enum DigitsBench {
         let load = loadAverage()
         for _ in 0..<repeats {
             let t0 = now()
-            let c = Classifier.train(texts: trainTexts, vectors: split.trainX, labels: split.trainY, classes: 10,
-                                     featurizer: FeaturizerSettings(), model: settings)
+            let (c, _) = Classifier.train(texts: trainTexts, vectors: split.trainX, labels: split.trainY, classes: 10,
+                                          members: members, featurizer: FeaturizerSettings(), model: settings,
+                                          calibrate: false)
             fitSeconds.append(now() - t0)
             classifier = c
         }
@@ -61,14 +63,16 @@ enum DigitsBench {
                                              labels: split.trainY)
         return .object([
             ("benchmark", .string("digits")),
-            ("path", .string("Classifier.train (Featurizer standardise + LogisticRegression L-BFGS)")),
+            ("path", .string("Classifier.train (Featurizer standardise + LogisticRegression L-BFGS, no calibration)")),
             ("data", .string(path)), ("train_rows", .int(split.trainY.count)), ("test_rows", .int(split.testY.count)),
             ("c", .double(settings.c)), ("max_iterations", .int(settings.maxIterations)),
             ("tolerance", .double(settings.tolerance)), ("repeats", .int(repeats)),
             ("fit_seconds", .array(fitSeconds.map { .double($0) })),
             ("fit_seconds_best", .double(fitSeconds.min()!)), ("fit_seconds_median", .double(median(fitSeconds))),
             ("predict_seconds", .double(predictSeconds)),
-            ("iterations", .int(model.model.iterations)), ("converged", .bool(model.model.converged)),
+            ("members", .int(members)),
+            ("iterations", .int(model.ensemble.members.map(\.iterations).max() ?? 0)),
+            ("converged", .bool(model.ensemble.members.allSatisfy(\.converged))),
             ("test_accuracy", .double(accuracy)), ("train_accuracy", .double(trainAccuracy)),
             ("macro_f1", .double(Metrics.macroF1(p, labels: split.testY))),
             ("load_average_1m", .double(load)),

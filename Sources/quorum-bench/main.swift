@@ -16,7 +16,8 @@ let usage = """
     usage: quorum-bench import --file FILE [--kind pool|seed|test|gold] [--repeats N] [--workdir DIR]
            quorum-bench parse --file FILE [--repeats N]
            quorum-bench gemm [--n N] [--repeats N]
-           quorum-bench digits --data FILE [--repeats N] [--max-iter N]
+           quorum-bench digits --data FILE [--repeats N] [--max-iter N] [--members M]
+           quorum-bench scoring [--data DIR] [--members 5] [--items 1000000] [--classes 20] [--repeats 3] [--chunk 16384]
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -33,6 +34,7 @@ do {
     case "parse": result = try ImportBench.parseOnly(options)
     case "gemm": result = try GEMMBench.run(options)
     case "digits": result = try DigitsBench.run(options)
+    case "scoring": result = try ScoringBench.run(options)
     case "-h", "--help", "help":
         print(usage)
         exit(0)
