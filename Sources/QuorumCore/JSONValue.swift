@@ -11,6 +11,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// JSON text that is already serialised (e.g. a stored settings object), written as is.
+    case raw(String)
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.serialized() == b.serialized() }
 
@@ -35,6 +37,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .int(let i): out += String(i)
         case .double(let d): out += JSONValue.format(d)
         case .string(let s): JSONValue.writeString(s, into: &out)
+        case .raw(let text): out += text
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["

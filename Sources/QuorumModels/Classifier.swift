@@ -14,23 +14,31 @@ public struct Classifier: Sendable, Equatable {
     /// What calibration measured on held-out labels.
     public struct Calibration: Sendable, Equatable {
         public var temperature: Float
-        /// "5-fold" or "holdout 20%".
+        /// "holdout 20%" or "5-fold".
         public var scheme: String
         public var heldOut: Int
         public var eceBefore: Double
         public var eceAfter: Double
-        /// Calibrated confidence and correctness of every held-out prediction.
-        public var reliability: Reliability
+        /// Calibrated confidence and correctness of the deployed model on the
+        /// held-out labels; nil when the labels were too few to hold any out
+        /// (then only the temperature was cross-validated).
+        public var reliability: Reliability?
     }
 
     /// Fits featurizer and ensemble on labelled items, then calibrates.
     ///
-    /// Calibration uses out-of-fold predictions: 5 folds when there are fewer
-    /// than 2,000 labels, else one 20% hold-out; each fold's featurizer and
-    /// ensemble see only its training part. With fewer than 20 labels the
-    /// temperature stays 1 and `calibration` is nil.
+    /// - With 100 labels or more, a seeded 20% of them is held out: the
+    ///   deployed ensemble learns from the other 80%, and the temperature and
+    ///   the reliability curve are fitted on the held-out 20% with that very
+    ///   ensemble. Calibrating a model on labels it never saw is what makes
+    ///   `--target-error` trustworthy; a model refitted on all labels would be
+    ///   sharper than the one calibrated, and its error underestimated.
+    /// - With 20 to 99 labels, the temperature comes from 5-fold out-of-fold
+    ///   predictions and the ensemble learns from every label; no reliability
+    ///   curve is kept.
+    /// - With fewer than 20 labels, or `calibrate: false`, T = 1.
     ///
-    /// - Complexity: (folds + 1) × the cost of fitting the ensemble.
+    /// - Complexity: up to 6 × the cost of fitting the ensemble (5-fold), else ≈ 1×.
     public static func train(texts: [String?], vectors: [[Float]?], labels: [Int], classes: Int,
                              members: Int = 5, seed: UInt64 = 1,
                              featurizer settings: FeaturizerSettings = .init(),
@@ -45,46 +53,45 @@ public struct Classifier: Sendable, Equatable {
             return Classifier(featurizer: featurizer, ensemble: ensemble)
         }
         let all = Array(labels.indices)
-        var calibration: Calibration?
-        var temperature: Float = 1
-        if calibrate, labels.count >= 20 {
-            var order = all
-            var rng = SeededGenerator(seed: seed ^ 0xCA11_B8A7)
-            order.shuffle(using: &rng)
-            let folds = labels.count < 2000 ? 5 : 1
-            let heldOutParts: [[Int]] = folds == 5
-                ? (0..<5).map { f in order.enumerated().filter { $0.offset % 5 == f }.map(\.element) }
-                : [Array(order.prefix(labels.count / 5))]
-            var logits: [[Float]] = Array(repeating: [], count: members)  // per member, held-out rows in order
-            var heldLabels: [Int] = []
-            for part in heldOutParts {
-                let held = Set(part)
-                let model = fit(all.filter { !held.contains($0) })
-                let x = model.featurizer.transform(texts: part.map { texts[$0] }, vectors: part.map { vectors[$0] })
-                for (m, member) in model.ensemble.members.enumerated() { logits[m] += member.logits(x).storage }
-                heldLabels += part.map { labels[$0] }
+        guard calibrate, labels.count >= 20 else { return (fit(all), nil) }
+        var order = all
+        var rng = SeededGenerator(seed: seed ^ 0xCA11_B8A7)
+        order.shuffle(using: &rng)
+        let holdout = labels.count >= 100
+        let heldOutParts: [[Int]] = holdout
+            ? [Array(order.prefix(labels.count / 5))]
+            : (0..<5).map { f in order.enumerated().filter { $0.offset % 5 == f }.map(\.element) }
+        var logits: [[Float]] = Array(repeating: [], count: members)  // per member, held-out rows in order
+        var heldLabels: [Int] = []
+        var deployed: Classifier?
+        for part in heldOutParts {
+            let held = Set(part)
+            let model = fit(all.filter { !held.contains($0) })
+            let x = model.featurizer.transform(texts: part.map { texts[$0] }, vectors: part.map { vectors[$0] })
+            for (m, member) in model.ensemble.members.enumerated() { logits[m] += member.logits(x).storage }
+            heldLabels += part.map { labels[$0] }
+            if holdout { deployed = model }
+        }
+        let flat = logits.flatMap { $0 }
+        let temperature = TemperatureScaling.fit(logits: flat, members: members, labels: heldLabels, classes: classes)
+        func heldOutProbabilities(_ t: Float) -> Matrix {
+            var p = flat
+            let n = heldLabels.count
+            for m in 0..<members {
+                var block = Matrix(rows: n, cols: classes, storage: Array(p[(m * n * classes)..<((m + 1) * n * classes)]))
+                if t != 1 { BLAS.scale(&block.storage, by: 1 / t) }
+                Softmax.applyRows(&block)
+                p.replaceSubrange((m * n * classes)..<((m + 1) * n * classes), with: block.storage)
             }
-            let flat = logits.flatMap { $0 }
-            temperature = TemperatureScaling.fit(logits: flat, members: members, labels: heldLabels, classes: classes)
-            func heldOutProbabilities(_ t: Float) -> Matrix {
-                var p = flat
-                let n = heldLabels.count
-                for m in 0..<members {
-                    var block = Matrix(rows: n, cols: classes, storage: Array(p[(m * n * classes)..<((m + 1) * n * classes)]))
-                    if t != 1 { BLAS.scale(&block.storage, by: 1 / t) }
-                    Softmax.applyRows(&block)
-                    p.replaceSubrange((m * n * classes)..<((m + 1) * n * classes), with: block.storage)
-                }
-                return LogisticEnsemble.mean(p, members: members, rows: n, classes: classes)
-            }
-            let before = heldOutProbabilities(1), after = heldOutProbabilities(temperature)
-            calibration = Calibration(temperature: temperature, scheme: folds == 5 ? "5-fold" : "holdout 20%",
+            return LogisticEnsemble.mean(p, members: members, rows: n, classes: classes)
+        }
+        let before = heldOutProbabilities(1), after = heldOutProbabilities(temperature)
+        let calibration = Calibration(temperature: temperature, scheme: holdout ? "holdout 20%" : "5-fold",
                                       heldOut: heldLabels.count,
                                       eceBefore: Metrics.expectedCalibrationError(before, labels: heldLabels),
                                       eceAfter: Metrics.expectedCalibrationError(after, labels: heldLabels),
-                                      reliability: Reliability(probabilities: after, labels: heldLabels))
-        }
-        let model = fit(all)
+                                      reliability: holdout ? Reliability(probabilities: after, labels: heldLabels) : nil)
+        let model = deployed ?? fit(all)
         return (Classifier(featurizer: model.featurizer, ensemble: model.ensemble.calibrated(temperature: temperature)), calibration)
     }
 

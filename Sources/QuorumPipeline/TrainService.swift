@@ -33,6 +33,8 @@ public enum TrainService {
         public var ece: Double?
         public var iterations: Int
         public var calibration: Classifier.Calibration?
+        /// Labelled items the deployed ensemble learned from (the rest calibrated it).
+        public var fittedOn: Int
         public var scored: Int
         public var seconds: Double
 
@@ -40,7 +42,8 @@ public enum TrainService {
         public var json: JSONValue {
             .object([("model_version", .string(modelVersion)), ("shadow", .bool(shadow)), ("members", .int(members)),
                      ("test_accuracy", .number(testAccuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
-                     ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)), ("test_items", .int(testItems)),
+                     ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)), ("fitted_on", .int(fittedOn)),
+                     ("test_items", .int(testItems)),
                      ("iterations", .int(iterations)), ("scored", .int(scored)),
                      ("calibration", calibration.map(\.json) ?? .null)])
         }
@@ -99,7 +102,7 @@ public enum TrainService {
             ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
             ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
             ("calibration", calibration.map(\.json) ?? .null),
-            ("reliability", calibration.map(\.reliability.json) ?? .null),
+            ("reliability", calibration?.reliability?.json ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
                                        settingsJSON: settings.serialized(), trainedOn: train.count,
@@ -109,7 +112,9 @@ public enum TrainService {
         let summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: train.count, testItems: test.count,
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
                               iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
-                              calibration: calibration, scored: scored,
+                              calibration: calibration,
+                              fittedOn: train.count - (calibration?.reliability == nil ? 0 : calibration?.heldOut ?? 0),
+                              scored: scored,
                               seconds: monotonicSeconds() - started)
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))
         return summary

@@ -10,6 +10,7 @@ struct Train: ParsableCommand {
     @Option(help: "Inverse regularisation strength (as scikit-learn's C).") var c = 1.0
     @Option(help: "Ensemble members, each trained on a bootstrap resample.") var members = 5
     @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+    @Flag(help: "Score with the new model without changing the routing (see `quorum report`).") var shadow = false
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
@@ -18,10 +19,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed))
+        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed, shadow: shadow))
         output.emit(s.json) {
             """
-            Model \(s.modelVersion): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.\(s.calibration.map { "\ncalibration (\($0.scheme), \($0.heldOut) held-out labels): temperature \(fmt(Double($0.temperature), 2)), ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
+            Model \(s.modelVersion)\(s.shadow ? " (shadow)" : ""): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.\(s.calibration.map { "\ncalibration (\($0.scheme), \($0.heldOut) held-out labels): temperature \(fmt(Double($0.temperature), 2)), ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
             test accuracy \(fmt(s.testAccuracy.map { $0 * 100 }, 1))% · macro F1 \(fmt(s.macroF1.map { $0 * 100 }, 1))% · ECE \(fmt(s.ece)) (\(s.testItems) test items)
             """
         }

@@ -109,7 +109,19 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
-        let rounds = try ReportService.rounds(store: try project.open())
-        output.emit(Report.json(rounds)) { Report.text(rounds) }
+        let store = try project.open()
+        let rounds = try ReportService.rounds(store: store)
+        let shadow = try ReportService.shadowComparison(store: store)
+        guard case .object(var fields) = Report.json(rounds) else { return }
+        fields.append(("shadow", shadow?.json ?? .null))
+        output.emit(.object(fields)) {
+            var text = Report.text(rounds)
+            if let s = shadow {
+                text += "\nShadow model \(s.shadow) against live \(s.live): agree on \(Report.percent(s.agreement)) of \(s.compared) items"
+                    + " (\(s.differing.count) differ); test accuracy \(Report.percent(s.shadowTestAccuracy)) vs \(Report.percent(s.liveTestAccuracy))."
+                if !s.differing.isEmpty { text += "\nDiffering: " + s.differing.prefix(10).joined(separator: ", ") + (s.differing.count > 10 ? ", …" : "") }
+            }
+            return text
+        }
     }
 }

@@ -16,19 +16,39 @@ struct Round: ParsableCommand {
         @Option(help: "How many items to pick.") var size: Int
         @Option(help: "Annotators per item (K).") var overlap = 1
         @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+        @Option(help: ArgumentHelp("Auto-accept pool items whose calibrated confidence is at least P.", valueName: "P"))
+        var autoAccept: Double?
+        @Option(help: ArgumentHelp("Auto-accept with the lowest threshold whose estimated error is at most E.", valueName: "E"))
+        var targetError: Double?
+        @Option(help: ArgumentHelp("Share of auto-accepted items also sent to people as audits.", valueName: "R"))
+        var auditRate = 0.05
         @OptionGroup var output: FormatOptions
 
         func validate() throws {
             guard size >= 1 else { throw ValidationError("--size must be at least 1.") }
             guard overlap >= 1 else { throw ValidationError("--overlap must be at least 1.") }
+            if autoAccept != nil && targetError != nil {
+                throw ValidationError("Give --auto-accept P or --target-error E, not both.")
+            }
+            if let p = autoAccept, !(p > 0 && p <= 1) { throw ValidationError("--auto-accept must be in (0, 1], e.g. 0.95.") }
+            if let e = targetError, !(e > 0 && e < 1) { throw ValidationError("--target-error must be in (0, 1), e.g. 0.02.") }
+            guard (0...1).contains(auditRate) else { throw ValidationError("--audit-rate must be in [0, 1], e.g. 0.05.") }
         }
 
         func run() throws {
-            let s = try RoundService.start(store: try project.open(), options: .init(size: size, overlap: overlap, seed: seed))
+            let routing: RoundService.Routing? = autoAccept.map { .threshold($0) } ?? targetError.map { .targetError($0) }
+            let s = try RoundService.start(store: try project.open(),
+                                           options: .init(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate))
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                return "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"
+                var text = "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"
                     + (s.modelVersion.map { ", model \($0)." } ?? ", no model yet.")
+                if routing != nil {
+                    text += s.threshold.map { t in
+                        "\nAuto-accepted \(s.autoAccepted) items at confidence ≥ \(fmt(t, 4)) (estimated error \(fmt(s.estimatedError, 4)))."
+                    } ?? "\nNo threshold meets the target error: nothing was auto-accepted."
+                }
+                return text
             }
         }
     }

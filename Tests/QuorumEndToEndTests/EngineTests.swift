@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// The pre-labelling engine through the binary: routing, audits, external
+/// models, shadow models and the model list.
+@Suite struct EngineTests {
+    /// digits split at random by line: every 5th line test, 3 of 5 seed, 1 of 5 pool.
+    func digitsProject(_ cli: CLI) throws {
+        try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        let lines = Digits.lines.enumerated()
+        try cli.ok(["import", try cli.write("test.jsonl", lines.filter { ($0.offset + 1) % 5 == 0 }.map(\.element).joined(separator: "\n")), "--as", "test"])
+        try cli.ok(["import", try cli.write("seed.jsonl", lines.filter { [1, 2, 3].contains(($0.offset + 1) % 5) }.map(\.element).joined(separator: "\n")), "--as", "seed"])
+        try cli.ok(["import", try cli.write("pool.jsonl", lines.filter { ($0.offset + 1) % 5 == 4 }.map(\.element).joined(separator: "\n"))])
+    }
+
+    func exportRows(_ cli: CLI) throws -> [[String: Any]] {
+        try cli.ok(["snapshot", "create"])
+        let out = (cli.project as NSString).appendingPathComponent("export.jsonl")
+        try cli.ok(["snapshot", "export", "v1", "--out", out])
+        return try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test func targetErrorKeepsTheAutoAcceptedErrorBelowTheTarget() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try digitsProject(cli)
+        let train = try cli.json(["train"])
+        let calibration = try #require(train["calibration"] as? [String: Any])
+        #expect(calibration["scheme"] as? String == "holdout 20%")
+        #expect((calibration["ece_after"] as? Double ?? 1) <= (calibration["ece_before"] as? Double ?? 0))
+        let round = try cli.json(["round", "start", "--size", "20", "--target-error", "0.02", "--audit-rate", "0.1"])
+        let accepted = try #require(round["auto_accepted"] as? Int)
+        #expect(accepted > 50, "a well-trained digits model auto-accepts a good share of the pool")
+        #expect((round["estimated_error"] as? Double ?? 1) <= 0.02)
+        let audits = try #require((round["by_strategy"] as? [String: Int])?["audit"])
+        #expect(audits == Int((Double(accepted) * 0.1).rounded(.up)))
+
+        // Checked against the true labels: the measured error among auto-accepted items.
+        let rows = try exportRows(cli)
+        let auto = rows.filter { $0["source"] as? String == "auto" }
+        #expect(auto.count == accepted)
+        let wrong = auto.filter { Digits.truth[$0["id"] as! String] != $0["label"] as? String }.count
+        #expect(Double(wrong) / Double(auto.count) <= 0.02, "\(wrong) of \(auto.count) auto-accepted items are wrong")
+
+        // People audit a share; the audit pass rate is recorded when the round closes.
+        try cli.ok(["label", "--annotator", "ann", "--answers", Digits.path])
+        let closed = try cli.json(["round", "close"])
+        #expect(closed["auto_accepted"] as? Int == accepted)
+        let passRate = try #require(closed["audit_pass_rate"] as? Double)
+        #expect(passRate >= 0.9)
+    }
+
+    @Test func autoAcceptThresholdIsRespected() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try digitsProject(cli)
+        try cli.ok(["train", "--members", "3"])
+        let round = try cli.json(["round", "start", "--size", "5", "--auto-accept", "0.9", "--audit-rate", "0"])
+        #expect((round["by_strategy"] as? [String: Int])?["audit"] == nil)
+        let auto = try exportRows(cli).filter { $0["source"] as? String == "auto" }
+        #expect(auto.count == round["auto_accepted"] as? Int)
+        #expect(!auto.isEmpty)
+        #expect(auto.allSatisfy { ($0["confidence"] as? Double ?? 0) >= 0.9 })
+        // Usage errors: both rules at once, or a rate out of range.
+        #expect(try cli.run(["round", "start", "--size", "5", "--auto-accept", "0.9", "--target-error", "0.1"]).status == 2)
+        #expect(try cli.run(["round", "start", "--size", "5", "--auto-accept", "1.5"]).status == 2)
+    }
+
+    @Test func shadowModelsAreComparedWithTheLiveOne() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try digitsProject(cli)
+        try cli.ok(["train", "--members", "2"])
+        let shadow = try cli.json(["train", "--members", "2", "--c", "0.05", "--shadow"])
+        #expect(shadow["shadow"] as? Bool == true)
+        let models = try #require(try cli.json(["models", "list"])["models"] as? [[String: Any]])
+        #expect(models.map { $0["status"] as? String } == ["live", "shadow"])
+        #expect(models.allSatisfy { $0["test_accuracy"] is Double && $0["settings"] is [String: Any] })
+        let report = try cli.json(["report"])
+        let comparison = try #require(report["shadow"] as? [String: Any])
+        #expect(comparison["live"] as? String == "m1")
+        #expect(comparison["shadow"] as? String == "m2")
+        #expect(comparison["compared"] as? Int == 359)
+        let agreement = try #require(comparison["agreement"] as? Double)
+        #expect(agreement > 0.5 && agreement <= 1)
+        #expect((comparison["differing"] as? Int ?? -1) == Int((1 - agreement) * 359 + 0.5))
+        // Routing still follows the live model.
+        #expect(try cli.json(["round", "start", "--size", "3"])["model_version"] as? String == "m1")
+    }
+
+    @Test func externalPredictionsBecomeTheLiveModel() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "cat,dog"])
+        try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n{\"id\":\"c\",\"text\":\"z\"}\n")])
+        try cli.ok(["import", try cli.write("test.jsonl", "{\"id\":\"t\",\"text\":\"w\",\"label\":\"dog\"}\n"), "--as", "test"])
+        let good = try cli.write("preds.jsonl", """
+            {"id":"a","probs":{"cat":0.9,"dog":0.1}}
+            {"id":"b","probs":{"cat":0.55,"dog":0.45}}
+            {"id":"c","probs":{"cat":0.2,"dog":0.8}}
+            {"id":"t","probs":{"cat":0.3,"dog":0.7}}
+            """)
+        let s = try cli.json(["predictions", "import", good, "--model", "bert-v3"])
+        #expect(s["model_version"] as? String == "m1")
+        #expect(s["items"] as? Int == 4)
+        #expect(s["test_accuracy"] as? Double == 1)
+        let round = try cli.json(["round", "start", "--size", "1"])
+        #expect(round["model_version"] as? String == "m1")
+        #expect((round["by_strategy"] as? [String: Int])?["uncertainty"] == 1)
+        let picked = try cli.json(["round", "status"])
+        #expect(picked["tasks"] as? Int == 1)
+        let models = try #require(try cli.json(["models", "list"])["models"] as? [[String: Any]])
+        #expect(models.first?["kind"] as? String == "external:bert-v3")
+    }
+
+    @Test func badPredictionFilesWriteNothing() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "cat,dog"])
+        try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n")])
+        let cases: [(String, String, String)] = [
+            ("{\"id\":\"a\",\"probs\":{\"cat\":0.9,\"dog\":0.2}}\n", "probs", "sum to 1.1"),
+            ("{\"id\":\"a\",\"probs\":{\"cat\":0.9,\"cow\":0.1}}\n", "probs", "\"cow\" is not one of the project's labels"),
+            ("{\"id\":\"zz\",\"probs\":{\"cat\":1}}\n", "id", "no item \"zz\""),
+            ("{\"id\":\"a\",\"probs\":{\"cat\":1}}\n{\"id\":\"a\",\"probs\":{\"dog\":1}}\n", "id", "already appears on line 2"),
+            ("{\"id\":\"a\"}\n", "probs", "missing probabilities"),
+            ("{\"id\":\"a\",\"probs\":{\"cat\":\"high\",\"dog\":0}}\n", "probs", "must be a number"),
+        ]
+        for (i, (content, field, words)) in cases.enumerated() {
+            let path = try cli.write("bad\(i).jsonl", "{\"id\":\"b\",\"probs\":{\"cat\":0.5,\"dog\":0.5}}\n" + content)
+            let r = try cli.run(["predictions", "import", path, "--model", "x"])
+            #expect(r.status == 1, "case \(i)")
+            #expect(r.stderr.contains("\(path):\(content.split(separator: "\n").count == 2 ? 3 : 2): \(field):"), "case \(i): \(r.stderr)")
+            #expect(r.stderr.contains(words), "case \(i): \(r.stderr)")
+        }
+        #expect((try cli.json(["models", "list"])["models"] as? [Any])?.isEmpty == true, "no model was recorded")
+    }
+}
