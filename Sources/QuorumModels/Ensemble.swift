@@ -24,14 +24,19 @@ public struct LogisticEnsemble: Sendable, Equatable {
     /// with more, member m is trained on a bootstrap resample drawn with
     /// seed `seed + m` (as sample weights: how often each item was drawn).
     ///
-    /// - Complexity: count × the cost of one `LogisticRegression.fit`.
+    /// Members after the first start from the first member's solution: the
+    /// resamples share most of their items, so their optima are close, and a
+    /// warm start saves most of the iterations without changing the optimum.
+    ///
+    /// - Complexity: about (1 + (count − 1) / 3) × the cost of one `LogisticRegression.fit`.
     public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, count: Int, seed: UInt64,
                            settings: LogisticRegressionSettings = .init()) -> LogisticEnsemble {
         precondition(count >= 1, "an ensemble needs at least one member")
-        let members = (0..<count).map { m -> LogisticRegression in
+        var members: [LogisticRegression] = []
+        for m in 0..<count {
             let weights = count == 1 ? nil : bootstrapCounts(n: labels.count, seed: seed &+ UInt64(m))
-            return LogisticRegression.fit(features: features, labels: labels, classes: classes,
-                                          sampleWeights: weights, settings: settings)
+            members.append(LogisticRegression.fit(features: features, labels: labels, classes: classes,
+                                                  sampleWeights: weights, start: members.first, settings: settings))
         }
         return LogisticEnsemble(members: members)
     }

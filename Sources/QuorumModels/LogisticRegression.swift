@@ -7,10 +7,11 @@ public struct LogisticRegressionSettings: Sendable, Equatable {
     /// `C · Σ wᵢ · cross-entropyᵢ + ½‖W‖²` (the bias is not penalised).
     public var c: Double
     public var maxIterations: Int
-    /// Stop when the gradient's max-norm of the mean loss falls below this.
+    /// Stop when the gradient's max-norm of the mean loss falls below this
+    /// (scikit-learn's `tol` for lbfgs means the same).
     public var tolerance: Double
 
-    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-5) {
+    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-4) {
         self.c = c
         self.maxIterations = maxIterations
         self.tolerance = tolerance
@@ -49,8 +50,10 @@ public struct LogisticRegression: Sendable, Equatable {
     /// - Parameters:
     ///   - labels: class index per row, each in `0..<classes`.
     ///   - sampleWeights: per-row weights (e.g. bootstrap counts); nil = all 1.
+    ///   - start: a model to start from (a warm start); nil = all zeros.
     /// - Complexity: O(iterations × (nnz + n × dense width) × classes).
     public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [Float]? = nil,
+                           start: LogisticRegression? = nil,
                            settings: LogisticRegressionSettings = .init()) -> LogisticRegression {
         precondition(features.rows == labels.count, "fit: \(features.rows) rows but \(labels.count) labels")
         precondition(labels.allSatisfy { (0..<classes).contains($0) }, "fit: label outside 0..<\(classes)")
@@ -58,8 +61,11 @@ public struct LogisticRegression: Sendable, Equatable {
         let total = max(Double(weights.reduce(0, +)), 1)
         var objective = SoftmaxObjective(features: features, labels: labels, classes: classes, sampleWeights: weights,
                                          total: Float(total), l2: Float(1 / (settings.c * total)))
-        let start = [Float](repeating: 0, count: objective.parameterCount)
-        let result = LBFGS.minimize(start: start, maxIterations: settings.maxIterations,
+        var initial = [Float](repeating: 0, count: objective.parameterCount)
+        if let start, start.weights.rows == features.width, start.classes == classes {
+            initial = start.weights.storage + start.bias
+        }
+        let result = LBFGS.minimize(start: initial, maxIterations: settings.maxIterations,
                                     tolerance: Float(settings.tolerance)) { x, g in objective.evaluate(x, gradient: &g) }
         let nw = features.width * classes
         return LogisticRegression(weights: Matrix(rows: features.width, cols: classes, storage: Array(result.solution[0..<nw])),

@@ -74,4 +74,62 @@ public enum FastMath {
         let poly = (p2 * z + p1) * z + p0
         return e * ln2 + s * poly
     }
+
+    /// e^x for each lane, for the softmax in model training and scoring.
+    ///
+    /// Method (Cephes `expf`): n = round(x / ln 2), r = x − n·ln 2 in two
+    /// parts (Cody–Waite), e^r by a degree-7 polynomial, and 2^n built in
+    /// the exponent bits. Relative error about 2e-7 for x in [−87, 88];
+    /// inputs below −87 are treated as −87 (e^−87 ≈ 1.6e-38, which a softmax
+    /// row sum absorbs), inputs above 88 as 88.
+    ///
+    /// - Complexity: O(1): about 20 SSE instructions, no division.
+    @inlinable @inline(__always)
+    public static func exp(_ v: SIMD4<Float>) -> SIMD4<Float> {
+        var x = v.replacing(with: -87, where: v .< -87)
+        x = x.replacing(with: 88, where: x .> 88)
+        let magic: Float = 12_582_912  // 1.5 · 2^23: adding it rounds to an integer, kept in the low bits
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+        var p = 1.987_569_15e-4 * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 0.166_666_655
+        p = p * r + 0.500_000_012
+        p = p * (r * r) + r + 1
+        // n as an integer straight from the bits of `shifted` (0x4B40_0000 + n), no conversion.
+        let bits = (unsafeBitCast(shifted, to: SIMD4<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: SIMD4<Float>.self)
+    }
+
+    /// e^x for each lane: two 4-lane halves.
+    @inlinable @inline(__always)
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(lowHalf: exp(x.lowHalf), highHalf: exp(x.highHalf))
+    }
+
+    /// e^x of one value, with the same formula as the SIMD versions.
+    @inlinable @inline(__always)
+    public static func exp(_ x: Float) -> Float {
+        exp(SIMD4<Float>(repeating: x))[0]
+    }
+
+    /// Replaces every value of `buffer` with its exponential.
+    ///
+    /// - Complexity: O(n), 8 lanes at a time.
+    public static func expInPlace(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        guard let base = buffer.baseAddress else { return }
+        let n = buffer.count
+        var i = 0
+        while i + 8 <= n {
+            let raw = UnsafeMutableRawPointer(base + i)
+            raw.storeBytes(of: exp(raw.loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            base[i] = exp(base[i])
+            i += 1
+        }
+    }
 }

@@ -126,3 +126,29 @@ enum FileManagerLite {
         return fputs(text, f) >= 0
     }
 }
+
+@Suite struct FastExpTests {
+    @Test func expMatchesTheCLibrary() {
+        // Relative error against Glibc.exp (double precision) over [-87, 88].
+        var worst = 0.0
+        var x: Float = -87
+        while x <= 88 {
+            let got = Double(FastMath.exp(x))
+            let want = Glibc.exp(Double(x))
+            worst = max(worst, abs(got - want) / want)
+            x += 0.0137
+        }
+        #expect(worst < 5e-7, "worst relative error \(worst)")
+        #expect(FastMath.exp(-1000) > 0, "large negative inputs stay finite and positive")
+        #expect(FastMath.exp(0) == 1)
+    }
+
+    @Test func expInPlaceCoversTheTail() {
+        var values: [Float] = (0..<19).map { Float($0) / 4 - 2 }
+        values.withUnsafeMutableBufferPointer { FastMath.expInPlace($0) }
+        for (i, v) in values.enumerated() {
+            let want = Glibc.exp(Double(i) / 4 - 2)
+            #expect(abs(Double(v) - want) / want < 5e-7)
+        }
+    }
+}
