@@ -23,22 +23,18 @@ public struct LogisticEnsemble: Sendable, Equatable {
     /// Fits `count` members. With one member it is trained on every item;
     /// with more, member m is trained on a bootstrap resample drawn with
     /// seed `seed + m` (as sample weights: how often each item was drawn).
+    /// All members are trained together, each evaluation reading the
+    /// features once for all of them.
     ///
-    /// Members after the first start from the first member's solution: the
-    /// resamples share most of their items, so their optima are close, and a
-    /// warm start saves most of the iterations without changing the optimum.
-    ///
-    /// - Complexity: about (1 + (count − 1) / 3) × the cost of one `LogisticRegression.fit`.
+    /// - Complexity: O(iterations × (nnz + n × dense width) × count × classes).
     public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, count: Int, seed: UInt64,
                            settings: LogisticRegressionSettings = .init()) -> LogisticEnsemble {
         precondition(count >= 1, "an ensemble needs at least one member")
-        var members: [LogisticRegression] = []
-        for m in 0..<count {
-            let weights = count == 1 ? nil : bootstrapCounts(n: labels.count, seed: seed &+ UInt64(m))
-            members.append(LogisticRegression.fit(features: features, labels: labels, classes: classes,
-                                                  sampleWeights: weights, start: members.first, settings: settings))
-        }
-        return LogisticEnsemble(members: members)
+        let weights = count == 1
+            ? [[Float](repeating: 1, count: labels.count)]
+            : (0..<count).map { bootstrapCounts(n: labels.count, seed: seed &+ UInt64($0)) }
+        return LogisticEnsemble(members: LogisticRegression.fitBatch(features: features, labels: labels, classes: classes,
+                                                                      sampleWeights: weights, settings: settings))
     }
 
     /// How many times each of `n` items is drawn in n draws with replacement.

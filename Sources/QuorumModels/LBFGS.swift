@@ -1,7 +1,10 @@
 import QuorumNumerics
 
 /// Limited-memory BFGS with a backtracking (Armijo) line search, on `Float`
-/// parameters with BLAS level-1 updates.
+/// parameters with BLAS level-1 updates, for several independent problems
+/// advanced in lockstep: each has its own history, step and stopping test,
+/// but their objectives are evaluated together in one call (see
+/// `BatchedSoftmaxObjective`), which is what makes batching pay.
 ///
 /// Small and dependency-free on purpose: the expensive part of every
 /// iteration is the objective (GEMMs), not these O(m·p) vector updates.
@@ -13,76 +16,119 @@ enum LBFGS {
         var converged: Bool
     }
 
-    /// Minimises `f` from `start`. `f(x, &g)` returns f(x) and writes ∇f(x) into g.
-    ///
-    /// - Complexity: O(iterations × (cost of f + memory × p)); memory O(memory × p).
-    static func minimize(start: [Float], memory: Int = 10, maxIterations: Int, tolerance: Float,
-                         _ f: (_ x: [Float], _ gradient: inout [Float]) -> Double) -> Result {
-        let p = start.count
-        var x = start
-        var g = [Float](repeating: 0, count: p)
-        var fx = f(x, &g)
+    /// One problem's state.
+    private struct State {
+        var x: [Float]
+        var g: [Float]
+        var f: Double
         var s: [[Float]] = []
         var y: [[Float]] = []
         var rho: [Float] = []
-        var alpha = [Float](repeating: 0, count: memory)
-        var direction = [Float](repeating: 0, count: p)
-        var xNew = [Float](repeating: 0, count: p)
-        var gNew = [Float](repeating: 0, count: p)
+        var direction: [Float]
+        var slope = 0.0
+        var step: Float = 1
         var iterations = 0
-        var converged = maxNorm(g) <= tolerance
-        while !converged && iterations < maxIterations {
-            iterations += 1
-            // Two-loop recursion: direction = −H·g
-            for i in 0..<p { direction[i] = -g[i] }
-            for k in stride(from: s.count - 1, through: 0, by: -1) {
-                alpha[k] = rho[k] * BLAS.dot(s[k], direction)
-                BLAS.axpy(-alpha[k], y[k], &direction)
-            }
-            if let lastS = s.last, let lastY = y.last {
-                BLAS.scale(&direction, by: BLAS.dot(lastS, lastY) / max(BLAS.dot(lastY, lastY), 1e-30))
-            } else {
-                BLAS.scale(&direction, by: 1 / max(BLAS.norm(g), 1))
-            }
-            for k in 0..<s.count {
-                let beta = rho[k] * BLAS.dot(y[k], direction)
-                BLAS.axpy(alpha[k] - beta, s[k], &direction)
-            }
-            var slope = Double(BLAS.dot(g, direction))
-            if slope >= 0 { // not a descent direction: restart from steepest descent
-                s.removeAll(); y.removeAll(); rho.removeAll()
-                for i in 0..<p { direction[i] = -g[i] }
-                slope = Double(BLAS.dot(g, direction))
-            }
-            // Backtracking line search with the Armijo condition.
-            var step: Float = 1
-            var fNew = 0.0
-            var accepted = false
-            for _ in 0..<40 {
-                for i in 0..<p { xNew[i] = x[i] + step * direction[i] }
-                fNew = f(xNew, &gNew)
-                if fNew <= fx + 1e-4 * Double(step) * slope { accepted = true; break }
-                step *= 0.5
-            }
-            if !accepted { break }
-            var sk = s.count == memory ? s.removeFirst() : [Float](repeating: 0, count: p)
-            var yk = y.count == memory ? y.removeFirst() : [Float](repeating: 0, count: p)
-            if rho.count == memory { rho.removeFirst() }
-            for i in 0..<p {
-                sk[i] = xNew[i] - x[i]
-                yk[i] = gNew[i] - g[i]
-            }
-            let sy = BLAS.dot(sk, yk)
-            if sy > 1e-12 {
-                s.append(sk); y.append(yk); rho.append(1 / sy)
-            }
-            let decrease = fx - fNew
-            swap(&x, &xNew)
-            swap(&g, &gNew)
-            fx = fNew
-            converged = maxNorm(g) <= tolerance || decrease.magnitude <= 1e-12 * max(1, fx.magnitude)
+        var converged = false
+        var stalled = false
+        var active: Bool { !converged && !stalled }
+    }
+
+    /// Minimises every problem from its start. `f(xs, &gs)` returns each
+    /// problem's value at `xs[m]` and writes its gradient into `gs[m]`.
+    ///
+    /// - Complexity: O(iterations × (cost of f + problems × memory × p)); memory O(problems × memory × p).
+    static func minimize(starts: [[Float]], memory: Int = 10, maxIterations: Int, tolerance: Float,
+                         _ f: (_ xs: [[Float]], _ gradients: inout [[Float]]) -> [Double]) -> [Result] {
+        let count = starts.count
+        var gradients = starts.map { [Float](repeating: 0, count: $0.count) }
+        let values = f(starts, &gradients)
+        var states = (0..<count).map { m in
+            State(x: starts[m], g: gradients[m], f: values[m], direction: [Float](repeating: 0, count: starts[m].count),
+                  converged: maxNorm(gradients[m]) <= tolerance)
         }
-        return Result(solution: x, value: fx, iterations: iterations, converged: converged)
+        var trial = starts
+        var alpha = [Float](repeating: 0, count: memory)
+        var round = 0
+        while round < maxIterations && states.contains(where: \.active) {
+            round += 1
+            for m in 0..<count where states[m].active {
+                states[m].iterations += 1
+                direction(&states[m], alpha: &alpha)
+                states[m].step = 1
+            }
+            // Backtracking line search, all problems at once: evaluate every
+            // active problem's trial point; those failing Armijo halve their step.
+            var pending = Set((0..<count).filter { states[$0].active })
+            var trialValues = [Double](repeating: 0, count: count)
+            for _ in 0..<40 where !pending.isEmpty {
+                for m in 0..<count {
+                    if pending.contains(m) {
+                        let step = states[m].step
+                        for i in 0..<trial[m].count { trial[m][i] = states[m].x[i] + step * states[m].direction[i] }
+                    } else if !states[m].active {
+                        trial[m] = states[m].x
+                    }
+                }
+                let results = f(trial, &gradients)
+                for m in pending {
+                    trialValues[m] = results[m]
+                    if results[m] <= states[m].f + 1e-4 * Double(states[m].step) * states[m].slope {
+                        pending.remove(m)
+                        accept(&states[m], x: trial[m], g: gradients[m], f: results[m], memory: memory, tolerance: tolerance)
+                    } else {
+                        states[m].step *= 0.5
+                    }
+                }
+            }
+            for m in pending { states[m].stalled = true }  // no acceptable step: stop where it is
+        }
+        return states.map { Result(solution: $0.x, value: $0.f, iterations: $0.iterations, converged: $0.converged) }
+    }
+
+    /// Two-loop recursion: direction = −H·g, restarting from steepest descent
+    /// when that is not a descent direction.
+    private static func direction(_ st: inout State, alpha: inout [Float]) {
+        let p = st.x.count
+        for i in 0..<p { st.direction[i] = -st.g[i] }
+        for k in stride(from: st.s.count - 1, through: 0, by: -1) {
+            alpha[k] = st.rho[k] * BLAS.dot(st.s[k], st.direction)
+            BLAS.axpy(-alpha[k], st.y[k], &st.direction)
+        }
+        if let lastS = st.s.last, let lastY = st.y.last {
+            BLAS.scale(&st.direction, by: BLAS.dot(lastS, lastY) / max(BLAS.dot(lastY, lastY), 1e-30))
+        } else {
+            BLAS.scale(&st.direction, by: 1 / max(BLAS.norm(st.g), 1))
+        }
+        for k in 0..<st.s.count {
+            let beta = st.rho[k] * BLAS.dot(st.y[k], st.direction)
+            BLAS.axpy(alpha[k] - beta, st.s[k], &st.direction)
+        }
+        st.slope = Double(BLAS.dot(st.g, st.direction))
+        if st.slope >= 0 {
+            st.s.removeAll(); st.y.removeAll(); st.rho.removeAll()
+            for i in 0..<p { st.direction[i] = -st.g[i] }
+            st.slope = Double(BLAS.dot(st.g, st.direction))
+        }
+    }
+
+    private static func accept(_ st: inout State, x: [Float], g: [Float], f: Double, memory: Int, tolerance: Float) {
+        let p = x.count
+        var sk = st.s.count == memory ? st.s.removeFirst() : [Float](repeating: 0, count: p)
+        var yk = st.y.count == memory ? st.y.removeFirst() : [Float](repeating: 0, count: p)
+        if st.rho.count == memory { st.rho.removeFirst() }
+        for i in 0..<p {
+            sk[i] = x[i] - st.x[i]
+            yk[i] = g[i] - st.g[i]
+        }
+        let sy = BLAS.dot(sk, yk)
+        if sy > 1e-12 {
+            st.s.append(sk); st.y.append(yk); st.rho.append(1 / sy)
+        }
+        let decrease = st.f - f
+        st.x = x
+        st.g = g
+        st.f = f
+        st.converged = maxNorm(g) <= tolerance || decrease.magnitude <= 1e-12 * max(1, f.magnitude)
     }
 
     static func maxNorm(_ v: [Float]) -> Float {

@@ -55,21 +55,38 @@ public struct LogisticRegression: Sendable, Equatable {
     public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [Float]? = nil,
                            start: LogisticRegression? = nil,
                            settings: LogisticRegressionSettings = .init()) -> LogisticRegression {
+        fitBatch(features: features, labels: labels, classes: classes,
+                 sampleWeights: [sampleWeights ?? [Float](repeating: 1, count: labels.count)],
+                 start: start, settings: settings)[0]
+    }
+
+    /// Fits one model per weight vector, all in lockstep so that each
+    /// evaluation reads the features once for every model (see `BatchedSoftmaxObjective`).
+    ///
+    /// - Complexity: O(iterations × (nnz + n × dense width) × models × classes).
+    public static func fitBatch(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [[Float]],
+                                start: LogisticRegression? = nil,
+                                settings: LogisticRegressionSettings = .init()) -> [LogisticRegression] {
         precondition(features.rows == labels.count, "fit: \(features.rows) rows but \(labels.count) labels")
         precondition(labels.allSatisfy { (0..<classes).contains($0) }, "fit: label outside 0..<\(classes)")
-        let weights = sampleWeights ?? [Float](repeating: 1, count: labels.count)
-        let total = max(Double(weights.reduce(0, +)), 1)
-        var objective = SoftmaxObjective(features: features, labels: labels, classes: classes, sampleWeights: weights,
-                                         total: Float(total), l2: Float(1 / (settings.c * total)))
+        precondition(sampleWeights.allSatisfy { $0.count == labels.count }, "fit: one weight per row")
+        var objective = BatchedSoftmaxObjective(features: features, labels: labels, classes: classes,
+                                                sampleWeights: sampleWeights, c: settings.c)
         var initial = [Float](repeating: 0, count: objective.parameterCount)
         if let start, start.weights.rows == features.width, start.classes == classes {
             initial = start.weights.storage + start.bias
         }
-        let result = LBFGS.minimize(start: initial, maxIterations: settings.maxIterations,
-                                    tolerance: Float(settings.tolerance)) { x, g in objective.evaluate(x, gradient: &g) }
+        // Large text models keep a shorter history so memory stays bounded.
+        let memory = objective.parameterCount * sampleWeights.count > 4_000_000 ? 5 : 10
+        let results = LBFGS.minimize(starts: Array(repeating: initial, count: sampleWeights.count), memory: memory,
+                                     maxIterations: settings.maxIterations, tolerance: Float(settings.tolerance)) { xs, gs in
+            objective.evaluate(xs, gradients: &gs)
+        }
         let nw = features.width * classes
-        return LogisticRegression(weights: Matrix(rows: features.width, cols: classes, storage: Array(result.solution[0..<nw])),
-                                  bias: Array(result.solution[nw...]), iterations: result.iterations, converged: result.converged)
+        return results.map { r in
+            LogisticRegression(weights: Matrix(rows: features.width, cols: classes, storage: Array(r.solution[0..<nw])),
+                               bias: Array(r.solution[nw...]), iterations: r.iterations, converged: r.converged)
+        }
     }
 
     /// Logits `X · W + b`, one row per item.
@@ -89,70 +106,5 @@ public struct LogisticRegression: Sendable, Equatable {
         var p = logits(features)
         Softmax.applyRows(&p)
         return p
-    }
-}
-
-/// Weighted mean cross-entropy plus an L2 penalty, with preallocated buffers
-/// so an evaluation allocates nothing.
-struct SoftmaxObjective {
-    let x: FeatureMatrix
-    let labels: [Int]
-    let classes: Int
-    let sampleWeights: [Float]
-    let total: Float
-    let l2: Float
-    private var logits: Matrix
-
-    init(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [Float], total: Float, l2: Float) {
-        x = features
-        self.labels = labels
-        self.classes = classes
-        self.sampleWeights = sampleWeights
-        self.total = total
-        self.l2 = l2
-        logits = Matrix(rows: features.rows, cols: classes)
-    }
-
-    var parameterCount: Int { x.width * classes + classes }
-
-    /// Returns the objective at `theta` and writes its gradient.
-    mutating func evaluate(_ theta: [Float], gradient: inout [Float]) -> Double {
-        let n = x.rows, k = classes, nw = x.width * classes
-        // logits = 1·bᵀ + X·W
-        logits.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n { for j in 0..<k { p[i * k + j] = theta[nw + j] } }
-        }
-        theta.withUnsafeBufferPointer { t in
-            x.multiply(UnsafeBufferPointer(rebasing: t[0..<nw]), k: k, into: &logits, beta: 1)
-        }
-        Softmax.applyRows(&logits)
-        // loss, and G = w·(P − Y) / total in place
-        var loss = 0.0
-        let invTotal = 1 / total
-        for j in 0..<k { gradient[nw + j] = 0 }
-        logits.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                let y = labels[i]
-                let w = sampleWeights[i] * invTotal
-                let row = p.baseAddress! + i * k
-                loss -= Double(sampleWeights[i]) * Double(logf(max(row[y], 1e-30)))
-                row[y] -= 1
-                for j in 0..<k {
-                    row[j] *= w
-                    gradient[nw + j] += row[j]
-                }
-            }
-        }
-        loss /= Double(total)
-        // ∇W = Xᵀ·G + l2·W
-        gradient.withUnsafeMutableBufferPointer { g in
-            x.transposeMultiply(logits, into: UnsafeMutableBufferPointer(rebasing: g[0..<nw]))
-        }
-        var penalty = 0.0
-        for i in 0..<nw {
-            penalty += Double(theta[i]) * Double(theta[i])
-            gradient[i] += l2 * theta[i]
-        }
-        return loss + 0.5 * Double(l2) * penalty
     }
 }

@@ -20,20 +20,36 @@ import QuorumNumerics
         for (a, b) in zip(p.storage, referenceP) { #expect(abs(a - b) < 1e-3) }
     }
 
-    @Test func gradientMatchesFiniteDifferences() {
-        let weights: [Float] = [1, 2, 1, 1, 0, 3, 1, 1]
-        var objective = SoftmaxObjective(features: FeatureMatrix(sparse: nil, dense: x), labels: y, classes: 3,
-                                         sampleWeights: weights, total: 10, l2: 0.1)
-        let theta = (0..<objective.parameterCount).map { Float($0 % 5) * 0.1 - 0.2 }
-        var g = [Float](repeating: 0, count: theta.count)
-        _ = objective.evaluate(theta, gradient: &g)
+    @Test func batchedGradientMatchesFiniteDifferences() {
+        // Two members with different sample weights, evaluated in one batch.
+        let weights: [[Float]] = [[1, 2, 1, 1, 0, 3, 1, 1], [2, 0, 1, 1, 1, 1, 3, 1]]
+        var objective = BatchedSoftmaxObjective(features: FeatureMatrix(sparse: nil, dense: x), labels: y, classes: 3,
+                                                sampleWeights: weights, c: 0.7)
+        let thetas = (0..<2).map { m in (0..<objective.parameterCount).map { Float(($0 + m) % 5) * 0.1 - 0.2 } }
+        var g = thetas.map { [Float](repeating: 0, count: $0.count) }
+        _ = objective.evaluate(thetas, gradients: &g)
         var scratch = g
-        for i in 0..<theta.count {
-            var plus = theta, minus = theta
-            plus[i] += 1e-2
-            minus[i] -= 1e-2
-            let numeric = (objective.evaluate(plus, gradient: &scratch) - objective.evaluate(minus, gradient: &scratch)) / 2e-2
-            #expect(abs(numeric - Double(g[i])) < 2e-3, "parameter \(i)")
+        for m in 0..<2 {
+            for i in 0..<thetas[m].count {
+                var plus = thetas, minus = thetas
+                plus[m][i] += 1e-2
+                minus[m][i] -= 1e-2
+                let numeric = (objective.evaluate(plus, gradients: &scratch)[m] - objective.evaluate(minus, gradients: &scratch)[m]) / 2e-2
+                #expect(abs(numeric - Double(g[m][i])) < 2e-3, "member \(m), parameter \(i)")
+            }
+        }
+    }
+
+    @Test func batchedFitEqualsSeparateFits() {
+        let f = FeatureMatrix(sparse: nil, dense: x)
+        let w: [[Float]] = [[1, 1, 1, 1, 1, 1, 1, 1], [2, 0, 1, 1, 1, 1, 3, 1]]
+        let settings = LogisticRegressionSettings(tolerance: 1e-6)
+        let batch = LogisticRegression.fitBatch(features: f, labels: y, classes: 3, sampleWeights: w, settings: settings)
+        for m in 0..<2 {
+            let alone = LogisticRegression.fit(features: f, labels: y, classes: 3, sampleWeights: w[m], settings: settings)
+            for (a, b) in zip(batch[m].weights.storage + batch[m].bias, alone.weights.storage + alone.bias) {
+                #expect(abs(a - b) < 1e-3)
+            }
         }
     }
 
