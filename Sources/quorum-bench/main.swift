@@ -17,7 +17,9 @@ let usage = """
            quorum-bench parse --file FILE [--repeats N]
            quorum-bench gemm [--n N] [--repeats N]
            quorum-bench digits --data FILE [--repeats N] [--max-iter N] [--members M]
+           quorum-bench training [--data DIR] [--members 5] [--repeats 3]
            quorum-bench scoring [--data DIR] [--members 5] [--items 1000000] [--classes 20] [--repeats 3] [--chunk 16384]
+           quorum-bench engine --train FILE --test FILE --labels A,B,C [--c 1.0] [--members 5] [--seed 1] [--configs a,b,c] [--repeats N] [--max-iter N]
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -35,6 +37,8 @@ do {
     case "gemm": result = try GEMMBench.run(options)
     case "digits": result = try DigitsBench.run(options)
     case "scoring": result = try ScoringBench.run(options)
+    case "engine": result = try EngineBench.run(options)
+    case "training": result = try TrainingBench.run(options)
     case "-h", "--help", "help":
         print(usage)
         exit(0)
