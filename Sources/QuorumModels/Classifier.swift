@@ -25,25 +25,33 @@ public struct Classifier: Sendable, Equatable {
         public var reliability: Reliability?
     }
 
+    /// How a model is calibrated, and what it learns from.
+    public enum CalibrationScheme: String, Sendable, CaseIterable {
+        /// Hold out a seeded 20% (from 100 labels on): the deployed ensemble
+        /// learns from the other 80%, and the temperature and reliability curve
+        /// are fitted on the held-out labels with that very ensemble. The
+        /// safest basis for `--target-error`; costs the held-out labels' accuracy.
+        case holdout
+        /// The same held-out fit, then the ensemble is refitted on every label
+        /// with that temperature. More accurate; the reliability curve describes
+        /// the 80% model, so routing estimates are slightly optimistic.
+        case refit
+        /// No calibration (T = 1); the ensemble learns from every label.
+        case none
+    }
+
     /// Fits featurizer and ensemble on labelled items, then calibrates.
     ///
-    /// - With 100 labels or more, a seeded 20% of them is held out: the
-    ///   deployed ensemble learns from the other 80%, and the temperature and
-    ///   the reliability curve are fitted on the held-out 20% with that very
-    ///   ensemble. Calibrating a model on labels it never saw is what makes
-    ///   `--target-error` trustworthy; a model refitted on all labels would be
-    ///   sharper than the one calibrated, and its error underestimated.
-    /// - With 20 to 99 labels, the temperature comes from 5-fold out-of-fold
-    ///   predictions and the ensemble learns from every label; no reliability
-    ///   curve is kept.
-    /// - With fewer than 20 labels, or `calibrate: false`, T = 1.
+    /// With 20 to 99 labels (too few to hold any out) the temperature comes
+    /// from 5-fold out-of-fold predictions, the ensemble learns from every
+    /// label, and no reliability curve is kept. With fewer than 20, T = 1.
     ///
-    /// - Complexity: up to 6 × the cost of fitting the ensemble (5-fold), else ≈ 1×.
+    /// - Complexity: ≈ 1× (holdout), 1.8× (refit) or up to 6× (5-fold) the cost of fitting the ensemble.
     public static func train(texts: [String?], vectors: [[Float]?], labels: [Int], classes: Int,
                              members: Int = 5, seed: UInt64 = 1,
                              featurizer settings: FeaturizerSettings = .init(),
                              model modelSettings: LogisticRegressionSettings = .init(),
-                             calibrate: Bool = true) -> (Classifier, Calibration?) {
+                             calibration scheme: CalibrationScheme = .holdout) -> (Classifier, Calibration?) {
         func fit(_ rows: [Int]) -> Classifier {
             let t = rows.map { texts[$0] }, v = rows.map { vectors[$0] }
             let featurizer = Featurizer.fit(texts: t, vectors: v, settings: settings)
@@ -53,7 +61,7 @@ public struct Classifier: Sendable, Equatable {
             return Classifier(featurizer: featurizer, ensemble: ensemble)
         }
         let all = Array(labels.indices)
-        guard calibrate, labels.count >= 20 else { return (fit(all), nil) }
+        guard scheme != .none, labels.count >= 20 else { return (fit(all), nil) }
         var order = all
         var rng = SeededGenerator(seed: seed ^ 0xCA11_B8A7)
         order.shuffle(using: &rng)
@@ -86,12 +94,13 @@ public struct Classifier: Sendable, Equatable {
             return LogisticEnsemble.mean(p, members: members, rows: n, classes: classes)
         }
         let before = heldOutProbabilities(1), after = heldOutProbabilities(temperature)
-        let calibration = Calibration(temperature: temperature, scheme: holdout ? "holdout 20%" : "5-fold",
+        let calibration = Calibration(temperature: temperature,
+                                      scheme: holdout ? (scheme == .refit ? "holdout 20%, refit on all" : "holdout 20%") : "5-fold",
                                       heldOut: heldLabels.count,
                                       eceBefore: Metrics.expectedCalibrationError(before, labels: heldLabels),
                                       eceAfter: Metrics.expectedCalibrationError(after, labels: heldLabels),
                                       reliability: holdout ? Reliability(probabilities: after, labels: heldLabels) : nil)
-        let model = deployed ?? fit(all)
+        let model = scheme == .refit ? fit(all) : (deployed ?? fit(all))
         return (Classifier(featurizer: model.featurizer, ensemble: model.ensemble.calibrated(temperature: temperature)), calibration)
     }
 

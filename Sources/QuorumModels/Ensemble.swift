@@ -23,8 +23,10 @@ public struct LogisticEnsemble: Sendable, Equatable {
     /// Fits `count` members. With one member it is trained on every item;
     /// with more, member m is trained on a bootstrap resample drawn with
     /// seed `seed + m` (as sample weights: how often each item was drawn).
-    /// All members are trained together, each evaluation reading the
-    /// features once for all of them.
+    /// The first member is fitted alone; the others then start from its
+    /// solution (their resamples share most items, so their optima are close)
+    /// and are fitted together, each evaluation reading the features once
+    /// for all of them.
     ///
     /// - Complexity: O(iterations × (nnz + n × dense width) × count × classes).
     public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, count: Int, seed: UInt64,
@@ -33,8 +35,12 @@ public struct LogisticEnsemble: Sendable, Equatable {
         let weights = count == 1
             ? [[Float](repeating: 1, count: labels.count)]
             : (0..<count).map { bootstrapCounts(n: labels.count, seed: seed &+ UInt64($0)) }
-        return LogisticEnsemble(members: LogisticRegression.fitBatch(features: features, labels: labels, classes: classes,
-                                                                      sampleWeights: weights, settings: settings))
+        let first = LogisticRegression.fit(features: features, labels: labels, classes: classes,
+                                           sampleWeights: weights[0], settings: settings)
+        guard count > 1 else { return LogisticEnsemble(members: [first]) }
+        let rest = LogisticRegression.fitBatch(features: features, labels: labels, classes: classes,
+                                               sampleWeights: Array(weights.dropFirst()), start: first, settings: settings)
+        return LogisticEnsemble(members: [first] + rest)
     }
 
     /// How many times each of `n` items is drawn in n draws with replacement.

@@ -14,11 +14,14 @@ public enum TrainService {
         public var seed: UInt64
         /// Record the model as the shadow: it scores the pool, but routing and sampling keep using the live model.
         public var shadow: Bool
-        public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false) {
+        public var calibration: Classifier.CalibrationScheme
+        public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false,
+                    calibration: Classifier.CalibrationScheme = .holdout) {
             self.c = c
             self.members = members
             self.seed = seed
             self.shadow = shadow
+            self.calibration = calibration
         }
     }
 
@@ -71,7 +74,7 @@ public enum TrainService {
         let (classifier, calibration) = Classifier.train(
             texts: train.map { $0.0.text }, vectors: train.map { $0.0.vector }, labels: y, classes: labels.count,
             members: options.members, seed: options.seed, featurizer: featurizerSettings,
-            model: LogisticRegressionSettings(c: options.c))
+            model: LogisticRegressionSettings(c: options.c), calibration: options.calibration)
         // Evaluate on held-out test items.
         let test = try w.items(kinds: [.test])
         var accuracy: Double?, macroF1: Double?, ece: Double?
@@ -89,6 +92,7 @@ public enum TrainService {
             ("optimizer", .string("L-BFGS")), ("C", .double(options.c)), ("members", .int(options.members)),
             ("seed", .int(Int(truncatingIfNeeded: options.seed))),
             ("temperature", .double(Double(classifier.ensemble.temperature))),
+            ("calibration", .string(options.calibration.rawValue)),
             ("featurizer", .object([
                 ("description", .string(featurizerSettings.summary)), ("max_ngram", .int(featurizerSettings.maxNGram)),
                 ("sublinear_tf", .bool(featurizerSettings.sublinearTF)),
@@ -113,7 +117,7 @@ public enum TrainService {
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
                               iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
                               calibration: calibration,
-                              fittedOn: train.count - (calibration?.reliability == nil ? 0 : calibration?.heldOut ?? 0),
+                              fittedOn: train.count - (calibration?.reliability == nil || options.calibration == .refit ? 0 : calibration?.heldOut ?? 0),
                               scored: scored,
                               seconds: monotonicSeconds() - started)
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))

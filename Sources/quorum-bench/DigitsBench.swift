@@ -50,7 +50,7 @@ enum DigitsBench {
             let t0 = now()
             let (c, _) = Classifier.train(texts: trainTexts, vectors: split.trainX, labels: split.trainY, classes: 10,
                                           members: members, featurizer: FeaturizerSettings(), model: settings,
-                                          calibrate: false)
+                                          calibration: .none)
             fitSeconds.append(now() - t0)
             classifier = c
         }

@@ -65,11 +65,11 @@ enum EngineBench {
         var results: [JSONOut] = []
         var fitted: [String: Classifier] = [:]
         for config in configs {
-            let (m, calibrate): (Int, Bool)
+            let (m, scheme): (Int, Classifier.CalibrationScheme)
             switch config {
-            case "a": (m, calibrate) = (1, true)
-            case "b": (m, calibrate) = (members, true)
-            case "c": (m, calibrate) = (1, false)
+            case "a": (m, scheme) = (1, .holdout)
+            case "b": (m, scheme) = (members, .holdout)
+            case "c": (m, scheme) = (1, .none)
             default: throw BenchUsageError(message: "--configs: unknown configuration \"\(config)\" (a, b or c)")
             }
             var fitSeconds: [Double] = []
@@ -78,7 +78,7 @@ enum EngineBench {
                 let t0 = now()
                 trained = Classifier.train(texts: train.texts, vectors: train.vectors, labels: train.labels,
                                            classes: labels.count, members: m, seed: seed,
-                                           featurizer: FeaturizerSettings(), model: settings, calibrate: calibrate)
+                                           featurizer: FeaturizerSettings(), model: settings, calibration: scheme)
                 fitSeconds.append(now() - t0)
             }
             let (model, calibration) = trained!
@@ -90,7 +90,7 @@ enum EngineBench {
                 .probabilities(texts: test.texts, vectors: test.vectors)
             let ensemble = model.ensemble
             var fields: [(String, JSONOut)] = [
-                ("config", .string(config)), ("members", .int(m)), ("calibrate", .bool(calibrate)),
+                ("config", .string(config)), ("members", .int(m)), ("calibration_scheme", .string(scheme.rawValue)),
                 ("fitted_on", .int(train.labels.count - (calibration?.reliability == nil ? 0 : calibration!.heldOut))),
                 ("fit_seconds", .array(fitSeconds.map { .double($0) })),
                 ("fit_seconds_best", .double(fitSeconds.min()!)), ("predict_seconds", .double(predictSeconds)),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuorumCore
+import QuorumModels
 import QuorumPipeline
 
 struct Train: ParsableCommand {
@@ -11,6 +12,9 @@ struct Train: ParsableCommand {
     @Option(help: "Ensemble members, each trained on a bootstrap resample.") var members = 5
     @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
     @Flag(help: "Score with the new model without changing the routing (see `quorum report`).") var shadow = false
+    @Option(help: ArgumentHelp("holdout: calibrate on 20% held out (safest for --target-error); refit: then refit on every label (more accurate); none.",
+                               valueName: "scheme"))
+    var calibration: Classifier.CalibrationScheme = .holdout
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
@@ -19,7 +23,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed, shadow: shadow))
+        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed, shadow: shadow, calibration: calibration))
         output.emit(s.json) {
             """
             Model \(s.modelVersion)\(s.shadow ? " (shadow)" : ""): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.\(s.calibration.map { "\ncalibration (\($0.scheme), \($0.heldOut) held-out labels): temperature \(fmt(Double($0.temperature), 2)), ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
@@ -168,3 +172,5 @@ struct Doctor: ParsableCommand {
         }
     }
 }
+
+extension Classifier.CalibrationScheme: ExpressibleByArgument {}
