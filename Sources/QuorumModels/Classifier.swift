@@ -48,7 +48,7 @@ public struct Classifier: Sendable, Equatable {
     ///
     /// - Complexity: ≈ 1× (holdout), 1.8× (refit) or up to 6× (5-fold) the cost of fitting the ensemble.
     public static func train(texts: [String?], vectors: [[Float]?], labels: [Int], classes: Int,
-                             members: Int = 5, seed: UInt64 = 1,
+                             members: Int = 5, seed: UInt64 = 1, resampling: Resampling = .bayesian,
                              featurizer settings: FeaturizerSettings = .init(),
                              model modelSettings: LogisticRegressionSettings = .init(),
                              calibration scheme: CalibrationScheme = .holdout) -> (Classifier, Calibration?) {
@@ -57,7 +57,8 @@ public struct Classifier: Sendable, Equatable {
             let featurizer = Featurizer.fit(texts: t, vectors: v, settings: settings)
             let ensemble = LogisticEnsemble.fit(features: featurizer.transform(texts: t, vectors: v),
                                                 labels: rows.map { labels[$0] }, classes: classes,
-                                                count: members, seed: seed, settings: modelSettings)
+                                                count: members, seed: seed, resampling: resampling,
+                                                settings: modelSettings)
             return Classifier(featurizer: featurizer, ensemble: ensemble)
         }
         let all = Array(labels.indices)

@@ -15,8 +15,10 @@ public enum TrainService {
         /// Record the model as the shadow: it scores the pool, but routing and sampling keep using the live model.
         public var shadow: Bool
         public var calibration: Classifier.CalibrationScheme
+        public var resampling: Resampling
         public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false,
-                    calibration: Classifier.CalibrationScheme = .holdout) {
+                    calibration: Classifier.CalibrationScheme = .holdout, resampling: Resampling = .bayesian) {
+            self.resampling = resampling
             self.c = c
             self.members = members
             self.seed = seed
@@ -73,7 +75,7 @@ public enum TrainService {
         let featurizerSettings = FeaturizerSettings()
         let (classifier, calibration) = Classifier.train(
             texts: train.map { $0.0.text }, vectors: train.map { $0.0.vector }, labels: y, classes: labels.count,
-            members: options.members, seed: options.seed, featurizer: featurizerSettings,
+            members: options.members, seed: options.seed, resampling: options.resampling, featurizer: featurizerSettings,
             model: LogisticRegressionSettings(c: options.c), calibration: options.calibration)
         // Evaluate on held-out test items.
         let test = try w.items(kinds: [.test])
@@ -88,11 +90,11 @@ public enum TrainService {
         // Record the model, then score what annotators may be shown.
         let id = try w.nextModelID()
         let settings = JSONValue.object([
-            ("model", .string("ensemble of multinomial logistic regressions on bootstrap resamples")),
+            ("model", .string("ensemble of multinomial logistic regressions, each on a bootstrap resample")),
             ("optimizer", .string("L-BFGS")), ("C", .double(options.c)), ("members", .int(options.members)),
             ("seed", .int(Int(truncatingIfNeeded: options.seed))),
             ("temperature", .double(Double(classifier.ensemble.temperature))),
-            ("calibration", .string(options.calibration.rawValue)),
+            ("calibration", .string(options.calibration.rawValue)), ("bootstrap", .string(options.resampling.rawValue)),
             ("featurizer", .object([
                 ("description", .string(featurizerSettings.summary)), ("max_ngram", .int(featurizerSettings.maxNGram)),
                 ("sublinear_tf", .bool(featurizerSettings.sublinearTF)),

@@ -15,6 +15,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("holdout: calibrate on 20% held out (safest for --target-error); refit: then refit on every label (more accurate); none.",
                                valueName: "scheme"))
     var calibration: Classifier.CalibrationScheme = .holdout
+    @Option(help: ArgumentHelp("How members resample the labels: bayesian (Exp(1) weights, drops no item) or classic.",
+                               valueName: "kind"))
+    var bootstrap: Resampling = .bayesian
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
@@ -23,7 +26,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed, shadow: shadow, calibration: calibration))
+        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed, shadow: shadow, calibration: calibration, resampling: bootstrap))
         output.emit(s.json) {
             """
             Model \(s.modelVersion)\(s.shadow ? " (shadow)" : ""): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.\(s.calibration.map { "\ncalibration (\($0.scheme), \($0.heldOut) held-out labels): temperature \(fmt(Double($0.temperature), 2)), ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
@@ -174,3 +177,4 @@ struct Doctor: ParsableCommand {
 }
 
 extension Classifier.CalibrationScheme: ExpressibleByArgument {}
+extension Resampling: ExpressibleByArgument {}

@@ -146,6 +146,14 @@ import QuorumNumerics
         #expect((590...680).contains(drawn))
     }
 
+    @Test func bayesianWeightsAreSeededExponentials() {
+        let w = LogisticEnsemble.bayesianWeights(n: 20_000, seed: 9)
+        #expect(w == LogisticEnsemble.bayesianWeights(n: 20_000, seed: 9))
+        #expect(w.allSatisfy { $0 > 0 }, "no item is dropped")
+        let mean = w.reduce(0, +) / Float(w.count)
+        #expect(abs(mean - 1) < 0.03, "Exp(1) has mean 1, got \(mean)")
+    }
+
     @Test func membersDifferAndMeanIsAProbability() {
         let x = FeatureMatrix(sparse: nil, dense: Matrix(rows: 8, cols: 2, storage: [0, 0, 1, 0, 0, 1, 1, 1, 2, 1, 1, 2, 2, 2, 0.5, 1.5]))
         let e = LogisticEnsemble.fit(features: x, labels: [0, 0, 1, 1, 2, 1, 2, 1], classes: 3, count: 4, seed: 1)
