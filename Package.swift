@@ -55,7 +55,7 @@ let package = Package(
         ], swiftSettings: swift6),
 
         .executableTarget(name: "quorum", dependencies: [
-            "QuorumPipeline", "QuorumModels",
+            "QuorumPipeline", "QuorumModels", "QuorumSampling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift6),
         .executableTarget(name: "quorum-bench", dependencies: ["QuorumPipeline", "QuorumNumerics", "QuorumImport"], swiftSettings: swift6),

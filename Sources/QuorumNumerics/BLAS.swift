@@ -67,3 +67,15 @@ public enum BLAS {
     /// - Complexity: O(n).
     public static func norm(_ x: [Float]) -> Float { cblas_snrm2(Int32(x.count), x, 1) }
 }
+
+extension BLAS {
+    /// `y ← A · x` for row-major `A` (rows × cols) given by pointer (sgemv).
+    ///
+    /// - Complexity: O(rows × cols).
+    public static func gemv(rows: Int, cols: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>, into y: inout [Float]) {
+        precondition(y.count >= rows, "gemv: output holds \(y.count) values, expected \(rows)")
+        y.withUnsafeMutableBufferPointer { py in
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(cols), 1, a, Int32(cols), x, 1, 0, py.baseAddress, 1)
+        }
+    }
+}

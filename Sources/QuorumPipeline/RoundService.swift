@@ -14,12 +14,25 @@ public enum RoundService {
         public var routing: Routing?
         /// Share of auto-accepted items also sent to people, to audit the router.
         public var auditRate: Double
-        public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05) {
+        public var blend: Blend
+        public var uncertainty: UncertaintyMeasure
+        public var diversity: Diversity.Method
+        /// The metadata field whose values are the strata; nil = the predicted class.
+        public var stratifyBy: String?
+        public var stratumFloor: Int
+        public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
+                    blend: Blend = .standard, uncertainty: UncertaintyMeasure = .leastConfident,
+                    diversity: Diversity.Method = .kCenter, stratifyBy: String? = nil, stratumFloor: Int = 0) {
             self.size = size
             self.overlap = overlap
             self.seed = seed
             self.routing = routing
             self.auditRate = auditRate
+            self.blend = blend
+            self.uncertainty = uncertainty
+            self.diversity = diversity
+            self.stratifyBy = stratifyBy
+            self.stratumFloor = stratumFloor
         }
     }
 
@@ -110,20 +123,17 @@ public enum RoundService {
                     rest = pool.filter { !acceptedKeys.contains($0.key) }
                 }
             }
-            // Sample.
-            let strategy: String
-            let scores: [Double]
-            if model != nil {
-                strategy = "uncertainty"
-                scores = rest.map { item in predictions[item.key].map { 1 - Double($0.confidence) } ?? 1 - 1 / Double(labels.count) }
-            } else {
-                strategy = "random"
-                var rng = SeededGenerator(seed: options.seed ^ 0x5EED)
-                scores = rest.map { _ in Double(rng.next() >> 11) / Double(1 << 53) }
-            }
-            let candidates = zip(rest, scores).map { Candidate(key: $0.key, contentGroup: $0.contentHash, score: $1) }
-            var picks = Selection.top(candidates, count: options.size, seed: options.seed, excludedGroups: excluded)
-                .map { TaskPick(itemKey: $0.key, strategy: strategy, score: $0.score, rank: $0.rank) }
+            // Sample: the blend of strategies, diversity-filtered.
+            let candidates = SamplingInput.candidates(rest, predictions: model == nil ? nil : predictions, labels: labels,
+                                                      stratifyBy: options.stratifyBy)
+            let labelled = try w.items(kinds: [.seed]) + w.items(kinds: [.pool]).filter { consensus[$0.key]?.label != nil }
+            let centers = SamplingInput.centers(labelled, candidates: rest)
+            let sampled = Sampler.pick(candidates, count: options.size,
+                                       options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
+                                                               diversity: options.diversity, stratumFloor: options.stratumFloor,
+                                                               seed: options.seed),
+                                       excludedGroups: excluded, centers: centers)
+            var picks = sampled.map { TaskPick(itemKey: rest[$0.index].key, strategy: $0.strategy.rawValue, score: $0.score, rank: $0.rank) }
             // Audit a random share of the auto-accepted items.
             var auditKeys = Set<Int64>()
             if !accepted.isEmpty, options.auditRate > 0 {
@@ -139,7 +149,9 @@ public enum RoundService {
             for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
             let settings = JSONValue.object([
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
-                ("blend", .object([(strategy, .double(1))])), ("uncertainty", .string("least-confident")),
+                ("blend", .string(options.blend.spec)), ("uncertainty", .string(options.uncertainty.rawValue)),
+                ("diversity", .string(options.diversity.rawValue)), ("stratify_by", .string(options.stratifyBy ?? "predicted")),
+                ("stratum_floor", .int(options.stratumFloor)), ("cold_start", .bool(model == nil)),
                 ("routing", options.routing.map(\.json) ?? .null), ("audit_rate", .double(options.auditRate)),
                 ("threshold", .number(threshold)), ("estimated_error", .number(estimatedError)),
             ])

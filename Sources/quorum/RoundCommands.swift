@@ -2,6 +2,7 @@ import ArgumentParser
 import QuorumCore
 import QuorumPipeline
 import QuorumReporting
+import QuorumSampling
 
 struct Round: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,12 @@ struct Round: ParsableCommand {
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sample pool items and create this round's tasks.",
-            discussion: "With a trained model, picks the least-confident items; before the first model, a seeded random sample.")
+            discussion: """
+                Picks blend strategies (default \(Blend.standard.spec)): uncertainty (the items the model is least sure of), \
+                stratified (quotas over --stratify-by, or the predicted class) and random. Diversity keeps near-duplicates out \
+                of a batch. Before the first model, uncertainty's share goes to stratified picks. With --auto-accept or \
+                --target-error, confident items are labelled automatically and a share --audit-rate of them goes to people.
+                """)
         @OptionGroup var project: ProjectOptions
         @Option(help: "How many items to pick.") var size: Int
         @Option(help: "Annotators per item (K).") var overlap = 1
@@ -22,6 +28,14 @@ struct Round: ParsableCommand {
         var targetError: Double?
         @Option(help: ArgumentHelp("Share of auto-accepted items also sent to people as audits.", valueName: "R"))
         var auditRate = 0.05
+        @Option(help: ArgumentHelp("Strategy weights, e.g. uncertainty=0.7,stratified=0.15,random=0.15.", valueName: "spec"))
+        var blend: String?
+        @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = .leastConfident
+        @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = .kCenter
+        @Option(help: ArgumentHelp("Metadata field whose values are the strata (default: the predicted class).", valueName: "field"))
+        var stratifyBy: String?
+        @Option(help: ArgumentHelp("Picks every stratum gets at least, when it has them.", valueName: "n"))
+        var stratumFloor = 0
         @OptionGroup var output: FormatOptions
 
         func validate() throws {
@@ -33,12 +47,19 @@ struct Round: ParsableCommand {
             if let p = autoAccept, !(p > 0 && p <= 1) { throw ValidationError("--auto-accept must be in (0, 1], e.g. 0.95.") }
             if let e = targetError, !(e > 0 && e < 1) { throw ValidationError("--target-error must be in (0, 1), e.g. 0.02.") }
             guard (0...1).contains(auditRate) else { throw ValidationError("--audit-rate must be in [0, 1], e.g. 0.05.") }
+            guard stratumFloor >= 0 else { throw ValidationError("--stratum-floor must be 0 or more.") }
+            if let blend {
+                do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") }
+            }
         }
 
         func run() throws {
             let routing: RoundService.Routing? = autoAccept.map { .threshold($0) } ?? targetError.map { .targetError($0) }
             let s = try RoundService.start(store: try project.open(),
-                                           options: .init(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate))
+                                           options: .init(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate,
+                                                          blend: try blend.map { try Blend(parsing: $0) } ?? .standard,
+                                                          uncertainty: uncertainty, diversity: diversity,
+                                                          stratifyBy: stratifyBy, stratumFloor: stratumFloor))
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 var text = "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"
@@ -95,3 +116,6 @@ struct Round: ParsableCommand {
         }
     }
 }
+
+extension UncertaintyMeasure: ExpressibleByArgument {}
+extension Diversity.Method: ExpressibleByArgument {}

@@ -34,7 +34,8 @@ import Testing
         let round = try cli.json(["round", "start", "--size", "50", "--overlap", "2"])
         #expect(round["round"] as? Int == 1)
         #expect(round["tasks"] as? Int == 50)
-        #expect((round["by_strategy"] as? [String: Int])?["uncertainty"] == 50)
+        let byStrategy = try #require(round["by_strategy"] as? [String: Int])
+        #expect(byStrategy == ["uncertainty": 35, "stratified": 8, "random": 7], "the default blend 0.7/0.15/0.15")
 
         // Both annotators give the true label, from the whole dataset file:
         // only their open tasks are answered, and the rest of the file is left.

@@ -1,0 +1,106 @@
+import QuorumNumerics
+
+/// Batch diversity over embeddings: k-center greedy and k-means++ seeding.
+///
+/// Both keep one running minimum distance per candidate and update it with
+/// one matrix–vector product per pick, after one blocked GEMM pass against
+/// the existing centers. Memory is O(n·d + n): no n × n matrix is ever formed.
+public enum Diversity {
+    /// The method, as `--diversity` names it.
+    public enum Method: String, Sendable, CaseIterable {
+        case kCenter = "k-center"
+        case kMeansPlusPlus = "kmeans++"
+        case none
+    }
+
+    /// Picks `count` rows of `candidates` (n × d): each pick is the row
+    /// farthest from everything chosen so far and from `centers` (k-center
+    /// greedy), or a row drawn with probability ∝ that squared distance
+    /// (k-means++ seeding, seeded). With no centers, the first pick is the
+    /// row with the highest `priority` (ties: the lowest index).
+    ///
+    /// - Parameters:
+    ///   - centers: rows already covered (e.g. labelled items), m × d; may be empty.
+    ///   - priority: used only for the first pick when there are no centers.
+    /// - Returns: indices into `candidates`, in pick order.
+    /// - Complexity: O((m + count) × n × d) time, by BLAS; O(n + block × n) extra memory.
+    public static func select(_ method: Method, candidates: Matrix, count: Int, centers: Matrix? = nil,
+                              priority: [Double]? = nil, seed: UInt64 = 1) -> [Int] {
+        let n = candidates.rows, d = candidates.cols
+        let k = min(count, n)
+        guard k > 0 else { return [] }
+        if method == .none { return Array(0..<k) }
+        // Squared norms of the candidates.
+        var norms = [Float](repeating: 0, count: n)
+        candidates.storage.withUnsafeBufferPointer { x in
+            for i in 0..<n { var s: Float = 0; for j in 0..<d { s += x[i * d + j] * x[i * d + j] }; norms[i] = s }
+        }
+        var minDistance = [Float](repeating: .infinity, count: n)
+        // Distances to the existing centers, a block of centers at a time: D = ‖x‖² + ‖c‖² − 2·X·Cᵀ.
+        if let centers, centers.rows > 0 {
+            precondition(centers.cols == d, "centers have \(centers.cols) dimensions, candidates \(d)")
+            let block = 512
+            var start = 0
+            while start < centers.rows {
+                let end = min(start + block, centers.rows)
+                let c = centers.rows(at: Array(start..<end))
+                var cNorms = [Float](repeating: 0, count: end - start)
+                for r in 0..<(end - start) { var s: Float = 0; for j in 0..<d { s += c[r, j] * c[r, j] }; cNorms[r] = s }
+                var dots = Matrix(rows: n, cols: end - start)
+                BLAS.gemm(candidates, c, transposeB: true, into: &dots)
+                dots.storage.withUnsafeBufferPointer { p in
+                    for i in 0..<n {
+                        var best = minDistance[i]
+                        for r in 0..<(end - start) { best = min(best, max(norms[i] + cNorms[r] - 2 * p[i * (end - start) + r], 0)) }
+                        minDistance[i] = best
+                    }
+                }
+                start = end
+            }
+        }
+        var picked: [Int] = []
+        var chosen = [Bool](repeating: false, count: n)
+        var rng = SeededGenerator(seed: seed)
+        var dots = [Float](repeating: 0, count: n)
+        for step in 0..<k {
+            var next = -1
+            if step == 0 && (centers?.rows ?? 0) == 0 {
+                if method == .kMeansPlusPlus && priority == nil {
+                    next = Int(rng.next() % UInt64(n))
+                } else {
+                    let p = priority ?? []
+                    next = 0
+                    for i in 1..<n where (p.isEmpty ? false : p[i] > p[next]) { next = i }
+                }
+            } else if method == .kCenter {
+                var best: Float = -1
+                for i in 0..<n where !chosen[i] && minDistance[i] > best { best = minDistance[i]; next = i }
+            } else {
+                var total = 0.0
+                for i in 0..<n where !chosen[i] { total += Double(minDistance[i]) }
+                if total <= 0 {
+                    next = (0..<n).first { !chosen[$0] } ?? -1
+                } else {
+                    var u = Double(rng.next() >> 11) / Double(1 << 53) * total
+                    for i in 0..<n where !chosen[i] {
+                        u -= Double(minDistance[i])
+                        next = i
+                        if u <= 0 { break }
+                    }
+                }
+            }
+            guard next >= 0 else { break }
+            picked.append(next)
+            chosen[next] = true
+            // Update every minimum distance with the new center: one GEMV.
+            candidates.storage.withUnsafeBufferPointer { x in
+                BLAS.gemv(rows: n, cols: d, a: x.baseAddress!, x: x.baseAddress! + next * d, into: &dots)
+            }
+            for i in 0..<n where !chosen[i] {
+                minDistance[i] = min(minDistance[i], max(norms[i] + norms[next] - 2 * dots[i], 0))
+            }
+            minDistance[next] = 0
+        }
+        return picked
+    }
+}

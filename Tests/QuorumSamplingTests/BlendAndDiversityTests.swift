@@ -1,0 +1,137 @@
+import Testing
+import QuorumNumerics
+@testable import QuorumSampling
+
+@Suite struct DiversityTests {
+    func randomMatrix(_ n: Int, _ d: Int, seed: UInt64) -> Matrix {
+        var rng = SeededGenerator(seed: seed)
+        return Matrix(rows: n, cols: d, storage: (0..<(n * d)).map { _ in Float(rng.next() % 2000) / 100 - 10 })
+    }
+
+    /// The naive reference: recompute every distance at each pick.
+    func naiveKCenter(_ x: Matrix, count: Int, centers: Matrix?, first: Int) -> [Int] {
+        func dist(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) }
+        let rows = (0..<x.rows).map { Array(x.storage[($0 * x.cols)..<(($0 + 1) * x.cols)]) }
+        var chosen: [[Float]] = centers.map { c in (0..<c.rows).map { Array(c.storage[($0 * c.cols)..<(($0 + 1) * c.cols)]) } } ?? []
+        var picked: [Int] = []
+        for step in 0..<count {
+            var next = -1
+            if step == 0 && chosen.isEmpty {
+                next = first
+            } else {
+                var best: Float = -1
+                for i in rows.indices where !picked.contains(i) {
+                    let d = chosen.map { dist(rows[i], $0) }.min()!
+                    if d > best { best = d; next = i }
+                }
+            }
+            picked.append(next)
+            chosen.append(rows[next])
+        }
+        return picked
+    }
+
+    @Test func kCenterMakesTheNaivePicks() {
+        for seed in UInt64(1)...5 {
+            let x = randomMatrix(60, 5, seed: seed)
+            let priority = (0..<60).map { Double(($0 * 37) % 60) }
+            let first = priority.indices.max { priority[$0] < priority[$1] }!
+            let fast = Diversity.select(.kCenter, candidates: x, count: 12, priority: priority)
+            #expect(fast == naiveKCenter(x, count: 12, centers: nil, first: first), "seed \(seed)")
+            let centers = randomMatrix(700, 5, seed: seed + 100)  // more than one 512-row block
+            let withCenters = Diversity.select(.kCenter, candidates: x, count: 12, centers: centers)
+            #expect(withCenters == naiveKCenter(x, count: 12, centers: centers, first: -1), "seed \(seed), with centers")
+        }
+    }
+
+    @Test func kMeansPlusPlusIsSeededAndNeverRepeats() {
+        let x = randomMatrix(200, 8, seed: 9)
+        let a = Diversity.select(.kMeansPlusPlus, candidates: x, count: 30, seed: 4)
+        #expect(a == Diversity.select(.kMeansPlusPlus, candidates: x, count: 30, seed: 4))
+        #expect(a != Diversity.select(.kMeansPlusPlus, candidates: x, count: 30, seed: 5))
+        #expect(Set(a).count == 30)
+    }
+
+    @Test func nearDuplicatesAreNotPickedTogether() {
+        // Ten tight pairs: k-center picks one of each pair before any second.
+        var storage: [Float] = []
+        for p in 0..<10 { storage += [Float(p * 10), 0, Float(p * 10) + 0.01, 0] }
+        let x = Matrix(rows: 20, cols: 2, storage: storage)
+        let picks = Diversity.select(.kCenter, candidates: x, count: 10)
+        #expect(Set(picks.map { $0 / 2 }).count == 10)
+    }
+}
+
+@Suite struct BlendTests {
+    @Test func parsesNormalisesAndRefuses() throws {
+        let b = try Blend(parsing: "uncertainty=2, random=2")
+        #expect(b.weights.map(\.strategy) == [.uncertainty, .random])
+        #expect(b.weights.map(\.weight) == [0.5, 0.5])
+        #expect(throws: Blend.ParseError.self) { try Blend(parsing: "uncertainty=0.5,magic=0.5") }
+        #expect(throws: Blend.ParseError.self) { try Blend(parsing: "uncertainty=-1") }
+        #expect(throws: Blend.ParseError.self) { try Blend(parsing: "random=0") }
+        #expect(throws: Blend.ParseError.self) { try Blend(parsing: "random=1,random=1") }
+    }
+
+    @Test func allocationAddsUpExactly() {
+        for n in [0, 1, 7, 20, 99] {
+            #expect(Blend.standard.allocate(n).map(\.count).reduce(0, +) == n)
+        }
+        #expect(Blend.standard.allocate(20).map(\.count) == [14, 3, 3])
+    }
+}
+
+@Suite struct SamplerTests {
+    func pool(_ n: Int, withModel: Bool) -> PoolCandidates {
+        var m = EnsembleMeasures(count: n)
+        for i in 0..<n { m.confidence[i] = Float(i) / Float(n) }
+        return PoolCandidates(keys: (0..<n).map { Int64($0) }, contentGroups: (0..<n).map { Int64($0 % (n - 3)) },
+                              strata: (0..<n).map { $0 % 10 == 0 ? "rare" : "common" },
+                              measures: withModel ? m : nil,
+                              embeddings: Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { Float(($0 * 7919) % 101) }))
+    }
+
+    @Test func theSharedContract() {
+        // Every strategy mix: the right count, no item or content group twice, ranks 1… per strategy, repeatable.
+        for blend in ["uncertainty=1", "stratified=1", "random=1", "uncertainty=0.5,stratified=0.3,random=0.2"] {
+            for model in [true, false] {
+                for diversity in Diversity.Method.allCases {
+                    let options = SamplerOptions(blend: try! Blend(parsing: blend), diversity: diversity, stratumFloor: 2, seed: 3)
+                    let p = pool(200, withModel: model)
+                    let picks = Sampler.pick(p, count: 25, options: options, excludedGroups: [0])
+                    #expect(picks.count == 25, "\(blend) \(model) \(diversity)")
+                    #expect(Set(picks.map(\.index)).count == 25)
+                    #expect(Set(picks.map { p.contentGroups[$0.index] }).count == 25)
+                    #expect(!picks.contains { p.contentGroups[$0.index] == 0 })
+                    for strategy in Strategy.allCases {
+                        let ranks = picks.filter { $0.strategy == strategy }.map(\.rank)
+                        #expect(ranks == Array(1...max(ranks.count, 1)).prefix(ranks.count).map { $0 })
+                    }
+                    #expect(picks == Sampler.pick(p, count: 25, options: options, excludedGroups: [0]))
+                }
+            }
+        }
+    }
+
+    @Test func uncertaintyPicksTheLeastConfident() {
+        let options = SamplerOptions(blend: try! Blend(parsing: "uncertainty=1"), diversity: .none)
+        let picks = Sampler.pick(pool(100, withModel: true), count: 5, options: options)
+        #expect(picks.map(\.index) == [0, 1, 2, 3, 4])
+        #expect(picks.allSatisfy { $0.strategy == .uncertainty })
+    }
+
+    @Test func aFloorMakesSmallStrataSeen() {
+        let options = SamplerOptions(blend: try! Blend(parsing: "stratified=1"), diversity: .none, stratumFloor: 4)
+        let p = pool(200, withModel: true)
+        let picks = Sampler.pick(p, count: 10, options: options)
+        #expect(picks.filter { p.strata[$0.index] == "rare" }.count >= 4)
+        let proportional = Sampler.pick(p, count: 10, options: SamplerOptions(blend: try! Blend(parsing: "stratified=1"), diversity: .none))
+        #expect(proportional.filter { p.strata[$0.index] == "rare" }.count == 1)
+    }
+
+    @Test func coldStartUsesNoUncertainty() {
+        let picks = Sampler.pick(pool(100, withModel: false), count: 20, options: SamplerOptions())
+        #expect(!picks.contains { $0.strategy == .uncertainty })
+        #expect(picks.count == 20)
+    }
+}
