@@ -184,13 +184,21 @@ public enum RoundService {
         public var complete: Int
         public var answers: Int
         public var byStrategy: [String: Int]
+        /// Every pick: item id, strategy, score and rank, by strategy then rank.
+        public var picks: [(itemID: String, pick: TaskPick)]
+
+        public static func == (a: Status, b: Status) -> Bool { a.json == b.json }
 
         public var json: JSONValue {
             .object([("round", .int(round.id)), ("status", .string(round.status.rawValue)),
                      ("overlap", .int(round.overlap)), ("tasks", .int(tasks)), ("complete_tasks", .int(complete)),
                      ("answers", .int(answers)), ("answers_wanted", .int(tasks * round.overlap)),
                      ("by_strategy", .object(byStrategy.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-                     ("model_version", .text(round.modelVersion))])
+                     ("model_version", .text(round.modelVersion)),
+                     ("picks", .array(picks.map { p in
+                         .object([("id", .string(p.itemID)), ("strategy", .string(p.pick.strategy)),
+                                  ("score", .double(p.pick.score)), ("rank", .int(p.pick.rank))])
+                     }))])
         }
     }
 
@@ -211,10 +219,11 @@ public enum RoundService {
         try store.read { r in
             let round = try resolve(r, id)
             let progress = try r.taskProgress(round: round.id)
+            let picks = try r.picks(round: round.id)
             var byStrategy: [String: Int] = [:]
-            for (_, pick) in try r.picks(round: round.id) { byStrategy[pick.strategy, default: 0] += 1 }
+            for (_, pick) in picks { byStrategy[pick.strategy, default: 0] += 1 }
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
-                          answers: progress.answers, byStrategy: byStrategy)
+                          answers: progress.answers, byStrategy: byStrategy, picks: picks)
         }
     }
 }

@@ -88,7 +88,10 @@ struct Round: ParsableCommand {
                     Round \(s.round.id) (\(s.round.status.rawValue)), model \(s.round.modelVersion ?? "none")
                     tasks:    \(s.tasks) (\(strategies)); \(s.complete) complete
                     answers:  \(s.answers) of \(s.tasks * s.round.overlap) wanted (K = \(s.round.overlap))
-                    """
+                    """ + Dictionary(grouping: s.picks, by: \.pick.strategy).sorted { $0.key < $1.key }.map { strategy, picks in
+                        "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \($0.itemID) (\(fmt($0.pick.score, 3)))" }
+                            .joined(separator: ", ") + (picks.count > 5 ? ", …" : "")
+                    }.joined()
             }
         }
     }

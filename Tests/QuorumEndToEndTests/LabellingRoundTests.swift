@@ -47,6 +47,11 @@ import Testing
         let status = try cli.json(["round", "status"])
         #expect(status["answers"] as? Int == 100)
         #expect(status["complete_tasks"] as? Int == 50)
+        let picks = try #require(status["picks"] as? [[String: Any]])
+        #expect(picks.count == 50)
+        let uncertaintyRanks = picks.filter { $0["strategy"] as? String == "uncertainty" }.compactMap { $0["rank"] as? Int }
+        #expect(uncertaintyRanks == Array(1...35), "each pick records its strategy and rank")
+        #expect(picks.allSatisfy { $0["score"] is Double })
 
         let consensus = try cli.json(["consensus"])
         #expect(consensus["method"] as? String == "majority")
