@@ -17,7 +17,7 @@ struct Quorum: ParsableCommand {
                 Init.self, Import.self, Round.self, Status.self, Consensus.self, ReportCommand.self,
             ]),
             CommandGroup(name: "Annotator", subcommands: [Label.self]),
-            CommandGroup(name: "ML engineer", subcommands: [Train.self, Models.self, Predictions.self, Snapshot.self, Doctor.self]),
+            CommandGroup(name: "ML engineer", subcommands: [Train.self, Models.self, Predictions.self, Snapshot.self, Simulate.self, Doctor.self]),
         ]
     )
 }

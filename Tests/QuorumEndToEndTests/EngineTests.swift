@@ -138,3 +138,42 @@ import Testing
         #expect((try cli.json(["models", "list"])["models"] as? [Any])?.isEmpty == true, "no model was recorded")
     }
 }
+
+/// `quorum simulate` through the binary, on the bundled digits.
+@Suite struct SimulateTests {
+    @Test func writesTheContractJSONAndBeatsNothingByChance() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        let out = (cli.project as NSString).appendingPathComponent("sim.json")
+        let r = try cli.run(["simulate", "--data", Digits.path, "--rounds", "3", "--batch", "10", "--seeds", "2", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("seed 2/2 random round 3/3"), "progress is shown")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(json["dataset"] as? String == "digits.jsonl")
+        #expect(json["blend"] as? String == "uncertainty=0.7,stratified=0.15,random=0.15")
+        let full = try #require(json["full_accuracy"] as? Double)
+        #expect(full > 0.9)
+        let curve = try #require(json["curve"] as? [[String: Any]])
+        #expect(curve.map { $0["labels"] as? Int } == [20, 30, 40, 50])
+        let random = try #require(json["random"] as? [String: Any])
+        let randomCurve = try #require(random["curve"] as? [[String: Any]])
+        #expect(randomCurve.first?["accuracy"] as? Double == curve.first?["accuracy"] as? Double,
+                "both arms start from the same labels on the same split")
+        for key in ["labels_to_95", "labels_to_99"] {
+            #expect(json.keys.contains(key) && random.keys.contains(key))
+        }
+        // The same seeds give the same result.
+        let again = (cli.project as NSString).appendingPathComponent("again.json")
+        try cli.ok(["simulate", "--data", Digits.path, "--rounds", "3", "--batch", "10", "--seeds", "2", "--out", again])
+        #expect(FileManager.default.contentsEqual(atPath: out, andPath: again))
+    }
+
+    @Test func refusesUnlabelledFiles() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        let path = try cli.write("nolabels.jsonl", "{\"id\":\"a\",\"text\":\"x\",\"label\":\"p\"}\n{\"id\":\"b\",\"text\":\"y\"}\n")
+        let r = try cli.run(["simulate", "--data", path, "--rounds", "1", "--batch", "1", "--out", "/dev/null"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(path):2: label:"))
+    }
+}

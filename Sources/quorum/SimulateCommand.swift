@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import QuorumCore
+import QuorumPipeline
+import QuorumReporting
+import QuorumSampling
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay active learning offline on a labelled file, against uniform random sampling.",
+        discussion: """
+            The file's labels act as the oracle, or as --annotators simulated annotators who are each wrong with \
+            probability --noise. The blend and the random baseline start from the same --initial labels and are \
+            scored on the same test split (the file's "split" field, else a stable 20% by id) for every seed.
+            """)
+    /// Accepted like every command's; a simulation needs no project.
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "A labelled .jsonl or .csv file.") var data: String
+    @Option(help: "Rounds per run.") var rounds: Int
+    @Option(help: "Labels added per round.") var batch: Int
+    @Option(help: "Labels to start from (seeded random).") var initial = 20
+    @Option(help: ArgumentHelp("Strategy weights (default \(Blend.standard.spec)).", valueName: "spec")) var blend: String?
+    @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = .leastConfident
+    @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = .kCenter
+    @Option(help: "Simulated annotators per item.") var annotators = 1
+    @Option(help: "Probability that a simulated annotator is wrong.") var noise = 0.0
+    @Option(help: "Runs, with seeds 1…S.") var seeds = 1
+    @Option(help: "Ensemble members per model.") var members = 1
+    @Option(help: "Inverse regularisation strength.") var c = 1.0
+    @Option(help: "Where to write the JSON result.") var out: String
+    @OptionGroup var output: FormatOptions
+
+    func validate() throws {
+        guard rounds >= 1, batch >= 1, initial >= 2, seeds >= 1, annotators >= 1, members >= 1 else {
+            throw ValidationError("--rounds, --batch, --seeds, --annotators and --members must be at least 1, --initial at least 2.")
+        }
+        guard (0..<1).contains(noise) else { throw ValidationError("--noise must be in [0, 1).") }
+        if let blend { do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") } }
+    }
+
+    func run() throws {
+        let options = SimulationService.Options(
+            rounds: rounds, batch: batch, initial: initial, seeds: seeds,
+            sampler: SamplerOptions(blend: try blend.map { try Blend(parsing: $0) } ?? .standard, uncertainty: uncertainty,
+                                    diversity: diversity),
+            members: members, c: c, annotators: annotators, noise: noise)
+        let result = try SimulationService.run(path: data, options: options) { printError($0) }
+        do {
+            try Data((result.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        } catch {
+            throw QuorumError(.environment, "\(out): cannot write the result (\(error.localizedDescription))")
+        }
+        output.emit(result.json) {
+            var lines = ["\(result.dataset): full-pool accuracy \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testItems) test, \(result.seeds) seeds)",
+                         "labels   blend    random"]
+            for (b, r) in zip(result.blended.curve, result.random.curve) {
+                lines.append(String(b.labels).padding(6, left: true) + "  " + Report.percent(b.accuracy).padding(6, left: true)
+                             + "   " + Report.percent(r.accuracy).padding(6, left: true))
+            }
+            func reach(_ n: Int?) -> String { n.map(String.init) ?? "not reached" }
+            lines.append("labels to 99% of full accuracy: blend \(reach(result.blended.labelsTo99)), random \(reach(result.random.labelsTo99))")
+            lines.append("labels to 95%: blend \(reach(result.blended.labelsTo95)), random \(reach(result.random.labelsTo95))")
+            return lines.joined(separator: "\n")
+        }
+    }
+}
