@@ -20,7 +20,10 @@ extension RoundService {
             }
             let progress = try w.taskProgress(round: round.id)
             let consensus = try ConsensusService.aggregate(w, method: .majority)
+            let previousModel = try w.liveModel()
             let trained = try TrainService.train(w, options: options)
+            let signal = try StoppingSignal.measure(w, previous: previousModel?.id, current: trained.modelVersion,
+                                                    history: try w.rounds().compactMap { $0.metricsJSON.flatMap { try? RoundMetrics.decode($0) } })
             let roundAnswers = try w.answers(round: round.id)
             let votes = roundAnswers.compactMap { a in a.label.map { Vote(item: a.itemKey, annotator: a.annotator, label: $0) } }
             let roundItems = Set(roundAnswers.map(\.itemID))
@@ -29,13 +32,17 @@ extension RoundService {
             let settled = try w.consensus()
             let audited = auto.filter { $0.audited }.compactMap { a in settled[a.itemKey]?.label.map { ($0, a.label) } }
             let auditPassRate = audited.isEmpty ? nil : Double(audited.filter { $0.0 == $0.1 }.count) / Double(audited.count)
-            let metrics = RoundMetrics(
+            var metrics = RoundMetrics(
                 round: round.id, labelled: trained.trainedOn, testAccuracy: trained.testAccuracy,
                 macroF1: trained.macroF1, ece: trained.ece, modelVersion: trained.modelVersion,
                 percentAgreement: ConsensusService.percentAgreement(votes), autoAccepted: auto.count,
                 auditPassRate: auditPassRate,
                 tasks: progress.tasks, answers: roundAnswers.count,
                 disputes: consensus.disputes.filter(roundItems.contains).count)
+            metrics.predictionStability = signal.stability
+            metrics.meanUncertainty = signal.meanUncertainty
+            metrics.stop = signal.stop
+            metrics.stopReason = signal.reason
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
             try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
                                           detailJSON: metrics.json.serialized()))

@@ -18,6 +18,13 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     public var tasks: Int
     public var answers: Int
     public var disputes: Int
+    /// Cohen's κ between this round's model and the previous one on the unlabelled pool.
+    public var predictionStability: Double?
+    /// Mean least-confidence (1 − max p) over the unlabelled pool under the new model.
+    public var meanUncertainty: Double?
+    /// Whether labelling can stop, and why.
+    public var stop: Bool?
+    public var stopReason: String?
 
     public init(round: Int, labelled: Int, testAccuracy: Double?, macroF1: Double?, ece: Double?,
                 modelVersion: String?, krippendorffAlpha: Double? = nil, fleissKappa: Double? = nil,
@@ -41,6 +48,8 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ])),
             ("auto_accepted", .int(autoAccepted)), ("audit_pass_rate", .number(auditPassRate)),
             ("tasks", .int(tasks)), ("answers", .int(answers)), ("disputes", .int(disputes)),
+            ("prediction_stability", .number(predictionStability)), ("mean_uncertainty", .number(meanUncertainty)),
+            ("stop", stop.map { .bool($0) } ?? .null), ("stop_reason", .text(stopReason)),
         ])
     }
 }

@@ -114,6 +114,8 @@ struct Round: ParsableCommand {
                 if s.unfinishedTasks > 0 { lines.append("Note: \(s.unfinishedTasks) tasks were not complete.") }
                 lines.append("answers \(m.answers) · disputes \(m.disputes) · agreement \(Report.percent(m.percentAgreement))")
                 lines.append("test accuracy \(Report.percent(m.testAccuracy)) · macro F1 \(Report.percent(m.macroF1)) · ECE \(Report.fixed(m.ece))")
+                lines.append("stopping signal: prediction stability κ \(Report.fixed(m.predictionStability)) · mean uncertainty \(Report.fixed(m.meanUncertainty))"
+                             + (m.stop == true ? " → stop: \(m.stopReason ?? "")" : " → keep labelling"))
                 return lines.joined(separator: "\n")
             }
         }

@@ -64,6 +64,10 @@ import Testing
         let closed = try cli.json(["round", "close"])
         #expect(closed["round"] as? Int == 1)
         #expect(closed["labelled"] as? Int == 90)
+        let kappa = try #require(closed["prediction_stability"] as? Double, "κ between m1 and m2 on the pool")
+        #expect(kappa > 0 && kappa <= 1)
+        #expect((closed["mean_uncertainty"] as? Double ?? -1) > 0)
+        #expect(closed["stop"] as? Bool == false, "one round of 50 labels does not settle digits")
 
         let snapshot = try cli.json(["snapshot", "create", "-m", "round 1"])
         #expect(snapshot["snapshot"] as? String == "v1")
