@@ -109,3 +109,40 @@ public struct LogisticEnsemble: Sendable, Equatable {
         return out
     }
 }
+
+extension LogisticEnsemble {
+    /// Each row's distance to the nearest decision boundary of the averaged
+    /// linear model: (z_top − z_second) / ‖w_top − w_second‖, the smallest
+    /// perturbation of the features that flips the prediction. Small = adversarially fragile.
+    ///
+    /// - Complexity: O((nnz + n × dense width) × classes + width × classes²).
+    public func boundaryDistances(_ features: FeatureMatrix) -> [Float] {
+        let k = classes, width = members[0].weights.rows
+        var w = Matrix(rows: width, cols: k)
+        var b = [Float](repeating: 0, count: k)
+        let scale = 1 / Float(members.count)
+        for m in members {
+            for i in 0..<w.storage.count { w.storage[i] += m.weights.storage[i] * scale }
+            for j in 0..<k { b[j] += m.bias[j] * scale }
+        }
+        let mean = LogisticRegression(weights: w, bias: b)
+        let logits = mean.logits(features)
+        // ‖w_a − w_b‖ for every pair of classes.
+        var pairNorm = [Float](repeating: 0, count: k * k)
+        for a in 0..<k {
+            for c in 0..<k where c > a {
+                var s: Float = 0
+                for r in 0..<width { let d = w[r, a] - w[r, c]; s += d * d }
+                pairNorm[a * k + c] = s.squareRoot(); pairNorm[c * k + a] = s.squareRoot()
+            }
+        }
+        return (0..<features.rows).map { i in
+            var top = 0, second = -1
+            for j in 1..<k where logits[i, j] > logits[i, top] { top = j }
+            for j in 0..<k where j != top && (second < 0 || logits[i, j] > logits[i, second]) { second = j }
+            guard second >= 0 else { return .infinity }
+            let norm = pairNorm[top * k + second]
+            return norm > 0 ? (logits[i, top] - logits[i, second]) / norm : .infinity
+        }
+    }
+}

@@ -124,8 +124,12 @@ public enum RoundService {
                 }
             }
             // Sample: the blend of strategies, diversity-filtered.
-            let candidates = SamplingInput.candidates(rest, predictions: model == nil ? nil : predictions, labels: labels,
+            var candidates = SamplingInput.candidates(rest, predictions: model == nil ? nil : predictions, labels: labels,
                                                       stratifyBy: options.stratifyBy)
+            if let model, options.blend.weights.contains(where: { $0.strategy == .adversarial && $0.weight > 0 }) {
+                try SamplingInput.addAdversarial(&candidates, items: rest, model: model, predictions: predictions,
+                                                 labels: labels, store: w)
+            }
             let labelled = try w.items(kinds: [.seed]) + w.items(kinds: [.pool]).filter { consensus[$0.key]?.label != nil }
             let centers = SamplingInput.centers(labelled, candidates: rest)
             let sampled = Sampler.pick(candidates, count: options.size,

@@ -1,5 +1,7 @@
 import Foundation
 import QuorumCore
+import QuorumModels
+import QuorumStore
 import QuorumNumerics
 import QuorumSampling
 
@@ -51,6 +53,35 @@ enum SamplingInput {
         }
         return PoolCandidates(keys: items.map(\.key), contentGroups: items.map(\.contentHash), strata: strata,
                               measures: measures, embeddings: embeddings)
+    }
+
+    /// Confidence above which a model's prediction counts as confident when people override it.
+    static let confidentOverride: Float = 0.8
+
+    /// Adds what the adversarial strategy reads: each candidate's distance to
+    /// the live model's decision boundary (when it is a Quorum model), and its
+    /// largest cosine similarity to pool items whose consensus overrode a
+    /// confident prediction (when there are any).
+    static func addAdversarial(_ candidates: inout PoolCandidates, items: [StoredItem], model: ModelVersion,
+                               predictions: [Int64: Prediction], labels: LabelSet, store: any StoreReader) throws {
+        if let classifier = Classifier(encoded: model.state) {
+            candidates.boundaryDistance = classifier.ensemble.boundaryDistances(
+                classifier.featurizer.transform(texts: items.map(\.text), vectors: items.map(\.vector)))
+        }
+        let consensus = try store.consensus()
+        let overridden = try store.items(kinds: [.pool]).filter { item in
+            guard let settled = consensus[item.key]?.label, let p = predictions[item.key] else { return false }
+            return p.confidence >= confidentOverride && labels.names[p.label] != settled
+        }
+        guard !overridden.isEmpty, let embeddings = candidates.embeddings else { return }
+        let d = embeddings.cols
+        let rows: [[Float]] = overridden.compactMap { item in
+            if let v = item.vector, v.count == d, items.first?.vector?.count == d { return v }
+            if let p = predictions[item.key]?.probabilities, p.count == d, items.first?.vector == nil { return p }
+            return nil
+        }
+        guard !rows.isEmpty else { return }
+        candidates.overrideSimilarity = Similarity.maxCosine(embeddings, to: Matrix(rows: rows.count, cols: d, storage: rows.flatMap { $0 }))
     }
 
     /// Labelled items' vectors, which diversity keeps the batch away from;

@@ -4,6 +4,9 @@ public enum Strategy: String, Sendable, CaseIterable {
     case uncertainty
     /// Quotas over strata (a metadata field, or the predicted class).
     case stratified
+    /// Aimed at known failure modes: items close to ones where people
+    /// overrode a confident model, then items closest to the decision boundary.
+    case adversarial
     /// Uniform: keeps estimates unbiased.
     case random
 }

@@ -11,6 +11,10 @@ public struct PoolCandidates: Sendable {
     public var measures: EnsembleMeasures?
     /// Embeddings for diversity (n × d), when there are any.
     public var embeddings: Matrix?
+    /// Per candidate: the distance to the model's decision boundary (small = fragile).
+    public var boundaryDistance: [Float]?
+    /// Per candidate: the largest similarity to an item where people overrode a confident model.
+    public var overrideSimilarity: [Float]?
 
     public init(keys: [Int64], contentGroups: [Int64], strata: [String], measures: EnsembleMeasures?, embeddings: Matrix?) {
         precondition(keys.count == contentGroups.count && keys.count == strata.count, "one entry per candidate")
@@ -99,6 +103,7 @@ public enum Sampler {
             case .uncertainty: picks += uncertainty(pool, want, options, &taken, &groups, centers)
             case .stratified: picks += stratified(pool, want, options, &taken, &groups, centers)
             case .random: picks += random(pool, want, options.seed, &taken, &groups)
+            case .adversarial: picks += adversarial(pool, want, options.seed, &taken, &groups)
             }
             leftover = want - (picks.count - before)
         }
@@ -179,6 +184,31 @@ public enum Sampler {
             }
         }
         return picks
+    }
+
+    /// Half the quota from items most similar to overridden ones (when there
+    /// are overrides), the rest from items nearest the decision boundary.
+    static func adversarial(_ pool: PoolCandidates, _ count: Int, _ seed: UInt64,
+                            _ taken: inout Set<Int>, _ groups: inout Set<Int64>) -> [Pick] {
+        guard count > 0 else { return [] }
+        var chosen: [(Int, Double)] = []
+        func top(_ scores: [Double], _ n: Int) {
+            let candidates = (0..<pool.count).filter { !taken.contains($0) }.map {
+                Candidate(key: Int64($0), contentGroup: pool.contentGroups[$0], score: scores[$0])
+            }
+            for s in Selection.top(candidates, count: n, seed: seed, excludedGroups: groups) {
+                let i = Int(s.key)
+                taken.insert(i); groups.insert(pool.contentGroups[i])
+                chosen.append((i, s.score))
+            }
+        }
+        if let similarity = pool.overrideSimilarity {
+            top(similarity.map(Double.init), (count + 1) / 2)
+        }
+        if let distance = pool.boundaryDistance {
+            top(distance.map { -Double($0) }, count - chosen.count)
+        }
+        return chosen.enumerated().map { Pick(index: $1.0, strategy: .adversarial, score: $1.1, rank: $0 + 1) }
     }
 
     static func random(_ pool: PoolCandidates, _ count: Int, _ seed: UInt64,

@@ -146,6 +146,16 @@ import QuorumNumerics
         #expect((590...680).contains(drawn))
     }
 
+    @Test func boundaryDistanceIsTheGeometricDistance() {
+        // Classes 0 and 1 with weight vectors (1, 0) and (−1, 0): the boundary is the line x₁ = 0,
+        // so the point (0.5, 3) lies 0.5 from it, and (−2, 1) lies 2 from it.
+        let member = LogisticRegression(weights: Matrix(rows: 2, cols: 2, storage: [1, -1, 0, 0]), bias: [0, 0])
+        let e = LogisticEnsemble(members: [member, member])
+        let d = e.boundaryDistances(FeatureMatrix(sparse: nil, dense: Matrix(rows: 2, cols: 2, storage: [0.5, 3, -2, 1])))
+        #expect(abs(d[0] - 0.5) < 1e-6)
+        #expect(abs(d[1] - 2) < 1e-6)
+    }
+
     @Test func bayesianWeightsAreSeededExponentials() {
         let w = LogisticEnsemble.bayesianWeights(n: 20_000, seed: 9)
         #expect(w == LogisticEnsemble.bayesianWeights(n: 20_000, seed: 9))

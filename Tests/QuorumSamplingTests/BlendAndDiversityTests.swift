@@ -85,15 +85,21 @@ import QuorumNumerics
     func pool(_ n: Int, withModel: Bool) -> PoolCandidates {
         var m = EnsembleMeasures(count: n)
         for i in 0..<n { m.confidence[i] = Float(i) / Float(n) }
-        return PoolCandidates(keys: (0..<n).map { Int64($0) }, contentGroups: (0..<n).map { Int64($0 % (n - 3)) },
-                              strata: (0..<n).map { $0 % 10 == 0 ? "rare" : "common" },
-                              measures: withModel ? m : nil,
-                              embeddings: Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { Float(($0 * 7919) % 101) }))
+        var p = PoolCandidates(keys: (0..<n).map { Int64($0) }, contentGroups: (0..<n).map { Int64($0 % (n - 3)) },
+                               strata: (0..<n).map { $0 % 10 == 0 ? "rare" : "common" },
+                               measures: withModel ? m : nil,
+                               embeddings: Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { Float(($0 * 7919) % 101) }))
+        if withModel {
+            p.boundaryDistance = (0..<n).map { Float(($0 * 31) % n) }
+            p.overrideSimilarity = (0..<n).map { Float(($0 * 17) % n) / Float(n) }
+        }
+        return p
     }
 
     @Test func theSharedContract() {
         // Every strategy mix: the right count, no item or content group twice, ranks 1… per strategy, repeatable.
-        for blend in ["uncertainty=1", "stratified=1", "random=1", "uncertainty=0.5,stratified=0.3,random=0.2"] {
+        for blend in ["uncertainty=1", "stratified=1", "random=1", "adversarial=1",
+                      "uncertainty=0.4,stratified=0.2,adversarial=0.2,random=0.2"] {
             for model in [true, false] {
                 for diversity in Diversity.Method.allCases {
                     let options = SamplerOptions(blend: try! Blend(parsing: blend), diversity: diversity, stratumFloor: 2, seed: 3)
@@ -129,9 +135,30 @@ import QuorumNumerics
         #expect(proportional.filter { p.strata[$0.index] == "rare" }.count == 1)
     }
 
+    @Test func adversarialTakesTheMostSimilarThenTheNearestToTheBoundary() {
+        let options = SamplerOptions(blend: try! Blend(parsing: "adversarial=1"), diversity: .none)
+        let p = pool(100, withModel: true)
+        let picks = Sampler.pick(p, count: 4, options: options)
+        #expect(picks.allSatisfy { $0.strategy == .adversarial })
+        let similar = (0..<100).sorted { p.overrideSimilarity![$0] > p.overrideSimilarity![$1] }.prefix(2)
+        #expect(Set(picks.prefix(2).map(\.index)) == Set(similar))
+        #expect(picks[2].index == 0, "distance 0 to the boundary")
+    }
+
     @Test func coldStartUsesNoUncertainty() {
         let picks = Sampler.pick(pool(100, withModel: false), count: 20, options: SamplerOptions())
         #expect(!picks.contains { $0.strategy == .uncertainty })
         #expect(picks.count == 20)
+    }
+}
+
+@Suite struct SimilarityTests {
+    @Test func maxCosineMatchesABruteForce() {
+        // Reference by hand: cos(a, b) = a·b / (|a||b|).
+        let x = Matrix(rows: 3, cols: 2, storage: [1, 0, 0, 2, 1, 1])
+        let t = Matrix(rows: 2, cols: 2, storage: [3, 0, 1, 1])
+        let s = Similarity.maxCosine(x, to: t, block: 1)
+        let expected: [Float] = [1, Float(1 / 2.0.squareRoot()), 1]
+        for (a, b) in zip(s, expected) { #expect(abs(a - b) < 1e-6) }
     }
 }
