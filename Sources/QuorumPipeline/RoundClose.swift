@@ -1,9 +1,27 @@
+import Foundation
 import QuorumConsensus
 import QuorumCore
 import QuorumReporting
 import QuorumStore
 
 extension RoundService {
+    /// Per strategy, the share of this round's settled picks whose consensus
+    /// differed from the picking model's prediction (see `AdaptiveBlend`).
+    static func strategyGains(_ w: any StoreWriter, round: RoundRecord) throws -> [String: Double]? {
+        guard let model = round.modelVersion else { return nil }
+        let predictions = try w.predictions(model: model)
+        let consensus = try w.consensus()
+        let labels = try w.project().labels
+        var wrong: [String: Int] = [:], settled: [String: Int] = [:]
+        for (_, pick) in try w.picks(round: round.id) where pick.strategy != "audit" {
+            guard let label = consensus[pick.itemKey]?.label, let p = predictions[pick.itemKey] else { continue }
+            settled[pick.strategy, default: 0] += 1
+            if labels.names[p.label] != label { wrong[pick.strategy, default: 0] += 1 }
+        }
+        guard !settled.isEmpty else { return nil }
+        return settled.reduce(into: [:]) { out, entry in out[entry.key] = Double(wrong[entry.key] ?? 0) / Double(entry.value) }
+    }
+
     public struct CloseSummary: Sendable {
         public var metrics: RoundMetrics
         public var unfinishedTasks: Int
@@ -43,6 +61,8 @@ extension RoundService {
             metrics.meanUncertainty = signal.meanUncertainty
             metrics.stop = signal.stop
             metrics.stopReason = signal.reason
+            metrics.blend = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any])?["blend"] as? String
+            metrics.strategyGain = try strategyGains(w, round: round)
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
             try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
                                           detailJSON: metrics.json.serialized()))

@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumReporting
 import QuorumModels
 import QuorumNumerics
 import QuorumSampling
@@ -15,13 +16,15 @@ public enum RoundService {
         /// Share of auto-accepted items also sent to people, to audit the router.
         public var auditRate: Double
         public var blend: Blend
+        /// `--blend auto`: start from the last closed round's blend and move it (see `AdaptiveBlend`).
+        public var adaptive: Bool
         public var uncertainty: UncertaintyMeasure
         public var diversity: Diversity.Method
         /// The metadata field whose values are the strata; nil = the predicted class.
         public var stratifyBy: String?
         public var stratumFloor: Int
         public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
-                    blend: Blend = .standard, uncertainty: UncertaintyMeasure = .leastConfident,
+                    blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = .leastConfident,
                     diversity: Diversity.Method = .kCenter, stratifyBy: String? = nil, stratumFloor: Int = 0) {
             self.size = size
             self.overlap = overlap
@@ -29,6 +32,7 @@ public enum RoundService {
             self.routing = routing
             self.auditRate = auditRate
             self.blend = blend
+            self.adaptive = adaptive
             self.uncertainty = uncertainty
             self.diversity = diversity
             self.stratifyBy = stratifyBy
@@ -77,6 +81,8 @@ public enum RoundService {
         guard options.size >= 1 else { throw QuorumError(.badInput, "--size must be at least 1, got \(options.size)") }
         guard options.overlap >= 1 else { throw QuorumError(.badInput, "--overlap must be at least 1, got \(options.overlap)") }
         return try store.write { w in
+            var options = options
+            if options.adaptive { options.blend = try adaptedBlend(w, start: options.blend) }
             if let open = try w.openRound() {
                 throw QuorumError(.state, "round \(open.id) is still open",
                                   hint: "finish it and run `quorum round close` before starting another")
@@ -153,7 +159,8 @@ public enum RoundService {
             for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
             let settings = JSONValue.object([
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
-                ("blend", .string(options.blend.spec)), ("uncertainty", .string(options.uncertainty.rawValue)),
+                ("blend", .string(options.blend.spec)), ("adaptive", .bool(options.adaptive)),
+                ("uncertainty", .string(options.uncertainty.rawValue)),
                 ("diversity", .string(options.diversity.rawValue)), ("stratify_by", .string(options.stratifyBy ?? "predicted")),
                 ("stratum_floor", .int(options.stratumFloor)), ("cold_start", .bool(model == nil)),
                 ("routing", options.routing.map(\.json) ?? .null), ("audit_rate", .double(options.auditRate)),
@@ -180,6 +187,16 @@ public enum RoundService {
             try w.appendEvent(EventRecord(kind: "round.start", modelVersion: model?.id, detailJSON: summary.json.serialized()))
             return summary
         }
+    }
+
+    /// The blend for an adaptive round: the last closed round's blend, moved by its strategy gains.
+    static func adaptedBlend(_ r: any StoreReader, start: Blend) throws -> Blend {
+        guard let last = try r.rounds().last(where: { $0.status == .closed }), let json = last.metricsJSON,
+              let metrics = try? RoundMetrics.decode(json) else { return start }
+        let previous = metrics.blend.flatMap { try? Blend(parsing: $0) } ?? start
+        var gains: [Strategy: Double] = [:]
+        for (name, gain) in metrics.strategyGain ?? [:] { if let s = Strategy(rawValue: name) { gains[s] = gain } }
+        return AdaptiveBlend.update(previous, gains: gains)
     }
 
     public struct Status: Sendable, Equatable {

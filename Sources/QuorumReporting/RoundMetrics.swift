@@ -25,6 +25,10 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     /// Whether labelling can stop, and why.
     public var stop: Bool?
     public var stopReason: String?
+    /// Per strategy: the share of its settled picks the picking model got wrong.
+    public var strategyGain: [String: Double]?
+    /// The blend this round was sampled with.
+    public var blend: String?
 
     public init(round: Int, labelled: Int, testAccuracy: Double?, macroF1: Double?, ece: Double?,
                 modelVersion: String?, krippendorffAlpha: Double? = nil, fleissKappa: Double? = nil,
@@ -50,6 +54,8 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ("tasks", .int(tasks)), ("answers", .int(answers)), ("disputes", .int(disputes)),
             ("prediction_stability", .number(predictionStability)), ("mean_uncertainty", .number(meanUncertainty)),
             ("stop", stop.map { .bool($0) } ?? .null), ("stop_reason", .text(stopReason)),
+            ("blend", .text(blend)),
+            ("strategy_gain", strategyGain.map { g in .object(g.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }) } ?? .null),
         ])
     }
 }

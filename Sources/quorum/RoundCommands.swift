@@ -28,7 +28,7 @@ struct Round: ParsableCommand {
         var targetError: Double?
         @Option(help: ArgumentHelp("Share of auto-accepted items also sent to people as audits.", valueName: "R"))
         var auditRate = 0.05
-        @Option(help: ArgumentHelp("Strategy weights, e.g. uncertainty=0.7,stratified=0.15,random=0.15.", valueName: "spec"))
+        @Option(help: ArgumentHelp("Strategy weights, e.g. uncertainty=0.7,stratified=0.15,random=0.15, or auto (adapts each round).", valueName: "spec"))
         var blend: String?
         @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = .leastConfident
         @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = .kCenter
@@ -48,7 +48,7 @@ struct Round: ParsableCommand {
             if let e = targetError, !(e > 0 && e < 1) { throw ValidationError("--target-error must be in (0, 1), e.g. 0.02.") }
             guard (0...1).contains(auditRate) else { throw ValidationError("--audit-rate must be in [0, 1], e.g. 0.05.") }
             guard stratumFloor >= 0 else { throw ValidationError("--stratum-floor must be 0 or more.") }
-            if let blend {
+            if let blend, blend != "auto" {
                 do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") }
             }
         }
@@ -57,7 +57,8 @@ struct Round: ParsableCommand {
             let routing: RoundService.Routing? = autoAccept.map { .threshold($0) } ?? targetError.map { .targetError($0) }
             let s = try RoundService.start(store: try project.open(),
                                            options: .init(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate,
-                                                          blend: try blend.map { try Blend(parsing: $0) } ?? .standard,
+                                                          blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard,
+                                                          adaptive: blend == "auto",
                                                           uncertainty: uncertainty, diversity: diversity,
                                                           stratifyBy: stratifyBy, stratumFloor: stratumFloor))
             output.emit(s.json) {

@@ -103,10 +103,21 @@ import Testing
         #expect(FileManager.default.contentsEqual(atPath: out, andPath: out2))
         try cli.ok(["snapshot", "verify", "v1"])
 
+        // An adaptive next round starts from round 1's blend, moved by its strategy gains.
+        let gains = try #require(closed["strategy_gain"] as? [String: Double])
+        #expect(gains.keys.contains("uncertainty"))
+        let next = try cli.json(["round", "start", "--size", "20", "--blend", "auto"])
+        #expect((next["by_strategy"] as? [String: Int])?.values.reduce(0, +) == 20)
+        let settingsBlend = try #require((try cli.json(["round", "status"])["picks"] as? [[String: Any]])?.count)
+        #expect(settingsBlend == 20)
+        try cli.ok(["round", "close"])
+
         let report = try cli.json(["report"])
         let rounds = try #require(report["rounds"] as? [[String: Any]])
-        #expect(rounds.count == 1)
+        #expect(rounds.count == 2)
         #expect(rounds[0]["round"] as? Int == 1)
+        #expect(rounds[0]["blend"] as? String == "uncertainty=0.7,stratified=0.15,random=0.15")
+        #expect(rounds[1]["blend"] as? String != rounds[0]["blend"] as? String, "the auto blend moved")
         #expect(rounds[0]["labelled"] as? Int == 90)
         let accuracy = try #require(rounds[0]["test_accuracy"] as? Double)
         #expect(accuracy > firstAccuracy, "50 more labels improve the model")
@@ -118,7 +129,7 @@ import Testing
         let counts = try cli.json(["status"])
         #expect(counts["items"] as? [String: Int] == ["pool": Digits.pool.count, "seed": 40, "test": Digits.test.count, "gold": 0])
         #expect(counts["open_tasks"] as? Int == 0)
-        #expect(counts["rounds"] as? Int == 1)
+        #expect(counts["rounds"] as? Int == 2)
         #expect(counts["snapshots"] as? Int == 1)
     }
 

@@ -162,3 +162,27 @@ import QuorumNumerics
         for (a, b) in zip(s, expected) { #expect(abs(a - b) < 1e-6) }
     }
 }
+
+@Suite struct AdaptiveBlendTests {
+    @Test func weightsMoveTowardTheStrategyThatTaughtMost() {
+        let next = AdaptiveBlend.update(.standard, gains: [.uncertainty: 0.5, .stratified: 0.1, .random: 0.1])
+        let w = Dictionary(uniqueKeysWithValues: next.weights.map { ($0.strategy, $0.weight) })
+        #expect(abs(next.weights.map(\.weight).reduce(0, +) - 1) < 1e-12)
+        #expect(w[.uncertainty]! > 0.7)
+        // exp(2·0.5)·0.7 = 1.90280; exp(0.2)·0.15 = 0.18321 (twice); normalised: 0.83853, 0.08074, 0.08074.
+        // Random is below its floor, so it is set to 0.1 and the others scaled by 0.9 / 0.91926:
+        // uncertainty 0.82096 (computed with Python's math.exp).
+        #expect(abs(w[.uncertainty]! - 0.82096) < 1e-4)
+        #expect(abs(w[.random]! - 0.1) < 1e-12)
+    }
+
+    @Test func randomKeepsItsFloor() {
+        var blend = Blend.standard
+        for _ in 0..<10 { blend = AdaptiveBlend.update(blend, gains: [.uncertainty: 1, .stratified: 0, .random: 0]) }
+        let w = Dictionary(uniqueKeysWithValues: blend.weights.map { ($0.strategy, $0.weight) })
+        #expect(abs(w[.random]! - AdaptiveBlend.randomFloor) < 1e-12)
+        #expect(abs(blend.weights.map(\.weight).reduce(0, +) - 1) < 1e-12)
+        let noRandom = AdaptiveBlend.update(try! Blend(parsing: "uncertainty=1"), gains: [:])
+        #expect(noRandom.weights.contains { $0.strategy == .random && abs($0.weight - 0.1) < 1e-12 })
+    }
+}
