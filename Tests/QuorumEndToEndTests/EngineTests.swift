@@ -168,6 +168,20 @@ import Testing
         #expect(FileManager.default.contentsEqual(atPath: out, andPath: again))
     }
 
+    @Test func noisyAnnotatorsLowerTheCurve() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        func final(_ extra: [String]) throws -> Double {
+            let out = (cli.project as NSString).appendingPathComponent("s\(extra.count).json")
+            try cli.ok(["simulate", "--data", Digits.path, "--rounds", "4", "--batch", "20", "--out", out] + extra)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+            return try #require((json["curve"] as? [[String: Any]])?.last?["accuracy"] as? Double)
+        }
+        let clean = try final([])
+        let noisy = try final(["--annotators", "1", "--noise", "0.4"])
+        #expect(noisy < clean, "40% wrong labels cost accuracy: \(noisy) vs \(clean)")
+    }
+
     @Test func refusesUnlabelledFiles() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
