@@ -58,7 +58,9 @@ let package = Package(
             "QuorumPipeline", "QuorumModels", "QuorumSampling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift6),
-        .executableTarget(name: "quorum-bench", dependencies: ["QuorumPipeline", "QuorumNumerics", "QuorumImport"], swiftSettings: swift6),
+        .executableTarget(name: "quorum-bench", dependencies: [
+            "QuorumPipeline", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling",
+        ], swiftSettings: swift6),
 
         .testTarget(name: "QuorumNumericsTests", dependencies: ["QuorumNumerics"], swiftSettings: swift6),
         .testTarget(name: "QuorumImportTests", dependencies: ["QuorumImport"], swiftSettings: swift6),

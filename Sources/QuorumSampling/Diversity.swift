@@ -36,24 +36,33 @@ public enum Diversity {
             for i in 0..<n { var s: Float = 0; for j in 0..<d { s += x[i * d + j] * x[i * d + j] }; norms[i] = s }
         }
         var minDistance = [Float](repeating: .infinity, count: n)
-        // Distances to the existing centers, a block of centers at a time: D = ‖x‖² + ‖c‖² − 2·X·Cᵀ.
+        // Distances to the existing centers, one tile of candidates × centers at a time
+        // (4,096 × 512, 8 MB): D = ‖x‖² + ‖c‖² − 2·X·Cᵀ. Memory stays O(n·d) whatever the sizes.
         if let centers, centers.rows > 0 {
             precondition(centers.cols == d, "centers have \(centers.cols) dimensions, candidates \(d)")
-            let block = 512
+            let centerBlock = 512, rowBlock = 4096
             var start = 0
             while start < centers.rows {
-                let end = min(start + block, centers.rows)
+                let end = min(start + centerBlock, centers.rows)
                 let c = centers.rows(at: Array(start..<end))
-                var cNorms = [Float](repeating: 0, count: end - start)
-                for r in 0..<(end - start) { var s: Float = 0; for j in 0..<d { s += c[r, j] * c[r, j] }; cNorms[r] = s }
-                var dots = Matrix(rows: n, cols: end - start)
-                BLAS.gemm(candidates, c, transposeB: true, into: &dots)
-                dots.storage.withUnsafeBufferPointer { p in
-                    for i in 0..<n {
-                        var best = minDistance[i]
-                        for r in 0..<(end - start) { best = min(best, max(norms[i] + cNorms[r] - 2 * p[i * (end - start) + r], 0)) }
-                        minDistance[i] = best
+                let m = end - start
+                var cNorms = [Float](repeating: 0, count: m)
+                for r in 0..<m { var s: Float = 0; for j in 0..<d { s += c[r, j] * c[r, j] }; cNorms[r] = s }
+                var rowStart = 0
+                while rowStart < n {
+                    let rowEnd = min(rowStart + rowBlock, n)
+                    let x = candidates.rows(at: Array(rowStart..<rowEnd))
+                    var dots = Matrix(rows: rowEnd - rowStart, cols: m)
+                    BLAS.gemm(x, c, transposeB: true, into: &dots)
+                    dots.storage.withUnsafeBufferPointer { p in
+                        for i in rowStart..<rowEnd {
+                            var best = minDistance[i]
+                            let row = (i - rowStart) * m
+                            for r in 0..<m { best = min(best, max(norms[i] + cNorms[r] - 2 * p[row + r], 0)) }
+                            minDistance[i] = best
+                        }
                     }
+                    rowStart = rowEnd
                 }
                 start = end
             }
@@ -92,6 +101,7 @@ public enum Diversity {
             guard next >= 0 else { break }
             picked.append(next)
             chosen[next] = true
+            if picked.count == k { break }  // no distances are needed after the last pick
             // Update every minimum distance with the new center: one GEMV.
             candidates.storage.withUnsafeBufferPointer { x in
                 BLAS.gemv(rows: n, cols: d, a: x.baseAddress!, x: x.baseAddress! + next * d, into: &dots)

@@ -44,6 +44,14 @@ import QuorumNumerics
         }
     }
 
+    @Test func tiledCenterPassMatchesTheNaivePicks() {
+        // More candidates than one 4,096-row tile and more centers than one 512-row block.
+        let x = randomMatrix(4500, 3, seed: 21)
+        let centers = randomMatrix(600, 3, seed: 22)
+        #expect(Diversity.select(.kCenter, candidates: x, count: 4, centers: centers)
+                == naiveKCenter(x, count: 4, centers: centers, first: -1))
+    }
+
     @Test func kMeansPlusPlusIsSeededAndNeverRepeats() {
         let x = randomMatrix(200, 8, seed: 9)
         let a = Diversity.select(.kMeansPlusPlus, candidates: x, count: 30, seed: 4)
