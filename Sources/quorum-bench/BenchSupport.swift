@@ -1,5 +1,6 @@
 // Shared helpers: options, a monotonic clock, statistics and a tiny JSON writer.
 import Glibc
+import QuorumCore
 import QuorumNumerics
 
 struct BenchUsageError: Error {
@@ -69,48 +70,21 @@ func printErr(_ message: String) {
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
-/// Just enough JSON for one result object per run.
-indirect enum JSONOut {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([JSONOut])
-    case object([(String, JSONOut)])
+/// Results are written with Quorum's own deterministic JSON writer.
+typealias JSONOut = JSONValue
 
-    static func optionalString(_ s: String?) -> JSONOut { s.map { .string($0) } ?? .null }
+extension JSONValue {
+    static func optionalString(_ s: String?) -> JSONValue { .text(s) }
+}
 
-    func serialized() -> String {
-        switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return d.isFinite ? String(d) : "null"
-        case .string(let s): return JSONOut.quote(s)
-        case .array(let a): return "[" + a.map { $0.serialized() }.joined(separator: ",") + "]"
-        case .object(let o): return "{" + o.map { JSONOut.quote($0.0) + ":" + $0.1.serialized() }.joined(separator: ",") + "}"
-        }
-    }
-
-    private static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+/// A raw little-endian file of `T`s, as the Python peers write them.
+func readRaw<T>(_ path: String, as: T.Type, hint: String) throws(BenchUsageError) -> [T] {
+    guard let f = fopen(path, "rb") else { throw BenchUsageError(message: "cannot open \(path); \(hint)") }
+    defer { fclose(f) }
+    fseek(f, 0, SEEK_END)
+    let count = ftell(f) / MemoryLayout<T>.size
+    fseek(f, 0, SEEK_SET)
+    return [T](unsafeUninitializedCapacity: count) { buffer, n in
+        n = fread(buffer.baseAddress, MemoryLayout<T>.size, count, f)
     }
 }

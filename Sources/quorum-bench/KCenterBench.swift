@@ -24,18 +24,6 @@ enum KCenterBench {
         return nil
     }
 
-    /// A raw little-endian file of `T`s.
-    static func read<T>(_ path: String, as: T.Type) throws(BenchUsageError) -> [T] {
-        guard let f = fopen(path, "rb") else { throw BenchUsageError(message: "cannot open \(path); run experiments/kcenter/numpy_peer.py") }
-        defer { fclose(f) }
-        fseek(f, 0, SEEK_END)
-        let count = ftell(f) / MemoryLayout<T>.size
-        fseek(f, 0, SEEK_SET)
-        return [T](unsafeUninitializedCapacity: count) { buffer, n in
-            n = fread(buffer.baseAddress, MemoryLayout<T>.size, count, f)
-        }
-    }
-
     static func mb(_ value: Double?) -> JSONOut { value.map { .double(($0 * 10).rounded() / 10) } ?? .null }
 
     static func run(_ options: BenchOptions) throws(BenchUsageError) -> JSONOut {
@@ -46,7 +34,7 @@ enum KCenterBench {
         let kmeansRepeats = try options.int("kmeans-repeats", default: 1)
         let hwmAtStart = procStatusMB("VmHWM")
 
-        let storage = try read("\(dir)/x.f32", as: Float.self)
+        let storage = try readRaw("\(dir)/x.f32", as: Float.self, hint: "run experiments/kcenter/numpy_peer.py")
         guard !storage.isEmpty, storage.count % d == 0 else {
             throw BenchUsageError(message: "\(dir)/x.f32 holds \(storage.count) floats, not a multiple of d = \(d); run experiments/kcenter/numpy_peer.py")
         }
@@ -95,7 +83,7 @@ enum KCenterBench {
 
         // Agreement with numpy's picks, when the peer has written them.
         var agreement: [(String, JSONOut)] = [("numpy_picks", .null)]
-        if let ref = try? read("\(dir)/numpy_picks.i32", as: Int32.self), !ref.isEmpty {
+        if let ref = try? readRaw("\(dir)/numpy_picks.i32", as: Int32.self, hint: ""), !ref.isEmpty {
             let theirs = ref.map(Int.init)
             let m = min(theirs.count, picks.count)
             let samePosition = (0..<m).filter { picks[$0] == theirs[$0] }.count

@@ -6,24 +6,17 @@ import QuorumModels
 import QuorumNumerics
 
 enum TrainingBench {
-    static func read<T>(_ path: String, as: T.Type) throws(BenchUsageError) -> [T] {
-        guard let f = fopen(path, "rb") else { throw BenchUsageError(message: "cannot open \(path); run experiments/training/make_data.py") }
-        defer { fclose(f) }
-        fseek(f, 0, SEEK_END)
-        let count = ftell(f) / MemoryLayout<T>.size
-        fseek(f, 0, SEEK_SET)
-        return [T](unsafeUninitializedCapacity: count) { buffer, n in
-            n = fread(buffer.baseAddress, MemoryLayout<T>.size, count, f)
-        }
-    }
+    static let hint = "run experiments/training/make_data.py"
 
     static func run(_ options: BenchOptions) throws(BenchUsageError) -> JSONOut {
         let dir = options.string("data") ?? "experiments/data/training"
         let repeats = try options.int("repeats", default: 3)
         let members = try options.int("members", default: 5)
         let d = 128
-        let x = try read("\(dir)/train_x.f32", as: Float.self), y = try read("\(dir)/train_y.i32", as: Int32.self)
-        let xt = try read("\(dir)/test_x.f32", as: Float.self), yt = try read("\(dir)/test_y.i32", as: Int32.self)
+        let x = try readRaw("\(dir)/train_x.f32", as: Float.self, hint: hint)
+        let y = try readRaw("\(dir)/train_y.i32", as: Int32.self, hint: hint)
+        let xt = try readRaw("\(dir)/test_x.f32", as: Float.self, hint: hint)
+        let yt = try readRaw("\(dir)/test_y.i32", as: Int32.self, hint: hint)
         let train = FeatureMatrix(sparse: nil, dense: Matrix(rows: y.count, cols: d, storage: x))
         let test = FeatureMatrix(sparse: nil, dense: Matrix(rows: yt.count, cols: d, storage: xt))
         let labels = y.map(Int.init)
