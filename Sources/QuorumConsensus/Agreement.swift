@@ -33,3 +33,90 @@ public enum Agreement {
         return cohenKappa(table: table)
     }
 }
+
+extension Agreement {
+    /// How distances between two values are measured in Krippendorff's α.
+    public enum Metric: String, Sendable, CaseIterable {
+        /// Any two different values disagree equally.
+        case nominal
+        /// Ranks: the distance grows with how many values lie between them.
+        case ordinal
+        /// Numbers: the squared difference.
+        case interval
+    }
+
+    /// Fleiss' κ for any number of raters per unit, with missing ratings
+    /// (Gwet's form, as irrCAC's `fleiss.kappa.raw`): units with no rating are
+    /// dropped; p_a averages agreement over units with at least two ratings;
+    /// p_e = Σ_k π_k², π_k the mean over units of the share of ratings in k.
+    ///
+    /// - Parameter ratings: units × raters, category index or nil when missing.
+    /// - Complexity: O(units × (raters + categories)).
+    public static func fleissKappa(_ ratings: [[Int?]]) -> Double? {
+        let categories = (ratings.flatMap { $0.compactMap { $0 } }.max() ?? -1) + 1
+        guard categories > 0 else { return nil }
+        var agreement = 0.0, agreementUnits = 0
+        var pi = [Double](repeating: 0, count: categories)
+        var units = 0
+        var counts = [Double](repeating: 0, count: categories)
+        for unit in ratings {
+            for c in counts.indices { counts[c] = 0 }
+            var r = 0.0
+            for case let c? in unit { counts[c] += 1; r += 1 }
+            guard r > 0 else { continue }
+            units += 1
+            for c in 0..<categories { pi[c] += counts[c] / r }
+            if r >= 2 {
+                agreementUnits += 1
+                agreement += counts.map { $0 * ($0 - 1) }.reduce(0, +) / (r * (r - 1))
+            }
+        }
+        guard agreementUnits > 0 else { return nil }
+        let pa = agreement / Double(agreementUnits)
+        let pe = pi.map { ($0 / Double(units)) * ($0 / Double(units)) }.reduce(0, +)
+        return pe >= 1 ? nil : (pa - pe) / (1 - pe)
+    }
+
+    /// Krippendorff's α with missing values, from the coincidence matrix:
+    /// α = 1 − (n − 1) · Σ o_ck δ²_ck / Σ n_c n_k δ²_ck, over units with two or more values.
+    ///
+    /// - Parameter ratings: units × coders, the value or nil when missing.
+    /// - Complexity: O(units × coders² + values²).
+    public static func krippendorffAlpha(_ ratings: [[Double?]], metric: Metric) -> Double? {
+        let values = Array(Set(ratings.flatMap { $0.compactMap { $0 } })).sorted()
+        let v = values.count
+        guard v > 0 else { return nil }
+        let index = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+        var o = [Double](repeating: 0, count: v * v)
+        for unit in ratings {
+            let present = unit.compactMap { $0 }.map { index[$0]! }
+            let m = Double(present.count)
+            guard m >= 2 else { continue }
+            for (i, a) in present.enumerated() {
+                for (j, b) in present.enumerated() where i != j { o[a * v + b] += 1 / (m - 1) }
+            }
+        }
+        let marginals = (0..<v).map { c in (0..<v).map { o[c * v + $0] }.reduce(0, +) }
+        let n = marginals.reduce(0, +)
+        guard n > 1 else { return nil }
+        func delta2(_ c: Int, _ k: Int) -> Double {
+            switch metric {
+            case .nominal: return c == k ? 0 : 1
+            case .interval: return (values[c] - values[k]) * (values[c] - values[k])
+            case .ordinal:
+                let (lo, hi) = (min(c, k), max(c, k))
+                let between = (lo...hi).map { marginals[$0] }.reduce(0, +) - (marginals[c] + marginals[k]) / 2
+                return between * between
+            }
+        }
+        var observed = 0.0, expected = 0.0
+        for c in 0..<v {
+            for k in 0..<v where c != k {
+                let d = delta2(c, k)
+                observed += o[c * v + k] * d
+                expected += marginals[c] * marginals[k] * d
+            }
+        }
+        return expected == 0 ? nil : 1 - (n - 1) * observed / expected
+    }
+}

@@ -5,6 +5,18 @@ import QuorumReporting
 import QuorumStore
 
 extension RoundService {
+    /// Items × annotators: each annotator's label index for each item, nil where they gave none.
+    static func agreementMatrix(_ answers: [AnswerRecord], labels: LabelSet) -> [[Int?]] {
+        let annotators = Array(Set(answers.map(\.annotator))).sorted()
+        let column = Dictionary(uniqueKeysWithValues: annotators.enumerated().map { ($1, $0) })
+        var rows: [Int64: [Int?]] = [:]
+        for a in answers {
+            guard let label = a.label, let j = labels.index(of: label) else { continue }
+            rows[a.itemKey, default: [Int?](repeating: nil, count: annotators.count)][column[a.annotator]!] = j
+        }
+        return rows.keys.sorted().map { rows[$0]! }
+    }
+
     /// Per strategy, the share of this round's settled picks whose consensus
     /// differed from the picking model's prediction (see `AdaptiveBlend`).
     static func strategyGains(_ w: any StoreWriter, round: RoundRecord) throws -> [String: Double]? {
@@ -63,6 +75,9 @@ extension RoundService {
             metrics.stopReason = signal.reason
             metrics.blend = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any])?["blend"] as? String
             metrics.strategyGain = try strategyGains(w, round: round)
+            let agreement = agreementMatrix(roundAnswers, labels: try w.project().labels)
+            metrics.fleissKappa = Agreement.fleissKappa(agreement)
+            metrics.krippendorffAlpha = Agreement.krippendorffAlpha(agreement.map { $0.map { $0.map(Double.init) } }, metric: .nominal)
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
             try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
                                           detailJSON: metrics.json.serialized()))

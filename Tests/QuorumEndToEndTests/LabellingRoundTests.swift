@@ -68,6 +68,9 @@ import Testing
         #expect(kappa > 0 && kappa <= 1)
         #expect((closed["mean_uncertainty"] as? Double ?? -1) > 0)
         #expect(closed["stop"] as? Bool == false, "one round of 50 labels does not settle digits")
+        let agreement = try #require(closed["agreement"] as? [String: Any])
+        #expect(agreement["fleiss_kappa"] as? Double == 1, "both annotators gave the true label")
+        #expect(agreement["krippendorff_alpha"] as? Double == 1)
 
         let snapshot = try cli.json(["snapshot", "create", "-m", "round 1"])
         #expect(snapshot["snapshot"] as? String == "v1")
