@@ -262,6 +262,19 @@ public struct EventRecord: Sendable, Equatable {
     }
 }
 
+/// One event as the log holds it.
+public struct StoredEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var at: String
+    public var event: EventRecord
+    public var previousHash: String
+    public var hash: String
+
+    public init(seq: Int64, at: String, event: EventRecord, previousHash: String, hash: String) {
+        self.seq = seq; self.at = at; self.event = event; self.previousHash = previousHash; self.hash = hash
+    }
+}
+
 /// Counts for `quorum status`.
 public struct ProjectCounts: Sendable, Equatable {
     public var items: [ItemKind: Int]

@@ -52,7 +52,7 @@ public enum SnapshotService {
                                     createdAt: Timestamp.now(), createdBy: author, message: message,
                                     modelVersion: try w.liveModel()?.id, consensusMethod: method,
                                     rounds: try w.rounds().map(\.id))
-            try w.insertSnapshot(info, rows: rows)
+            try w.insertSnapshot(info, rows: rows, rowHashes: rows.map(SnapshotCodec.rowHash))
             try w.appendEvent(EventRecord(kind: "snapshot", modelVersion: info.modelVersion, detailJSON: info.json.serialized()))
             return info
         }
@@ -100,12 +100,20 @@ public enum SnapshotService {
         return rows.count
     }
 
-    /// Recomputes the content hash from the stored rows.
+    /// Recomputes the content hash from the stored rows, and each row's digest
+    /// to name the rows that changed.
     public static func verify(store: any ProjectStore, name: String) throws -> SnapshotInfo {
-        let (info, rows) = try show(store: store, name: name)
+        let (info, rows, digests) = try store.read { r in
+            let (info, rows) = try load(r, name)
+            return (info, rows, try r.snapshotRowHashes(number: info.number))
+        }
         let actual = SnapshotCodec.contentHash(rows)
         guard actual == info.hash, rows.count == info.items else {
-            throw QuorumError(.failedCheck, "snapshot \(info.name) fails verification: its rows hash to \(actual.prefix(12))… (\(rows.count) rows) but it was recorded as \(info.hash.prefix(12))… (\(info.items) rows)",
+            let changed = rows.filter { digests[$0.id] != nil && digests[$0.id] != SnapshotCodec.rowHash($0) }.map(\.id)
+            let what = changed.isEmpty
+                ? (rows.count != info.items ? "it has \(rows.count) rows but was created with \(info.items)" : "its rows no longer match its content hash")
+                : "row\(changed.count == 1 ? "" : "s") \(changed.prefix(10).map { "\"\($0)\"" }.joined(separator: ", ")) changed"
+            throw QuorumError(.failedCheck, "snapshot \(info.name) fails verification: \(what) (content hash now \(actual.prefix(12))…, recorded \(info.hash.prefix(12))…)",
                               hint: "the snapshot was modified after it was created; restore the project from a backup")
         }
         return info

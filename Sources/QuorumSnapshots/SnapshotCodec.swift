@@ -19,18 +19,28 @@ public enum SnapshotCodec {
     public static func jsonl(_ rows: [SnapshotRow]) -> String {
         var out = ""
         for row in canonicalOrder(rows) {
-            let answers: [JSONValue] = row.answers.map {
-                .object([("annotator", .string($0.annotator)), ("label", .string($0.label))])
-            }
-            let value: JSONValue = .object([
-                ("id", .string(row.id)), ("label", .string(row.label)), ("source", .string(row.source.rawValue)),
-                ("confidence", .double(row.confidence)), ("split", .string(row.split.rawValue)),
-                ("answers", .array(answers)),
-            ])
-            out += value.serialized()
+            out += line(row)
             out += "\n"
         }
         return out
+    }
+
+    /// One row's canonical JSON line (without the newline).
+    public static func line(_ row: SnapshotRow) -> String {
+        let answers: [JSONValue] = row.answers.map {
+            .object([("annotator", .string($0.annotator)), ("label", .string($0.label))])
+        }
+        return JSONValue.object([
+            ("id", .string(row.id)), ("label", .string(row.label)), ("source", .string(row.source.rawValue)),
+            ("confidence", .double(row.confidence)), ("split", .string(row.split.rawValue)),
+            ("answers", .array(answers)),
+        ]).serialized()
+    }
+
+    /// SHA-256 (hex) of one row's canonical line: stored with the row, so
+    /// `verify` can name the rows that changed.
+    public static func rowHash(_ row: SnapshotRow) -> String {
+        hexString(SHA256.hash(data: Array(line(row).utf8)))
     }
 
     /// The CSV export: header `id,label,source,confidence,split,answers`;

@@ -52,10 +52,15 @@ public protocol StoreReader {
     func answers(round: Int?) throws -> [AnswerRecord]
     func consensus() throws -> [Int64: ConsensusRecord]
 
+    /// The event log in order, or one item's events.
+    func events(itemID: String?) throws -> [StoredEvent]
+
     func snapshots() throws -> [SnapshotInfo]
     func snapshot(number: Int) throws -> SnapshotInfo?
     /// Rows of a snapshot, sorted by id.
     func snapshotRows(number: Int) throws -> [SnapshotRow]
+    /// Each row's stored digest, by item id.
+    func snapshotRowHashes(number: Int) throws -> [String: String]
 }
 
 /// Changes. Only available inside `ProjectStore.write`.
@@ -86,7 +91,8 @@ public protocol StoreWriter: StoreReader {
     /// Replaces the consensus of the given items.
     func upsertConsensus(_ records: [ConsensusRecord]) throws
 
-    func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow]) throws
+    /// Stores a snapshot; `rowHashes[i]` is the digest of `rows[i]`.
+    func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow], rowHashes: [String]) throws
 
     /// Appends to the hash-chained event log.
     func appendEvent(_ event: EventRecord) throws

@@ -143,7 +143,8 @@ extension SQLiteSession: StoreWriter {
         }
     }
 
-    func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow]) throws {
+    func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow], rowHashes: [String]) throws {
+        precondition(rows.count == rowHashes.count, "one digest per snapshot row")
         try db.execute(sql: """
             INSERT INTO snapshots(number, parent, hash, items, created_at, created_by, message, model_version, method, rounds)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -151,11 +152,12 @@ extension SQLiteSession: StoreWriter {
                              info.message, info.modelVersion, info.consensusMethod,
                              info.rounds.map(String.init).joined(separator: ",")])
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO snapshot_rows(snapshot, item_id, label, source, confidence, split, answers) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO snapshot_rows(snapshot, item_id, label, source, confidence, split, answers, row_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for row in rows {
+        for (row, digest) in zip(rows, rowHashes) {
             try statement.execute(arguments: [info.number, row.id, row.label, row.source.rawValue, row.confidence,
-                                              row.split.rawValue, Self.encodeAnswers(row.answers)])
+                                              row.split.rawValue, Self.encodeAnswers(row.answers), digest])
         }
     }
 
@@ -177,6 +179,32 @@ extension SQLiteSession: StoreWriter {
 public enum EventChain {
     /// The `prev_hash` of the first event.
     public static let genesis = String(repeating: "0", count: 64)
+
+    /// Why a log fails verification, naming the first event that does not check out.
+    public enum Break: Equatable, Sendable {
+        /// The event's fields no longer produce its hash: it was edited.
+        case edited(seq: Int64, kind: String)
+        /// The event does not follow the one before it: events were deleted, inserted or reordered.
+        case unlinked(seq: Int64, expectedPrevious: String)
+        /// The sequence numbers jump: events were deleted.
+        case gap(after: Int64, next: Int64)
+    }
+
+    /// Checks every link and every hash of the whole log, in order.
+    ///
+    /// - Complexity: O(events).
+    public static func verify(_ events: [StoredEvent]) -> Break? {
+        var previous = genesis
+        var lastSeq: Int64 = 0
+        for e in events {
+            if e.seq != lastSeq + 1 { return .gap(after: lastSeq, next: e.seq) }
+            if e.previousHash != previous { return .unlinked(seq: e.seq, expectedPrevious: previous) }
+            if hash(previous: e.previousHash, at: e.at, event: e.event) != e.hash { return .edited(seq: e.seq, kind: e.event.kind) }
+            previous = e.hash
+            lastSeq = e.seq
+        }
+        return nil
+    }
 
     public static func hash(previous: String, at: String, event: EventRecord) -> String {
         let fields: [JSONValue] = [

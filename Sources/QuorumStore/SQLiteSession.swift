@@ -200,6 +200,18 @@ struct SQLiteSession: StoreReader {
         return out
     }
 
+    func events(itemID: String?) throws -> [StoredEvent] {
+        let filter = itemID == nil ? "" : "WHERE item_id = ?"
+        let arguments: StatementArguments = itemID.map { [$0] } ?? []
+        return try Row.fetchAll(db, sql: "SELECT * FROM events \(filter) ORDER BY seq", arguments: arguments).map { row in
+            StoredEvent(seq: row["seq"], at: row["at"],
+                        event: EventRecord(kind: row["kind"], itemID: row["item_id"], annotator: row["annotator"],
+                                           modelVersion: row["model_version"], confidence: row["confidence"],
+                                           detailJSON: row["detail"]),
+                        previousHash: row["prev_hash"], hash: row["hash"])
+        }
+    }
+
     static func snapshot(_ row: Row) -> SnapshotInfo {
         let rounds: String = row["rounds"]
         return SnapshotInfo(number: row["number"], parent: row["parent"], hash: row["hash"], items: row["items"],
@@ -214,6 +226,14 @@ struct SQLiteSession: StoreReader {
 
     func snapshot(number: Int) throws -> SnapshotInfo? {
         try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE number = ?", arguments: [number]).map(Self.snapshot)
+    }
+
+    func snapshotRowHashes(number: Int) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT item_id, row_hash FROM snapshot_rows WHERE snapshot = ?", arguments: [number]) {
+            if let hash: String = row["row_hash"] { out[row["item_id"]] = hash }
+        }
+        return out
     }
 
     func snapshotRows(number: Int) throws -> [SnapshotRow] {

@@ -160,6 +160,10 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v3-snapshot-row-hashes") { db in
+            // Each row's own digest, so that verification can name the rows that changed.
+            try db.execute(sql: "ALTER TABLE snapshot_rows ADD COLUMN row_hash TEXT")
+        }
         return m
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import QuorumStore
+
+/// The event log and snapshots are tamper-evident: `verify` fails, and says what.
+@Suite struct AuditTests {
+    /// A project with one answered round and a snapshot.
+    func project() throws -> CLI {
+        let cli = CLI()
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"first\"}\n{\"id\":\"b\",\"text\":\"second\"}\n"), "--as", "pool"])
+        try cli.ok(["import", try cli.write("seed.jsonl", "{\"id\":\"s\",\"text\":\"seed\",\"label\":\"yes\"}\n"), "--as", "seed"])
+        try cli.ok(["round", "start", "--size", "2", "--overlap", "2"])
+        let answers = try cli.write("answers.jsonl", "{\"id\":\"a\",\"label\":\"yes\"}\n{\"id\":\"b\",\"label\":\"no\"}\n")
+        try cli.ok(["label", "--annotator", "ann", "--answers", answers])
+        try cli.ok(["label", "--annotator", "bo", "--answers", answers])
+        try cli.ok(["snapshot", "create", "-m", "v1"])
+        return cli
+    }
+
+    /// What a tamperer would do: bypass the append-only triggers and change the file.
+    func tamper(_ cli: CLI, _ sql: String) throws {
+        try SQLiteStore.open(project: cli.project).executeForTesting(sql)
+    }
+
+    @Test func anIntactLogVerifiesAndShowsAnItemsHistory() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        let r = try cli.run(["audit", "verify"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let log = try #require(try cli.json(["audit", "log", "--item", "a"])["events"] as? [[String: Any]])
+        #expect(log.map { $0["kind"] as? String } == ["answer", "answer"])
+        #expect(Set(log.compactMap { $0["annotator"] as? String }) == ["ann", "bo"])
+        let all = try #require(try cli.json(["audit", "log"])["events"] as? [[String: Any]])
+        #expect(all.first?["kind"] as? String == "init")
+        #expect(all.contains { $0["kind"] as? String == "snapshot" })
+    }
+
+    @Test func anEditedEventFailsAndIsNamed() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        try tamper(cli, "DROP TRIGGER events_no_update; UPDATE events SET detail = '{\"label\":\"no\"}' WHERE seq = 5")
+        let r = try cli.run(["audit", "verify"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("event 5"), "\(r.stderr)")
+        #expect(r.stderr.contains("edited"))
+    }
+
+    @Test func aDeletedEventFailsAndIsNamed() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        try tamper(cli, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 3")
+        let r = try cli.run(["audit", "verify"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("events 3…3 are missing"), "\(r.stderr)")
+    }
+
+    @Test func aRehashedEditStillBreaksTheChain() throws {
+        // Editing an event and its own hash does not help: the next event's link no longer matches.
+        let cli = try project()
+        defer { cli.cleanUp() }
+        try tamper(cli, "DROP TRIGGER events_no_update; UPDATE events SET hash = '\(String(repeating: "a", count: 64))' WHERE seq = 4")
+        let r = try cli.run(["audit", "verify"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("event 4") || r.stderr.contains("event 5"), "\(r.stderr)")
+    }
+
+    @Test func aDeletedSnapshotRowFailsVerify() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        try tamper(cli, "DROP TRIGGER snapshot_rows_no_delete; DELETE FROM snapshot_rows WHERE item_id = 's'")
+        let r = try cli.run(["snapshot", "verify", "v1"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("it has 0 rows but was created with 1"), "\(r.stderr)")
+    }
+
+    @Test func anEditedSnapshotRowFailsVerify() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        try cli.ok(["snapshot", "verify", "v1"])
+        try tamper(cli, "DROP TRIGGER snapshot_rows_no_update; UPDATE snapshot_rows SET label = 'no' WHERE item_id = 's'")
+        let r = try cli.run(["snapshot", "verify", "v1"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("v1 fails verification: row \"s\" changed"), "\(r.stderr)")
+    }
+}
