@@ -25,7 +25,7 @@ extension RoundService {
         let consensus = try w.consensus()
         let labels = try w.project().labels
         var wrong: [String: Int] = [:], settled: [String: Int] = [:]
-        for (_, pick) in try w.picks(round: round.id) where pick.strategy != "audit" {
+        for (_, pick) in try w.picks(round: round.id) where pick.strategy != "audit" && pick.strategy != "gold" {
             guard let label = consensus[pick.itemKey]?.label, let p = predictions[pick.itemKey] else { continue }
             settled[pick.strategy, default: 0] += 1
             if labels.names[p.label] != label { wrong[pick.strategy, default: 0] += 1 }

@@ -23,9 +23,13 @@ public enum RoundService {
         /// The metadata field whose values are the strata; nil = the predicted class.
         public var stratifyBy: String?
         public var stratumFloor: Int
+        /// Gold items mixed in, as a share of `size` (annotators cannot tell them apart).
+        public var goldRate: Double
         public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
                     blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = .leastConfident,
-                    diversity: Diversity.Method = .kCenter, stratifyBy: String? = nil, stratumFloor: Int = 0) {
+                    diversity: Diversity.Method = .kCenter, stratifyBy: String? = nil, stratumFloor: Int = 0,
+                    goldRate: Double = 0) {
+            self.goldRate = goldRate
             self.size = size
             self.overlap = overlap
             self.seed = seed
@@ -155,9 +159,20 @@ public enum RoundService {
                 auditKeys = Set(audit.map(\.key))
                 picks += audit.map { TaskPick(itemKey: $0.key, strategy: "audit", score: $0.score, rank: $0.rank) }
             }
+            // Mix in gold items no round has used yet, at random (seeded).
+            if options.goldRate > 0 {
+                let want = Int((Double(options.size) * options.goldRate).rounded())
+                var rng = SeededGenerator(seed: options.seed ^ 0x601D)
+                let gold = try w.items(kinds: [.gold]).filter { !tasked.contains($0.key) }
+                let chosen = Selection.top(gold.map { Candidate(key: $0.key, contentGroup: $0.contentHash,
+                                                                score: Double(rng.next() >> 11) / Double(1 << 53)) },
+                                           count: want, seed: options.seed)
+                picks += chosen.map { TaskPick(itemKey: $0.key, strategy: "gold", score: $0.score, rank: $0.rank) }
+            }
             var byStrategy: [String: Int] = [:]
             for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
             let settings = JSONValue.object([
+                ("gold_rate", .double(options.goldRate)),
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
                 ("blend", .string(options.blend.spec)), ("adaptive", .bool(options.adaptive)),
                 ("uncertainty", .string(options.uncertainty.rawValue)),

@@ -51,6 +51,8 @@ public protocol StoreReader {
     /// All answers, or those of one round.
     func answers(round: Int?) throws -> [AnswerRecord]
     func consensus() throws -> [Int64: ConsensusRecord]
+    /// Registered people: name → role ("annotator" or "adjudicator").
+    func annotators() throws -> [(name: String, role: String)]
 
     /// The event log in order, or one item's events.
     func events(itemID: String?) throws -> [StoredEvent]
@@ -87,6 +89,8 @@ public protocol StoreWriter: StoreReader {
     /// Removes an answer (undo), returning whether it existed.
     func deleteAnswer(_ answerID: Int64) throws -> Bool
     func ensureAnnotator(_ name: String, role: String) throws
+    /// Registers a person, or changes their role.
+    func setAnnotator(_ name: String, role: String) throws
 
     /// Replaces the consensus of the given items.
     func upsertConsensus(_ records: [ConsensusRecord]) throws

@@ -132,6 +132,12 @@ extension SQLiteSession: StoreWriter {
                        arguments: [name, role, Timestamp.now()])
     }
 
+    func setAnnotator(_ name: String, role: String) throws {
+        try db.execute(sql: """
+            INSERT INTO annotators(name, role, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role
+            """, arguments: [name, role, Timestamp.now()])
+    }
+
     func upsertConsensus(_ records: [ConsensusRecord]) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO consensus(item_key, label, confidence, method, answers, is_dispute, updated_at)

@@ -212,6 +212,10 @@ struct SQLiteSession: StoreReader {
         }
     }
 
+    func annotators() throws -> [(name: String, role: String)] {
+        try Row.fetchAll(db, sql: "SELECT name, role FROM annotators ORDER BY name").map { ($0["name"], $0["role"]) }
+    }
+
     static func snapshot(_ row: Row) -> SnapshotInfo {
         let rounds: String = row["rounds"]
         return SnapshotInfo(number: row["number"], parent: row["parent"], hash: row["hash"], items: row["items"],

@@ -36,6 +36,8 @@ struct Round: ParsableCommand {
         var stratifyBy: String?
         @Option(help: ArgumentHelp("Picks every stratum gets at least, when it has them.", valueName: "n"))
         var stratumFloor = 0
+        @Option(help: ArgumentHelp("Gold items to mix in, as a share of --size.", valueName: "G"))
+        var goldRate = 0.0
         @OptionGroup var output: FormatOptions
 
         func validate() throws {
@@ -48,6 +50,7 @@ struct Round: ParsableCommand {
             if let e = targetError, !(e > 0 && e < 1) { throw ValidationError("--target-error must be in (0, 1), e.g. 0.02.") }
             guard (0...1).contains(auditRate) else { throw ValidationError("--audit-rate must be in [0, 1], e.g. 0.05.") }
             guard stratumFloor >= 0 else { throw ValidationError("--stratum-floor must be 0 or more.") }
+            guard (0...1).contains(goldRate) else { throw ValidationError("--gold-rate must be in [0, 1], e.g. 0.1.") }
             if let blend, blend != "auto" {
                 do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") }
             }
@@ -60,7 +63,7 @@ struct Round: ParsableCommand {
                                                           blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard,
                                                           adaptive: blend == "auto",
                                                           uncertainty: uncertainty, diversity: diversity,
-                                                          stratifyBy: stratifyBy, stratumFloor: stratumFloor))
+                                                          stratifyBy: stratifyBy, stratumFloor: stratumFloor, goldRate: goldRate))
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 var text = "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"

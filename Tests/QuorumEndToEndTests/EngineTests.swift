@@ -191,3 +191,45 @@ import Testing
         #expect(r.stderr.contains("\(path):2: label:"))
     }
 }
+
+/// Gold items mixed into a round, and the scorecards they feed.
+@Suite struct GoldAndScorecardTests {
+    @Test func goldIsMixedInAndScored() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        let lines = Digits.lines
+        try cli.ok(["import", try cli.write("seed.jsonl", lines.prefix(100).joined(separator: "\n")), "--as", "seed"])
+        try cli.ok(["import", try cli.write("gold.jsonl", lines[100..<130].joined(separator: "\n")), "--as", "gold"])
+        try cli.ok(["import", try cli.write("pool.jsonl", lines[130..<400].joined(separator: "\n"))])
+        try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
+        try cli.ok(["train", "--members", "2"])
+        let round = try cli.json(["round", "start", "--size", "40", "--overlap", "2", "--gold-rate", "0.25"])
+        #expect((round["by_strategy"] as? [String: Int])?["gold"] == 10)
+        // ann answers truthfully; bo answers every item with "1".
+        try cli.ok(["label", "--annotator", "ann", "--answers", Digits.path])
+        let ones = lines.compactMap { line -> String? in
+            guard let id = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String else { return nil }
+            return "{\"id\":\"\(id)\",\"label\":\"1\"}"
+        }
+        try cli.ok(["label", "--annotator", "bo", "--answers", try cli.write("ones.jsonl", ones.joined(separator: "\n"))])
+        try cli.ok(["round", "close"])
+        let cards = try #require(try cli.json(["annotators", "list"])["annotators"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: cards.map { ($0["name"] as! String, $0) })
+        #expect(byName["lead"]?["role"] as? String == "adjudicator")
+        #expect(byName["ann"]?["gold_answered"] as? Int == 10)
+        #expect(byName["ann"]?["gold_accuracy"] as? Double == 1)
+        #expect(byName["bo"]?["gold_answered"] as? Int == 10)
+        #expect((byName["bo"]?["gold_accuracy"] as? Double ?? 1) < 0.5)
+        #expect(byName["ann"]?["answers"] as? Int == 50)
+        // Gold items never enter a snapshot.
+        try cli.ok(["snapshot", "create"])
+        let out = (cli.project as NSString).appendingPathComponent("v1.jsonl")
+        try cli.ok(["snapshot", "export", "v1", "--out", out])
+        let ids = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String
+        }
+        let goldIDs = Set(lines[100..<130].compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String })
+        #expect(!ids.contains { goldIDs.contains($0) })
+    }
+}

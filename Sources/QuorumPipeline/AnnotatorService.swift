@@ -1,0 +1,80 @@
+import QuorumCore
+import QuorumStore
+
+/// `quorum annotators add | list`: who may label, and how well they do.
+public enum AnnotatorService {
+    public enum Role: String, Sendable, CaseIterable { case annotator, adjudicator }
+
+    /// One person's scorecard.
+    public struct Scorecard: Sendable, Equatable {
+        public var name: String
+        public var role: String
+        public var answers: Int
+        public var skips: Int
+        /// Gold items answered, and the share answered right.
+        public var goldAnswered: Int
+        public var goldAccuracy: Double?
+        /// Share of answers on settled items that equal the consensus.
+        public var consensusAgreement: Double?
+        /// Share of answers that differ from the model's suggestion.
+        public var overrideRate: Double?
+        /// On gold items the model got wrong: the share where this person took the wrong suggestion.
+        public var wrongSuggestionsAccepted: Double?
+        public var medianSeconds: Double?
+
+        public var json: JSONValue {
+            .object([("name", .string(name)), ("role", .string(role)), ("answers", .int(answers)), ("skips", .int(skips)),
+                     ("gold_answered", .int(goldAnswered)), ("gold_accuracy", .number(goldAccuracy)),
+                     ("consensus_agreement", .number(consensusAgreement)), ("override_rate", .number(overrideRate)),
+                     ("wrong_suggestions_accepted", .number(wrongSuggestionsAccepted)), ("median_seconds", .number(medianSeconds))])
+        }
+    }
+
+    public static func add(store: any ProjectStore, name: String, role: Role) throws {
+        try validateAnnotatorName(name)
+        try store.write { w in
+            try w.setAnnotator(name, role: role.rawValue)
+            try w.appendEvent(EventRecord(kind: "annotator", annotator: name, detailJSON: JSONValue.object([("role", .string(role.rawValue))]).serialized()))
+        }
+    }
+
+    /// Every registered person's scorecard.
+    ///
+    /// - Complexity: O(answers + items).
+    public static func list(store: any ProjectStore) throws -> [Scorecard] {
+        try store.read { r in
+            let labels = try r.project().labels
+            var gold: [Int64: String] = [:]
+            for item in try r.items(kinds: [.gold]) { gold[item.key] = item.label }
+            let consensus = try r.consensus()
+            var suggestions: [Int: [Int64: Prediction]] = [:]
+            for round in try r.rounds() { if let m = round.modelVersion { suggestions[round.id] = try r.predictions(model: m) } }
+            let answers = try r.answers(round: nil)
+            return try r.annotators().map { person in
+                let mine = answers.filter { $0.annotator == person.name }
+                let given = mine.filter { $0.label != nil }
+                let onGold = given.filter { gold[$0.itemKey] != nil }
+                let settled = given.filter { consensus[$0.itemKey]?.label != nil && gold[$0.itemKey] == nil }
+                var overrides = 0, suggested = 0, traps = 0, fell = 0
+                for a in given {
+                    guard let p = suggestions[a.roundID]?[a.itemKey] else { continue }
+                    let suggestion = labels.names[p.label]
+                    suggested += 1
+                    if a.label != suggestion { overrides += 1 }
+                    if let truth = gold[a.itemKey], suggestion != truth {
+                        traps += 1
+                        if a.label == suggestion { fell += 1 }
+                    }
+                }
+                let seconds = mine.map(\.seconds).filter { $0 > 0 }.sorted()
+                func share(_ n: Int, _ d: Int) -> Double? { d == 0 ? nil : Double(n) / Double(d) }
+                return Scorecard(
+                    name: person.name, role: person.role, answers: given.count, skips: mine.count - given.count,
+                    goldAnswered: onGold.count, goldAccuracy: share(onGold.filter { $0.label == gold[$0.itemKey] }.count, onGold.count),
+                    consensusAgreement: share(settled.filter { $0.label == consensus[$0.itemKey]?.label }.count, settled.count),
+                    overrideRate: share(overrides, suggested), wrongSuggestionsAccepted: share(fell, traps),
+                    medianSeconds: seconds.isEmpty ? nil : seconds[seconds.count / 2])
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import QuorumCore
+import QuorumPipeline
+import QuorumReporting
+
+struct Annotators: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Who may label and adjudicate, with each person's scorecard.",
+                                                    subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a person, or change their role.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "Their name, as they will pass it to --annotator.") var name: String
+        @Option(help: "What they may do.") var role: AnnotatorService.Role = .annotator
+
+        func run() throws {
+            try AnnotatorService.add(store: try project.open(), name: name, role: role)
+            print("\(name) is registered as an \(role.rawValue).")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Everyone, with answers, gold accuracy, agreement with consensus, override rate, wrong suggestions accepted on gold, and median time.")
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let cards = try AnnotatorService.list(store: try project.open())
+            output.emit(.object([("annotators", .array(cards.map(\.json)))])) {
+                guard !cards.isEmpty else { return "Nobody yet. Add people with `quorum annotators add NAME`." }
+                var lines = ["name          role         answers  gold acc  agree  override  trap fell  median s"]
+                for c in cards {
+                    lines.append([c.name.padding(13), c.role.padding(11), String(c.answers).padding(8, left: true),
+                                  Report.percent(c.goldAccuracy).padding(9, left: true), Report.percent(c.consensusAgreement).padding(6, left: true),
+                                  Report.percent(c.overrideRate).padding(9, left: true), Report.percent(c.wrongSuggestionsAccepted).padding(10, left: true),
+                                  fmt(c.medianSeconds, 1).padding(9, left: true)].joined(separator: " "))
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+extension AnnotatorService.Role: ExpressibleByArgument {}
