@@ -20,6 +20,13 @@ public struct Verdict: Sendable, Equatable {
     public var confidence: Double
     public var votes: Int
     public var isDispute: Bool { label == nil }
+
+    public init(item: Int64, label: String?, confidence: Double, votes: Int) {
+        self.item = item
+        self.label = label
+        self.confidence = confidence
+        self.votes = votes
+    }
 }
 
 /// Majority vote.

@@ -39,12 +39,19 @@ public enum ConsensusService {
             ids[a.itemKey] = a.itemID
             votes.append(Vote(item: a.itemKey, annotator: a.annotator, label: label))
         }
-        let verdicts: [Verdict]
+        var verdicts: [Verdict]
         switch method {
         case .majority: verdicts = MajorityVote.aggregate(votes)
         }
+        // An adjudicator's ruling outranks the votes.
+        let rulings = try w.adjudications()
+        verdicts = verdicts.map { v in
+            guard let ruling = rulings[v.item] else { return v }
+            return Verdict(item: v.item, label: ruling.label, confidence: 1, votes: v.votes)
+        }
         try w.upsertConsensus(verdicts.map {
-            ConsensusRecord(itemKey: $0.item, label: $0.label, confidence: $0.confidence, method: method.rawValue,
+            ConsensusRecord(itemKey: $0.item, label: $0.label, confidence: $0.confidence,
+                            method: rulings[$0.item] == nil ? method.rawValue : "adjudication",
                             answers: $0.votes, isDispute: $0.isDispute)
         })
         var labels: [String: String] = [:]

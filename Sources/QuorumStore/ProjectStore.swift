@@ -51,6 +51,8 @@ public protocol StoreReader {
     /// All answers, or those of one round.
     func answers(round: Int?) throws -> [AnswerRecord]
     func consensus() throws -> [Int64: ConsensusRecord]
+    /// Adjudicators' rulings: item key → (label, adjudicator).
+    func adjudications() throws -> [Int64: (label: String, adjudicator: String)]
     /// Registered people: name → role ("annotator" or "adjudicator").
     func annotators() throws -> [(name: String, role: String)]
 
@@ -89,6 +91,8 @@ public protocol StoreWriter: StoreReader {
     /// Removes an answer (undo), returning whether it existed.
     func deleteAnswer(_ answerID: Int64) throws -> Bool
     func ensureAnnotator(_ name: String, role: String) throws
+    func insertAdjudication(itemKey: Int64, label: String, adjudicator: String) throws
+    func deleteAdjudication(itemKey: Int64) throws -> Bool
     /// Registers a person, or changes their role.
     func setAnnotator(_ name: String, role: String) throws
 

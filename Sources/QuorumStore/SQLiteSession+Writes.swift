@@ -132,6 +132,16 @@ extension SQLiteSession: StoreWriter {
                        arguments: [name, role, Timestamp.now()])
     }
 
+    func insertAdjudication(itemKey: Int64, label: String, adjudicator: String) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO adjudications(item_key, label, adjudicator, at) VALUES (?, ?, ?, ?)",
+                       arguments: [itemKey, label, adjudicator, Timestamp.now()])
+    }
+
+    func deleteAdjudication(itemKey: Int64) throws -> Bool {
+        try db.execute(sql: "DELETE FROM adjudications WHERE item_key = ?", arguments: [itemKey])
+        return db.changesCount == 1
+    }
+
     func setAnnotator(_ name: String, role: String) throws {
         try db.execute(sql: """
             INSERT INTO annotators(name, role, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role

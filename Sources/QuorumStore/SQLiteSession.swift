@@ -212,6 +212,14 @@ struct SQLiteSession: StoreReader {
         }
     }
 
+    func adjudications() throws -> [Int64: (label: String, adjudicator: String)] {
+        var out: [Int64: (label: String, adjudicator: String)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT item_key, label, adjudicator FROM adjudications") {
+            out[row["item_key"]] = (row["label"], row["adjudicator"])
+        }
+        return out
+    }
+
     func annotators() throws -> [(name: String, role: String)] {
         try Row.fetchAll(db, sql: "SELECT name, role FROM annotators ORDER BY name").map { ($0["name"], $0["role"]) }
     }

@@ -164,6 +164,17 @@ enum Schema {
             // Each row's own digest, so that verification can name the rows that changed.
             try db.execute(sql: "ALTER TABLE snapshot_rows ADD COLUMN row_hash TEXT")
         }
+        m.registerMigration("v4-adjudications") { db in
+            try db.execute(sql: """
+                -- An adjudicator's ruling on a disputed item; it outranks any vote.
+                CREATE TABLE adjudications (
+                    item_key    INTEGER PRIMARY KEY REFERENCES items(key),
+                    label       TEXT NOT NULL,
+                    adjudicator TEXT NOT NULL REFERENCES annotators(name),
+                    at          TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -35,3 +35,30 @@ struct Label: ParsableCommand {
         print("\(annotator): \(s.answered) answered, \(s.skipped) skipped, \(s.undone) undone.")
     }
 }
+
+struct Adjudicate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Settle disputed items (adjudicators only): interactively, or from a file with --answers.",
+        discussion: "A ruling outranks every vote. With --answers FILE ({\"id\": …, \"label\": …} per line), the disputed items in FILE are settled and the rest left.")
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "Your name; you need the adjudicator role.") var annotator: String
+    @Option(help: "Settle from this file instead of interactively.") var answers: String?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let store = try project.open()
+        if let answers {
+            let s = try AdjudicationService.fromFile(store: store, adjudicator: annotator, path: answers)
+            output.emit(s.json) {
+                "\(s.adjudicator) settled \(s.settled) disputes; \(s.remaining) remain"
+                    + (s.notDisputed > 0 ? " (\(s.notDisputed) lines were not open disputes)." : ".")
+            }
+            return
+        }
+        guard RawTerminal.isInteractive else {
+            throw QuorumError(.badInput, "the interactive loop needs a terminal", hint: "run it in a terminal, or pass --answers FILE")
+        }
+        let s = try AdjudicationService.interactive(store: store, adjudicator: annotator)
+        print("\(annotator): \(s.answered) disputes settled, \(s.skipped) skipped, \(s.undone) undone.")
+    }
+}

@@ -169,5 +169,19 @@ import Testing
         let again = try cli.json(["label", "--annotator", "ann", "--answers", try cli.write("again.jsonl", "{\"id\":\"a\",\"label\":\"no\"}\n")])
         #expect(again["answered"] as? Int == 0)
         #expect(again["not_open"] as? Int == 1)
+
+        // Only an adjudicator may settle the dispute; a ruling outranks the votes and survives re-aggregation.
+        let ruling = try cli.write("ruling.jsonl", "{\"id\":\"b\",\"label\":\"no\"}\n{\"id\":\"a\",\"label\":\"no\"}\n")
+        let refused = try cli.run(["adjudicate", "--annotator", "ann", "--answers", ruling])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("ann is not an adjudicator"))
+        try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
+        let settled = try cli.json(["adjudicate", "--annotator", "lead", "--answers", ruling])
+        #expect(settled["settled"] as? Int == 1)
+        #expect(settled["not_disputed"] as? Int == 1, "a was not disputed: its majority stands")
+        #expect(settled["remaining"] as? Int == 0)
+        let after = try cli.json(["consensus"])
+        #expect(after["disputes"] as? Int == 0)
+        #expect(after["labels"] as? [String: String] == ["a": "yes", "b": "no"])
     }
 }

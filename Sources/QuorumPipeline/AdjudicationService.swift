@@ -1,0 +1,129 @@
+import QuorumCore
+import QuorumImport
+import QuorumLabelling
+import QuorumStore
+
+/// `quorum adjudicate`: an adjudicator settles disputed items. Only people
+/// registered with the adjudicator role may; a ruling outranks every vote.
+public enum AdjudicationService {
+    public struct Summary: Sendable, Equatable {
+        public var adjudicator: String
+        public var settled = 0
+        /// Lines whose item is not an open dispute (left alone).
+        public var notDisputed = 0
+        /// Disputes still open afterwards.
+        public var remaining = 0
+
+        public var json: JSONValue {
+            .object([("adjudicator", .string(adjudicator)), ("settled", .int(settled)),
+                     ("not_disputed", .int(notDisputed)), ("remaining", .int(remaining))])
+        }
+    }
+
+    static func requireAdjudicator(_ r: any StoreReader, _ name: String) throws {
+        try validateAnnotatorName(name)
+        guard try r.annotators().contains(where: { $0.name == name && $0.role == "adjudicator" }) else {
+            throw QuorumError(.state, "\(name) is not an adjudicator",
+                              hint: "a lead can grant the role with `quorum annotators add \(name) --role adjudicator`")
+        }
+    }
+
+    /// Open disputes: items whose answers did not settle and that nobody has ruled on.
+    static func openDisputes(_ r: any StoreReader) throws -> [StoredItem] {
+        let consensus = try r.consensus()
+        let rulings = try r.adjudications()
+        return try r.items(kinds: [.pool, .gold]).filter { consensus[$0.key]?.isDispute == true && rulings[$0.key] == nil }
+    }
+
+    /// Rules on the disputed items listed in `path` (`{"id", "label"}` per line), all or nothing.
+    public static func fromFile(store: any ProjectStore, adjudicator: String, path: String) throws -> Summary {
+        let reader: ItemFileReader
+        do { reader = try ItemFileReader(path: path, mapping: FieldMapping(metaFields: [])) } catch { throw error.asQuorumError }
+        return try store.write { w in
+            try requireAdjudicator(w, adjudicator)
+            let labels = try w.project().labels
+            var open = Dictionary(uniqueKeysWithValues: try openDisputes(w).map { ($0.id, $0) })
+            var summary = Summary(adjudicator: adjudicator)
+            var record = ItemRecord()
+            while try { () throws -> Bool in
+                do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
+            }() {
+                guard let id = record.id, let label = record.label else {
+                    throw ItemFileError(file: path, line: record.line, field: record.id == nil ? "id" : "label",
+                                        problem: "missing \(record.id == nil ? "id" : "label")", hint: "give every ruling an id and a label").asQuorumError
+                }
+                guard labels.index(of: label) != nil else {
+                    throw ItemFileError(file: path, line: record.line, field: "label",
+                                        problem: "\"\(label)\" is not one of the project's labels (\(labels.names.joined(separator: ", ")))",
+                                        hint: "use one of the project's labels").asQuorumError
+                }
+                guard let item = open.removeValue(forKey: id) else { summary.notDisputed += 1; continue }
+                try rule(w, item: item, label: label, adjudicator: adjudicator)
+                summary.settled += 1
+            }
+            _ = try ConsensusService.aggregate(w, method: .majority)
+            summary.remaining = open.count
+            return summary
+        }
+    }
+
+    static func rule(_ w: any StoreWriter, item: StoredItem, label: String, adjudicator: String) throws {
+        try w.insertAdjudication(itemKey: item.key, label: label, adjudicator: adjudicator)
+        try w.appendEvent(EventRecord(kind: "adjudication", itemID: item.id, annotator: adjudicator,
+                                      detailJSON: JSONValue.object([("label", .string(label))]).serialized()))
+    }
+
+    /// The interactive loop over open disputes.
+    public static func interactive(store: any ProjectStore, adjudicator: String) throws -> LabelLoop.Summary {
+        let labels = try store.read { r in
+            try requireAdjudicator(r, adjudicator)
+            return try r.project().labels
+        }
+        return try LabelLoop(queue: DisputeQueue(store: store, adjudicator: adjudicator), labels: labels, annotator: adjudicator).run()
+    }
+}
+
+/// The label loop's queue over open disputes; each ruling is its own transaction.
+final class DisputeQueue: LabelQueue {
+    let store: any ProjectStore
+    let adjudicator: String
+    private var skipped = Set<Int64>()
+
+    init(store: any ProjectStore, adjudicator: String) {
+        self.store = store
+        self.adjudicator = adjudicator
+    }
+
+    func next() throws -> OpenTask? {
+        try store.read { r in
+            try AdjudicationService.openDisputes(r).first { !skipped.contains($0.key) }.map {
+                OpenTask(taskID: $0.key, roundID: 0, item: $0, probabilities: nil)
+            }
+        }
+    }
+
+    func answer(_ task: OpenTask, label: String?, seconds: Double) throws -> Int64 {
+        guard let label else {
+            skipped.insert(task.item.key)
+            return -task.item.key
+        }
+        try store.write { w in
+            try AdjudicationService.rule(w, item: task.item, label: label, adjudicator: adjudicator)
+            _ = try ConsensusService.aggregate(w, method: .majority)
+        }
+        return task.item.key
+    }
+
+    func undo(answerID: Int64) throws -> Bool {
+        if answerID < 0 { return skipped.remove(-answerID) != nil }
+        return try store.write { w in
+            let removed = try w.deleteAdjudication(itemKey: answerID)
+            if removed { _ = try ConsensusService.aggregate(w, method: .majority) }
+            return removed
+        }
+    }
+
+    func progress() throws -> (done: Int, remaining: Int) {
+        try store.read { r in (try r.adjudications().count, try AdjudicationService.openDisputes(r).count) }
+    }
+}
