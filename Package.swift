@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift6),
         .executableTarget(name: "quorum-bench", dependencies: [
-            "QuorumCore", "QuorumPipeline", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling",
+            "QuorumCore", "QuorumPipeline", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling", "QuorumConsensus",
         ], swiftSettings: swift6),
 
         .testTarget(name: "QuorumNumericsTests", dependencies: ["QuorumNumerics"], swiftSettings: swift6),

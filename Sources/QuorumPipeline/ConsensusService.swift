@@ -6,8 +6,15 @@ import QuorumStore
 public enum ConsensusService {
     /// The aggregation methods available.
     public enum Method: String, Sendable, CaseIterable {
+        /// Majority vote; a tie is a dispute.
         case majority
+        /// Dawid–Skene EM (one confusion matrix per annotator, started from majority vote);
+        /// an item whose posterior stays below `disputeBelow` is a dispute.
+        case dawidSkene = "dawid-skene"
     }
+
+    /// Dawid–Skene posteriors below this leave the item disputed.
+    public static let disputeBelow = 0.5
 
     public struct Summary: Sendable, Equatable {
         public var method: Method
@@ -42,6 +49,11 @@ public enum ConsensusService {
         var verdicts: [Verdict]
         switch method {
         case .majority: verdicts = MajorityVote.aggregate(votes)
+        case .dawidSkene:
+            let labels = try w.project().labels.names
+            verdicts = votes.isEmpty ? [] : try DawidSkene.aggregate(votes, labels: labels).verdicts.map { v in
+                v.confidence < disputeBelow ? Verdict(item: v.item, label: nil, confidence: v.confidence, votes: v.votes) : v
+            }
         }
         // An adjudicator's ruling outranks the votes.
         let rulings = try w.adjudications()

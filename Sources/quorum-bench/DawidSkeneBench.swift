@@ -28,7 +28,6 @@ enum DawidSkeneBench {
         // crowd-kit's figures, when crowdkit_peer.py has run: [best s, accuracy, iterations, median s].
         let ckStats = (try? readRaw("\(dir)/crowdkit_stats.f64", as: Double.self, hint: "")) ?? []
         let ckLabels = (try? readRaw("\(dir)/crowdkit_labels.i32", as: Int32.self, hint: "")) ?? []
-        let ckIterations = ckStats.count >= 3 ? Int(ckStats[2]) : nil
 
         let load = loadAverage()
         func classes(_ r: DawidSkene.Result) -> [Int32] {
@@ -40,7 +39,8 @@ enum DawidSkeneBench {
             Double(zip(c, truth).filter { $0 == $1 }.count) / Double(truth.count)
         }
 
-        // End to end from [Vote] (encoding + EM + verdicts), the default stopping rule.
+        // End to end from [Vote] (encoding + EM + verdicts), the default stopping rule
+        // (max |ΔT| < 1e-5, at most 100 iterations).
         var times: [Double] = []
         var result: DawidSkene.Result? = nil
         for _ in 0..<repeats {
@@ -71,25 +71,29 @@ enum DawidSkeneBench {
             fitTimes.append(now() - t0)
         }
 
-        // Same work as crowd-kit: exactly its number of EM iterations.
-        var sameWork: [(String, JSONOut)] = []
-        if let n = ckIterations {
-            var t: [Double] = []
-            var same: DawidSkene.Result? = nil
-            for _ in 0..<repeats {
-                let t0 = now()
-                do { same = try DawidSkene.aggregate(votes, labels: labels, maxIterations: n, tolerance: 0) } catch {
-                    throw BenchUsageError(message: error.description)
-                }
-                t.append(now() - t0)
+        // crowd-kit's stopping rule (ELBO gain per answer < 1e-5), end to end from [Vote].
+        var sameRuleTimes: [Double] = []
+        var sameRule: DawidSkene.Result? = nil
+        for _ in 0..<repeats {
+            let t0 = now()
+            do { sameRule = try DawidSkene.aggregate(votes, labels: labels, convergence: .evidenceGain) } catch {
+                throw BenchUsageError(message: error.description)
             }
-            let c = classes(same!)
-            sameWork = [("same_iterations_seconds_best", .double(t.min()!)),
-                        ("same_iterations_accuracy", .double(accuracy(c)))]
-            if ckLabels.count == truth.count {
-                let agree = zip(c, ckLabels).filter { $0 == $1 }.count
-                sameWork.append(("same_iterations_agreement_with_crowdkit", .double(Double(agree) / Double(truth.count))))
-            }
+            sameRuleTimes.append(now() - t0)
+        }
+        let sameClasses = classes(sameRule!)
+        var sameWork: [(String, JSONOut)] = [
+            ("elbo_rule_seconds_best", .double(sameRuleTimes.min()!)),
+            ("elbo_rule_seconds_all", .array(sameRuleTimes.map { .double($0) })),
+            ("elbo_rule_iterations", .int(sameRule!.iterations)),
+            ("elbo_rule_accuracy", .double(accuracy(sameClasses))),
+        ]
+        if ckStats.count >= 3 {
+            sameWork.append(("elbo_rule_ratio_crowdkit_over_quorum", .double(ckStats[0] / sameRuleTimes.min()!)))
+        }
+        if ckLabels.count == truth.count {
+            let agree = zip(sameClasses, ckLabels).filter { $0 == $1 }.count
+            sameWork.append(("elbo_rule_agreement_with_crowdkit", .double(Double(agree) / Double(truth.count))))
         }
 
         let ours = classes(r)
@@ -111,6 +115,7 @@ enum DawidSkeneBench {
             ("encode_seconds_best", .double(encodeTimes.min()!)),
             ("em_seconds_best", .double(fitTimes.min()!)),
             ("iterations", .int(r.iterations)), ("converged", .bool(r.converged)),
+            ("last_max_change", .double(r.lastChange)),
             ("accuracy", .double(accuracy(ours))),
         ] + peer + sameWork + [("load_average_1m", .double(load))])
     }

@@ -19,6 +19,7 @@ let usage = """
            quorum-bench digits --data FILE [--repeats N] [--max-iter N] [--members M]
            quorum-bench training [--data DIR] [--members 5] [--repeats 3]
            quorum-bench kcenter [--data DIR] [--d 128] [--k 1000] [--repeats 2] [--kmeans-repeats 1] [--centers M]
+           quorum-bench dawid-skene [--data DIR] [--repeats 3]
            quorum-bench scoring [--data DIR] [--members 5] [--items 1000000] [--classes 20] [--repeats 3] [--chunk 16384]
            quorum-bench engine --train FILE --test FILE --labels A,B,C [--c 1.0] [--members 5] [--seed 1] [--configs a,b,c] [--repeats N] [--max-iter N]
     """
@@ -41,6 +42,7 @@ do {
     case "engine": result = try EngineBench.run(options)
     case "training": result = try TrainingBench.run(options)
     case "kcenter": result = try KCenterBench.run(options)
+    case "dawid-skene": result = try DawidSkeneBench.run(options)
     case "-h", "--help", "help":
         print(usage)
         exit(0)

@@ -60,6 +60,9 @@ import Testing
         let labels = try #require(consensus["labels"] as? [String: String])
         #expect(labels.count == 50)
         for (id, label) in labels { #expect(Digits.truth[id] == label) }
+        let ds = try cli.json(["consensus", "--method", "dawid-skene"])
+        #expect(ds["method"] as? String == "dawid-skene")
+        #expect(ds["labels"] as? [String: String] == labels, "two agreeing annotators: the same labels")
 
         let closed = try cli.json(["round", "close"])
         #expect(closed["round"] as? Int == 1)
