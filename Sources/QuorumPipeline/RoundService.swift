@@ -94,14 +94,17 @@ public enum RoundService {
             let tasked = try w.taskedItemKeys()
             let consensus = try w.consensus()
             let auto = try w.autoLabels()
-            let pool = try w.items(kinds: [.pool]).filter { !tasked.contains($0.key) && consensus[$0.key] == nil && auto[$0.key] == nil }
+            // Every item is read once: the pool, and the labelled kinds.
+            let allPool = try w.items(kinds: [.pool])
+            let known = try w.items(kinds: [.seed, .test, .gold])
+            let pool = allPool.filter { !tasked.contains($0.key) && consensus[$0.key] == nil && auto[$0.key] == nil }
             guard !pool.isEmpty else {
                 throw QuorumError(.state, "no unlabelled pool items are left to sample",
                                   hint: "import more items with `quorum import FILE --as pool`")
             }
             // Content already labelled or asked about is not asked again.
             var excluded = Set<Int64>()
-            for item in try w.items(kinds: [.seed, .test, .gold]) { excluded.insert(item.contentHash) }
+            for item in known { excluded.insert(item.contentHash) }
             let labels = try w.project().labels
             let model = try w.liveModel()
             if options.routing != nil, model == nil {
@@ -140,7 +143,7 @@ public enum RoundService {
                 try SamplingInput.addAdversarial(&candidates, items: rest, model: model, predictions: predictions,
                                                  labels: labels, store: w)
             }
-            let labelled = try w.items(kinds: [.seed]) + w.items(kinds: [.pool]).filter { consensus[$0.key]?.label != nil }
+            let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
             let centers = SamplingInput.centers(labelled, candidates: rest)
             let sampled = Sampler.pick(candidates, count: options.size,
                                        options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
@@ -163,7 +166,7 @@ public enum RoundService {
             if options.goldRate > 0 {
                 let want = Int((Double(options.size) * options.goldRate).rounded())
                 var rng = SeededGenerator(seed: options.seed ^ 0x601D)
-                let gold = try w.items(kinds: [.gold]).filter { !tasked.contains($0.key) }
+                let gold = known.filter { $0.kind == .gold && !tasked.contains($0.key) }
                 let chosen = Selection.top(gold.map { Candidate(key: $0.key, contentGroup: $0.contentHash,
                                                                 score: Double(rng.next() >> 11) / Double(1 << 53)) },
                                            count: want, seed: options.seed)
