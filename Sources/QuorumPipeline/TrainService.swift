@@ -62,10 +62,9 @@ public enum TrainService {
         // Training set: seed items, then pool items with a settled consensus label.
         var train = try w.items(kinds: [.seed]).map { ($0, $0.label!) }
         let consensus = try w.consensus()
-        if !consensus.isEmpty {
-            for item in try w.items(kinds: [.pool]) {
-                if let c = consensus[item.key], let label = c.label { train.append((item, label)) }
-            }
+        let scoreable = try w.items(kinds: [.pool, .gold])  // read once: training labels, then scoring
+        for item in scoreable where item.kind == .pool {
+            if let c = consensus[item.key], let label = c.label { train.append((item, label)) }
         }
         guard !train.isEmpty else {
             throw QuorumError(.state, "there are no labelled items to train on",
@@ -114,7 +113,7 @@ public enum TrainService {
                                        settingsJSON: settings.serialized(), trainedOn: train.count,
                                        metricsJSON: metrics.serialized(), state: classifier.encoded(),
                                        isLive: !options.shadow, isShadow: options.shadow))
-        let scored = try score(w, classifier: classifier, model: id)
+        let scored = try score(w, items: scoreable, classifier: classifier, model: id)
         let summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: train.count, testItems: test.count,
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
                               iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
@@ -130,8 +129,7 @@ public enum TrainService {
     /// with every uncertainty and disagreement measure.
     ///
     /// - Complexity: O(members × n × (features + classes)), in chunks.
-    static func score(_ w: any StoreWriter, classifier: Classifier, model: String) throws -> Int {
-        let items = try w.items(kinds: [.pool, .gold])
+    static func score(_ w: any StoreWriter, items: [StoredItem], classifier: Classifier, model: String) throws -> Int {
         guard !items.isEmpty else { return 0 }
         try w.insertPredictions(model: model, predictions(classifier, items))
         return items.count
