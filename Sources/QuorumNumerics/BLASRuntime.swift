@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// The CPU's vector features, as the kernel reports them in /proc/cpuinfo.
@@ -20,7 +21,7 @@ public struct CPUFeatures: Sendable, Equatable {
                let colon = line.firstIndex(of: ":") {
                 flags = Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
             } else if model.isEmpty, line.hasPrefix("model name"), let colon = line.firstIndex(of: ":") {
-                model = String(line[line.index(after: colon)...]).trimmingCharacters()
+                model = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             }
             if !flags.isEmpty && !model.isEmpty { break }
         }
@@ -178,13 +179,4 @@ func readSmallFile(_ path: String) -> String? {
         bytes.append(contentsOf: buffer[0..<n])
     }
     return String(decoding: bytes, as: UTF8.self)
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s.removeFirst() }
-        while s.last?.isWhitespace == true { s.removeLast() }
-        return String(s)
-    }
 }

@@ -37,17 +37,14 @@ public enum AdjudicationService {
 
     /// Rules on the disputed items listed in `path` (`{"id", "label"}` per line), all or nothing.
     public static func fromFile(store: any ProjectStore, adjudicator: String, path: String) throws -> Summary {
-        let reader: ItemFileReader
-        do { reader = try ItemFileReader(path: path, mapping: FieldMapping(metaFields: [])) } catch { throw error.asQuorumError }
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: []))
         return try store.write { w in
             try requireAdjudicator(w, adjudicator)
             let labels = try w.project().labels
             var open = Dictionary(uniqueKeysWithValues: try openDisputes(w).map { ($0.id, $0) })
             var summary = Summary(adjudicator: adjudicator)
             var record = ItemRecord()
-            while try { () throws -> Bool in
-                do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
-            }() {
+            while try reader.nextRecord(into: &record) {
                 guard let id = record.id, let label = record.label else {
                     throw ItemFileError(file: path, line: record.line, field: record.id == nil ? "id" : "label",
                                         problem: "missing \(record.id == nil ? "id" : "label")", hint: "give every ruling an id and a label").asQuorumError

@@ -41,8 +41,7 @@ public enum ImportService {
     public static func run(store: any ProjectStore, path: String, options: Options,
                            progress: ((Int, Int, Int) -> Void)? = nil) throws -> Summary {
         let started = monotonicSeconds()
-        let reader: ItemFileReader
-        do { reader = try ItemFileReader(path: path, mapping: options.mapping) } catch { throw error.asQuorumError }
+        let reader = try ItemFileReader.open(path, mapping: options.mapping)
         var summary = Summary(file: path, kind: options.kind)
         try store.write { w in
             let project = try w.project()
@@ -54,7 +53,7 @@ public enum ImportService {
             func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
                 ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
             }
-            while try nextRecord(reader, &record) {
+            while try reader.nextRecord(into: &record) {
                 summary.read += 1
                 let line = record.line
                 // Content: text and/or a vector.
@@ -134,10 +133,6 @@ public enum ImportService {
         return summary
     }
 
-    private static func nextRecord(_ reader: ItemFileReader, _ record: inout ItemRecord) throws -> Bool {
-        do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
-    }
-
     /// The first 64 bits of the SHA-256 of the content: the text's UTF-8
     /// bytes, a separator, the vector's bytes. 64 bits make an accidental
     /// collision unlikely below billions of items, and keep the index small.
@@ -165,6 +160,18 @@ public enum ImportService {
             out += ":" + entry.json
         }
         return out + "}"
+    }
+}
+
+extension ItemFileReader {
+    /// Opens an item file, its errors as messages for people.
+    static func open(_ path: String, mapping: FieldMapping) throws(QuorumError) -> ItemFileReader {
+        do { return try ItemFileReader(path: path, mapping: mapping) } catch { throw error.asQuorumError }
+    }
+
+    /// `next(into:)`, its errors as messages for people.
+    func nextRecord(into record: inout ItemRecord) throws(QuorumError) -> Bool {
+        do { return try next(into: &record) } catch { throw error.asQuorumError }
     }
 }
 

@@ -26,8 +26,7 @@ public enum LabelService {
     /// are left alone. A bad line aborts the whole file.
     public static func answerFromFile(store: any ProjectStore, annotator: String, round id: Int?, path: String) throws -> Summary {
         try validateAnnotatorName(annotator)
-        let reader: ItemFileReader
-        do { reader = try ItemFileReader(path: path, mapping: FieldMapping(metaFields: [])) } catch { throw error.asQuorumError }
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: []))
         return try store.write { w in
             let round = try RoundService.resolve(w, id)
             guard round.status == .open else {
@@ -44,9 +43,7 @@ public enum LabelService {
                 ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
             }
             var lines = 0
-            while try { () throws -> Bool in
-                do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
-            }() {
+            while try reader.nextRecord(into: &record) {
                 lines += 1
                 guard let itemID = record.id, !itemID.isEmpty else {
                     throw fail(record.line, "id", "missing id", "give every answer the id of the item it labels")

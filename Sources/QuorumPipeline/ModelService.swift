@@ -53,8 +53,7 @@ public enum ModelService {
     public static func importPredictions(store: any ProjectStore, path: String, name: String, shadow: Bool) throws -> ImportSummary {
         let name = name.trimmingWhitespace()
         guard !name.isEmpty else { throw QuorumError(.badInput, "--model needs a name", hint: "name the model, e.g. --model bert-v3") }
-        let reader: ItemFileReader
-        do { reader = try ItemFileReader(path: path, mapping: FieldMapping(metaFields: ["probs"])) } catch { throw error.asQuorumError }
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: ["probs"]))
         return try store.write { w in
             let labels = try w.project().labels
             var known: [String: StoredItem] = [:]
@@ -66,9 +65,7 @@ public enum ModelService {
             func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
                 ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
             }
-            while try { () throws -> Bool in
-                do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
-            }() {
+            while try reader.nextRecord(into: &record) {
                 let line = record.line
                 guard let id = record.id, !id.isEmpty else {
                     throw fail(line, "id", "missing id", "give every line the id of the item it scores")

@@ -175,14 +175,11 @@ public enum SimulationService {
 
     /// Reads a labelled JSONL or CSV file: every record needs a label.
     static func load(_ path: String) throws -> Data {
-        let reader: ItemFileReader
-        do { reader = try ItemFileReader(path: path, mapping: FieldMapping(metaFields: ["split"])) } catch { throw error.asQuorumError }
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: ["split"]))
         var data = Data()
         var index: [String: Int] = [:]
         var record = ItemRecord()
-        while try { () throws -> Bool in
-            do { return try reader.next(into: &record) } catch { throw error.asQuorumError }
-        }() {
+        while try reader.nextRecord(into: &record) {
             guard let label = record.label else {
                 throw ItemFileError(file: path, line: record.line, field: "label", problem: "missing label; simulate needs every item's true label",
                                     hint: "give every item a label").asQuorumError

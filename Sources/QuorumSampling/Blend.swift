@@ -1,3 +1,4 @@
+import Foundation
 /// A sampling strategy, as a blend names it.
 public enum Strategy: String, Sendable, CaseIterable {
     /// The items the model is least sure of (see `UncertaintyMeasure`).
@@ -54,7 +55,7 @@ public struct Blend: Sendable, Equatable {
     public init(parsing spec: String) throws(ParseError) {
         var weights: [(Strategy, Double)] = []
         for part in spec.split(separator: ",", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters() }
+            let pieces = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
             guard pieces.count == 2, let weight = Double(pieces[1]), weight.isFinite, weight >= 0 else {
                 throw ParseError(description: "\"\(part)\" is not name=weight (e.g. uncertainty=0.7)")
             }
@@ -85,14 +86,5 @@ public struct Blend: Sendable, Equatable {
     /// `uncertainty=0.7,stratified=0.15,random=0.15`.
     public var spec: String {
         weights.map { "\($0.strategy.rawValue)=\(($0.weight * 1000).rounded() / 1000)" }.joined(separator: ",")
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s.removeFirst() }
-        while s.last?.isWhitespace == true { s.removeLast() }
-        return String(s)
     }
 }
