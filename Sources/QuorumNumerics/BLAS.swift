@@ -79,3 +79,13 @@ extension BLAS {
         }
     }
 }
+
+extension BLAS {
+    /// The dot product of `n` values at two pointers (sdot).
+    ///
+    /// - Complexity: O(n).
+    @inlinable
+    public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+}
