@@ -187,9 +187,17 @@ public struct TaskPick: Sendable, Equatable {
     public var score: Double
     /// 1-based rank within the strategy's picks.
     public var rank: Int
+    /// The queue's order within a round: higher uncertainty is served first.
+    public var uncertainty: Double
+    /// When the answer is due (seconds since 1970); nil = no deadline. Breaks ties in uncertainty.
+    public var deadline: Double?
+    /// Blind tasks hide the model's suggestion from annotators.
+    public var blind: Bool
 
-    public init(itemKey: Int64, strategy: String, score: Double, rank: Int) {
+    public init(itemKey: Int64, strategy: String, score: Double, rank: Int,
+                uncertainty: Double = 0, deadline: Double? = nil, blind: Bool = false) {
         self.itemKey = itemKey; self.strategy = strategy; self.score = score; self.rank = rank
+        self.uncertainty = uncertainty; self.deadline = deadline; self.blind = blind
     }
 }
 
@@ -200,10 +208,39 @@ public struct OpenTask: Sendable, Equatable {
     public var item: StoredItem
     /// The live model's probabilities for the item, when there is a model.
     public var probabilities: [Float]?
+    /// Whether the suggestion is hidden for this task (blind mode).
+    public var blind: Bool
 
-    public init(taskID: Int64, roundID: Int, item: StoredItem, probabilities: [Float]?) {
+    public init(taskID: Int64, roundID: Int, item: StoredItem, probabilities: [Float]?, blind: Bool = false) {
         self.taskID = taskID; self.roundID = roundID; self.item = item; self.probabilities = probabilities
+        self.blind = blind
     }
+}
+
+/// How far a round's tasks are.
+public struct TaskProgress: Sendable, Equatable {
+    public var tasks: Int
+    /// Tasks with all the answers they want.
+    public var complete: Int
+    /// Answers that count (a label or a flag; skips do not).
+    public var answers: Int
+    /// Answers the tasks want in all (the overlap per task, plus any extra asked for).
+    public var wanted: Int
+
+    public init(tasks: Int, complete: Int, answers: Int, wanted: Int) {
+        self.tasks = tasks; self.complete = complete; self.answers = answers; self.wanted = wanted
+    }
+}
+
+/// What the task queue gives an annotator who asks for work.
+public enum ClaimOutcome: Sendable, Equatable {
+    /// A task, now claimed by this annotator until its lease expires.
+    case claimed(OpenTask)
+    /// Nothing is free now, but tasks claimed by others return when their
+    /// leases expire; the earliest expires at this time (seconds since 1970).
+    case waiting(until: Double)
+    /// This annotator has nothing left in the round.
+    case finished
 }
 
 /// One annotator's answer to one task.

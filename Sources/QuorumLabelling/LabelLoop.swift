@@ -1,28 +1,20 @@
 import Glibc
 import QuorumCore
 
-/// What the labelling loop needs from the project: the next task, and a way
-/// to commit (and undo) answers. The pipeline provides it over the store, so
-/// every answer is committed before the next item is shown.
-public protocol LabelQueue {
-    /// The next task for this annotator, or nil when none is left.
-    func next() throws -> OpenTask?
-    /// Commits an answer (label nil = skip) and returns its id.
-    func answer(_ task: OpenTask, label: String?, seconds: Double) throws -> Int64
-    /// Removes a committed answer; false when it can no longer be undone.
-    func undo(answerID: Int64) throws -> Bool
-    /// (answered, remaining) for the progress line.
-    func progress() throws -> (done: Int, remaining: Int)
-}
-
 /// The interactive loop: shows one item at a time and reads single keys.
 ///
-/// Keys: 1–9 choose a label (0 the tenth) · Enter accepts the suggestion · s skips ·
-/// u undoes the last answer · ? help · q quits.
+/// Keys: 1–9 choose a label (0 the tenth) · Enter accepts the suggestion ·
+/// s skips · u undoes the last answer · f flags the item with a reason ·
+/// n adds a note · d toggles details · ? help · q quits.
+///
+/// Every answer is committed by the queue before the next item is drawn.
+/// The screen fits the terminal (80×24 or larger, redrawn when resized) and
+/// uses no colour when `NO_COLOR` is set.
 public final class LabelLoop {
     public struct Summary: Sendable, Equatable {
         public var answered = 0
         public var skipped = 0
+        public var flagged = 0
         public var undone = 0
     }
 
@@ -30,83 +22,159 @@ public final class LabelLoop {
     private let labels: LabelSet
     private let annotator: String
     private let terminal: RawTerminal
-    /// Answers committed in this session, newest last: (answer id, was it a skip).
-    private var history: [(id: Int64, skipped: Bool)] = []
+    private let style: Style
+    /// Applied to every text an annotator sees (e.g. PII redaction).
+    private let redact: (String) -> String
+    /// Answers committed in this session, newest last.
+    private var history: [(id: Int64, response: Response)] = []
     private var message = ""
+    private var note: String?
+    private var showDetails = false
+    private var details: (taskID: Int64, value: TaskDetails)?
+    private var showHelp = false
+    private var drawnSize = (columns: 0, rows: 0)
     private var started = monotonicSeconds()
+    /// A key typed while waiting for work, applied to the next item.
+    private var typedAhead: Key?
 
-    public init(queue: any LabelQueue, labels: LabelSet, annotator: String, terminal: RawTerminal = RawTerminal()) {
+    public init(queue: any LabelQueue, labels: LabelSet, annotator: String, terminal: RawTerminal = RawTerminal(),
+                style: Style = .fromEnvironment(), redact: @escaping (String) -> String = { $0 }, detailsOpen: Bool = false) {
+        self.showDetails = detailsOpen
         self.queue = queue
         self.labels = labels
         self.annotator = annotator
         self.terminal = terminal
+        self.style = style
+        self.redact = redact
     }
+
+    /// How long to wait for a key before checking the terminal's size.
+    static let tick: Int32 = 250
 
     /// Runs until the annotator quits or no task is left.
     public func run() throws -> Summary {
         var summary = Summary()
         terminal.enable()
         defer {
+            try? queue.release()
             terminal.restore()
             terminal.write("\n")
         }
         started = monotonicSeconds()
-        while let task = try queue.next() {
+        while true {
+            let task: OpenTask
+            switch try queue.next() {
+            case .claimed(let t): task = t
+            case .finished:
+                terminal.write("\u{1B}[2J\u{1B}[H")
+                terminal.write("No tasks left for \(annotator). \(summary.answered) answered, \(summary.skipped) skipped.\n")
+                return summary
+            case .waiting(let until):
+                if try waitForWork(until: until) { continue }
+                return summary
+            }
+            note = nil
             let shownAt = monotonicSeconds()
             try draw(task)
             var handled = false
             while !handled {
-                guard let key = terminal.readKey() else { return summary }
+                let key: Key
+                if let pending = typedAhead { key = pending; typedAhead = nil } else {
+                    guard let read = terminal.readKey(timeoutMilliseconds: Self.tick) else { return summary }
+                    key = read
+                }
+                var response: Response?
                 switch key {
+                case .idle:
+                    if RawTerminal.size() != drawnSize { try draw(task) }
+                    continue
                 case .character("q"): return summary
                 case .character("?"):
-                    message = "\(labels.count >= 10 ? "1-9, 0" : "1-\(labels.count)") label · Enter accept suggestion · s skip · u undo · q quit"
-                    try draw(task)
+                    showHelp.toggle()
+                case .character("d"):
+                    showDetails.toggle()
+                case .character("n"):
+                    if let text = prompt("Note (Enter saves, Esc cancels): "), !text.isEmpty { note = text; message = "note added" }
+                case .character("f"):
+                    if let reason = prompt("Flag for an adjudicator. Reason (Enter flags, Esc cancels): ") {
+                        response = .flag(reason: reason.isEmpty ? "no reason given" : reason)
+                    } else {
+                        message = "not flagged"
+                    }
                 case .character("s"):
-                    history.append((try queue.answer(task, label: nil, seconds: monotonicSeconds() - shownAt), true))
-                    summary.skipped += 1
-                    message = "skipped \(task.item.id)"
-                    handled = true
+                    response = .skip
                 case .character("u"):
                     if let last = history.popLast(), try queue.undo(answerID: last.id) {
                         summary.undone += 1
-                        if last.skipped { summary.skipped -= 1 } else { summary.answered -= 1 }
-                        message = "undone: the previous item is back in your queue"
+                        switch last.response {
+                        case .label: summary.answered -= 1
+                        case .skip: summary.skipped -= 1
+                        case .flag: summary.flagged -= 1
+                        }
+                        message = "undone: the previous item is back"
                         handled = true
-                    } else {
-                        message = "nothing to undo"
-                        try draw(task)
+                        continue
                     }
+                    message = "nothing to undo"
                 case .enter:
-                    if let suggestion = suggestion(task) {
-                        history.append((try queue.answer(task, label: labels.names[suggestion.index],
-                                                         seconds: monotonicSeconds() - shownAt), false))
-                        summary.answered += 1
-                        message = "\(task.item.id) → \(labels.names[suggestion.index]) (accepted)"
-                        handled = true
-                    } else {
-                        message = "no suggestion for this item: press a number"
-                        try draw(task)
+                    if let s = suggestion(task) { response = .label(labels.names[s.index]) } else {
+                        message = task.blind ? "blind item: choose a label with a number key" : "no suggestion for this item: press a number"
                     }
                 case .character(let c):
                     if let digit = c.wholeNumberValue, let index = LabelLoop.labelIndex(forDigit: digit, labels: labels.count) {
-                        history.append((try queue.answer(task, label: labels.names[index],
-                                                         seconds: monotonicSeconds() - shownAt), false))
-                        summary.answered += 1
-                        message = "\(task.item.id) → \(labels.names[index])"
-                        handled = true
+                        response = .label(labels.names[index])
                     } else {
                         message = "unknown key \"\(c)\": press ? for help"
-                        try draw(task)
                     }
                 default:
+                    break
+                }
+                if let response {
+                    let id = try queue.answer(task, response, note: note, seconds: monotonicSeconds() - shownAt)
+                    history.append((id, response))
+                    switch response {
+                    case .label(let l):
+                        summary.answered += 1
+                        message = "✓ \(task.item.id) → \(l)"
+                    case .skip:
+                        summary.skipped += 1
+                        message = "skipped \(task.item.id)"
+                    case .flag:
+                        summary.flagged += 1
+                        message = "⚑ \(task.item.id) flagged for an adjudicator"
+                    }
+                    handled = true
+                } else {
                     try draw(task)
                 }
             }
         }
-        terminal.write("\u{1B}[2J\u{1B}[H")
-        terminal.write("No tasks left for \(annotator). \(summary.answered) answered, \(summary.skipped) skipped.\n")
-        return summary
+    }
+
+    /// Shows that every open task is claimed by someone else, and polls until
+    /// one comes back. Returns false when the annotator quits.
+    private func waitForWork(until: Double) throws -> Bool {
+        let (columns, _) = RawTerminal.size()
+        let seconds = max(0, Int((until - Double(time(nil))).rounded(.up)))
+        terminal.write("\u{1B}[2J\u{1B}[H" + String("Quorum · \(annotator)".prefix(columns)) + "\n\n"
+                       + "Every open task is being labelled by someone else right now.\n"
+                       + "Unanswered claims come back within \(seconds) s; waiting… (q quits)\n")
+        let deadline = monotonicSeconds() + 1
+        while monotonicSeconds() < deadline {
+            guard let key = terminal.readKey(timeoutMilliseconds: Self.tick) else { return false }
+            switch key {
+            case .idle: continue
+            case .character("q"): return false
+            default: typedAhead = key; return true
+            }
+        }
+        return true
+    }
+
+    private func prompt(_ text: String) -> String? {
+        let (_, rows) = RawTerminal.size()
+        terminal.write("\u{1B}[\(rows);1H\u{1B}[2K")
+        return terminal.readLine(prompt: text).map(redact)
     }
 
     /// Keys 1–9 pick labels 1–9; 0 picks the tenth label.
@@ -121,37 +189,48 @@ public final class LabelLoop {
     }
 
     private func suggestion(_ task: OpenTask) -> (index: Int, confidence: Float)? {
-        guard let p = task.probabilities, p.count == labels.count else { return nil }
+        guard !task.blind, let p = task.probabilities, p.count == labels.count else { return nil }
         let best = p.indices.max { p[$0] < p[$1] }!
         return (best, p[best])
     }
 
+    static let help = "1-9 label · Enter accept suggestion · s skip · u undo · f flag · n note · d details · q quit"
+
     private func draw(_ task: OpenTask) throws {
-        let (columns, rows) = RawTerminal.size()
-        var out = "\u{1B}[2J\u{1B}[H"
-        out += "Quorum · \(annotator) · round \(task.roundID) · item \(task.item.id)\n"
-        out += String(repeating: "─", count: min(columns, 80)) + "\n"
-        let body = task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)"
-        for line in wrap(body, width: min(columns, 80)).prefix(max(rows - 10, 3)) { out += line + "\n" }
-        out += "\n"
-        if let s = suggestion(task), let p = task.probabilities {
+        let size = RawTerminal.size()
+        drawnSize = size
+        let body = redact(task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)")
+        var suggestionLine: String?
+        if task.blind {
+            suggestionLine = "Suggestion hidden for this item (blind)."
+        } else if let s = suggestion(task), let p = task.probabilities {
             let alternatives = p.indices.sorted { p[$0] > p[$1] }.dropFirst().prefix(2)
                 .map { "\(labels.names[$0]) \(Int((p[$0] * 100).rounded()))%" }.joined(separator: ", ")
-            out += "Suggestion: \(labels.names[s.index]) (\(Int((s.confidence * 100).rounded()))%)"
-            out += alternatives.isEmpty ? "\n" : "   also: \(alternatives)\n"
+            suggestionLine = "Suggestion: \(labels.names[s.index]) (\(Int((s.confidence * 100).rounded()))%)"
+                + (alternatives.isEmpty ? "" : "   also: \(alternatives)")
         }
-        out += labels.names.enumerated().compactMap { i, name in LabelLoop.key(forLabel: i).map { "[\($0)] \(name)" } }
-            .joined(separator: "  ") + "\n"
-        out += "Enter accept · s skip · u undo · ? help · q quit\n"
+        if showDetails, details?.taskID != task.taskID {
+            details = (task.taskID, try queue.details(task))
+        }
         let (done, remaining) = try queue.progress()
         let elapsed = monotonicSeconds() - started
         // The rate is this session's own pace; done and left are the round's.
-        let rate = elapsed > 0 && history.count > 0 ? Double(history.count) / elapsed * 60 : 0
+        let rate = elapsed > 0 && !history.isEmpty ? Double(history.count) / elapsed * 60 : 0
         let eta = rate > 0 ? "\(Int((Double(remaining) / rate).rounded(.up))) min" : "-"
-        out += "done \(done) · left \(remaining) · \(Int(rate.rounded()))/min · ETA \(eta)\n"
-        if !message.isEmpty { out += message + "\n" }
+        var shownDetails = showDetails ? details?.value : nil
+        if let d = shownDetails {
+            shownDetails = TaskDetails(sections: d.sections.map { ($0.title, $0.lines.map(redact)) })
+        }
+        let frame = Frame(
+            title: "Quorum · \(annotator) · round \(task.roundID) · item \(task.item.id)",
+            body: body, suggestion: suggestionLine,
+            labels: labels.names.enumerated().compactMap { i, name in LabelLoop.key(forLabel: i).map { "[\($0)] \(name)" } },
+            keys: showHelp ? LabelLoop.help : "Enter accept · s skip · u undo · f flag · n note · d details · ? help · q quit",
+            progress: "done \(done) · left \(remaining) · \(Int(rate.rounded()))/min · ETA \(eta)",
+            note: note, details: shownDetails, message: message)
         message = ""
-        terminal.write(out)
+        let lines = Screen.layout(frame, columns: size.columns, rows: size.rows, style: style)
+        terminal.write("\u{1B}[2J\u{1B}[H" + lines.joined(separator: "\r\n"))
     }
 
     /// A vector as text: a shaded grid when it is a square image (e.g. 8×8
@@ -172,22 +251,4 @@ public final class LabelLoop {
         let shown = v.prefix(12).map { JSONValue.format(Double($0)) }.joined(separator: " ")
         return "vector, \(v.count) values: \(shown)\(v.count > 12 ? " …" : "")"
     }
-
-    private func wrap(_ text: String, width: Int) -> [String] {
-        var lines: [String] = []
-        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if paragraph.count <= width {
-                lines.append(String(paragraph))
-                continue
-            }
-            var line = ""
-            for word in paragraph.split(separator: " ") {
-                if line.count + word.count + 1 > width, !line.isEmpty { lines.append(line); line = "" }
-                line += line.isEmpty ? String(word) : " " + word
-            }
-            lines.append(line)
-        }
-        return lines
-    }
 }
-

@@ -32,16 +32,33 @@ public final class RawTerminal {
 
     deinit { restore() }
 
-    /// Reads one key press; nil at end of input.
-    public func readKey() -> Key? {
+    /// Reads one key press; nil at end of input. With a timeout, returns
+    /// `.idle` when no key arrives in time (the loop then checks for a resize).
+    public func readKey(timeoutMilliseconds: Int32 = -1) -> Key? {
+        if timeoutMilliseconds >= 0 {
+            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&fds, 1, timeoutMilliseconds)
+            if ready == 0 || (ready < 0 && errno == EINTR) { return .idle }
+        }
         var byte: UInt8 = 0
-        let n = read(fd, &byte, 1)
+        var n = read(fd, &byte, 1)
+        while n < 0 && errno == EINTR { n = read(fd, &byte, 1) }
         guard n == 1 else { return nil }
         switch byte {
         case 10, 13: return .enter
         case 27: return .escape
         case 127, 8: return .backspace
-        default: return .character(Character(Unicode.Scalar(byte)))
+        case 0..<128: return .character(Character(Unicode.Scalar(byte)))
+        default:
+            // A multi-byte UTF-8 character: read its continuation bytes.
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+            var bytes = [byte]
+            while bytes.count < length {
+                var next: UInt8 = 0
+                guard read(fd, &next, 1) == 1 else { break }
+                bytes.append(next)
+            }
+            return String(validating: bytes, as: UTF8.self).flatMap(\.first).map(Key.character) ?? .idle
         }
     }
 
@@ -58,6 +75,8 @@ public final class RawTerminal {
             case .character(let c):
                 line.append(c)
                 write(String(c))
+            case .idle:
+                continue
             }
         }
         return nil
@@ -80,4 +99,6 @@ public final class RawTerminal {
 public enum Key: Equatable, Sendable {
     case character(Character)
     case enter, escape, backspace
+    /// No key arrived within the timeout.
+    case idle
 }

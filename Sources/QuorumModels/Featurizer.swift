@@ -161,36 +161,59 @@ public struct Featurizer: Sendable, Equatable {
     /// Words are runs of two or more letters, digits or underscores (any
     /// non-ASCII byte counts as a letter); ASCII is lower-cased.
     static func forEachTerm(_ text: String, maxNGram: Int, _ body: (UInt64) -> Void) {
-        let offset: UInt64 = 0xcbf2_9ce4_8422_2325
-        var window = (UInt64(0), UInt64(0), UInt64(0)) // the previous words, newest first (up to trigrams)
+        var window = (UInt64(0), UInt64(0)) // the previous words' hashes, newest first
         var seen = 0
+        forEachWord(text) { h, _ in
+            body(h)
+            if maxNGram >= 2, seen >= 1 { body(combine(window.0, h)) }
+            if maxNGram >= 3, seen >= 2 { body(combine(window.1, combine(window.0, h))) }
+            window = (h, window.0)
+            seen += 1
+        }
+    }
+
+    /// Calls `body` with each word's hash and its byte range in `text`'s UTF-8.
+    static func forEachWord(_ text: String, _ body: (UInt64, Range<Int>) -> Void) {
+        let offset: UInt64 = 0xcbf2_9ce4_8422_2325
         var h = offset
         var length = 0
-        func endWord() {
-            if length >= 2 {
-                body(h)
-                if maxNGram >= 2, seen >= 1 { body(combine(window.0, h)) }
-                if maxNGram >= 3, seen >= 2 { body(combine(window.1, combine(window.0, h))) }
-                window = (h, window.0, window.1)
-                seen += 1
-            }
-            h = offset
-            length = 0
-        }
         var text = text
         text.withUTF8 { bytes in
-            for var b in bytes {
+            for (i, byte) in bytes.enumerated() {
+                var b = byte
                 let isWordByte = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 || b >= 128
                 if isWordByte {
                     if b >= 65 && b <= 90 { b += 32 }
                     h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
                     length += 1
                 } else if length > 0 {
-                    endWord()
+                    if length >= 2 { body(h, (i - length)..<i) }
+                    h = offset
+                    length = 0
                 }
             }
+            if length >= 2 { body(h, (bytes.count - length)..<bytes.count) }
         }
-        if length > 0 { endWord() }
+    }
+
+    /// The names of `text`'s n-grams by their hash ("word" or "two words"), to explain a prediction.
+    ///
+    /// - Complexity: O(length of `text`).
+    public static func termNames(_ text: String, maxNGram: Int) -> [UInt64: String] {
+        let utf8 = Array(text.utf8)
+        var names: [UInt64: String] = [:]
+        var window: [(hash: UInt64, word: String)] = []
+        forEachWord(text) { h, range in
+            let word = String(decoding: utf8[range], as: UTF8.self).lowercased()
+            names[h] = word
+            if maxNGram >= 2, let previous = window.last { names[combine(previous.hash, h)] = previous.word + " " + word }
+            if maxNGram >= 3, window.count >= 2 {
+                let a = window[window.count - 2], b = window[window.count - 1]
+                names[combine(a.hash, combine(b.hash, h))] = a.word + " " + b.word + " " + word
+            }
+            window.append((h, word))
+        }
+        return names
     }
 
     @inline(__always)

@@ -28,11 +28,15 @@ public enum AdjudicationService {
         }
     }
 
-    /// Open disputes: items whose answers did not settle and that nobody has ruled on.
+    /// The adjudication queue: items whose answers did not settle, and items an
+    /// annotator flagged, that nobody has ruled on yet.
     static func openDisputes(_ r: any StoreReader) throws -> [StoredItem] {
         let consensus = try r.consensus()
         let rulings = try r.adjudications()
-        return try r.items(kinds: [.pool, .gold]).filter { consensus[$0.key]?.isDispute == true && rulings[$0.key] == nil }
+        let flagged = Set(try r.answers(round: nil).filter(\.flagged).map(\.itemKey))
+        return try r.items(kinds: [.pool, .gold]).filter {
+            (consensus[$0.key]?.isDispute == true || flagged.contains($0.key)) && rulings[$0.key] == nil
+        }
     }
 
     /// Rules on the disputed items listed in `path` (`{"id", "label"}` per line), all or nothing.
@@ -76,7 +80,8 @@ public enum AdjudicationService {
             try requireAdjudicator(r, adjudicator)
             return try r.project().labels
         }
-        return try LabelLoop(queue: DisputeQueue(store: store, adjudicator: adjudicator), labels: labels, annotator: adjudicator).run()
+        return try LabelLoop(queue: DisputeQueue(store: store, adjudicator: adjudicator), labels: labels, annotator: adjudicator,
+                             redact: try RedactionService.redactor(store: store).apply, detailsOpen: true).run()
     }
 }
 
@@ -91,16 +96,16 @@ final class DisputeQueue: LabelQueue {
         self.adjudicator = adjudicator
     }
 
-    func next() throws -> OpenTask? {
+    func next() throws -> ClaimOutcome {
         try store.read { r in
             try AdjudicationService.openDisputes(r).first { !skipped.contains($0.key) }.map {
-                OpenTask(taskID: $0.key, roundID: 0, item: $0, probabilities: nil)
-            }
+                .claimed(OpenTask(taskID: $0.key, roundID: 0, item: $0, probabilities: nil))
+            } ?? .finished
         }
     }
 
-    func answer(_ task: OpenTask, label: String?, seconds: Double) throws -> Int64 {
-        guard let label else {
+    func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64 {
+        guard case .label(let label) = response else {
             skipped.insert(task.item.key)
             return -task.item.key
         }
@@ -119,6 +124,17 @@ final class DisputeQueue: LabelQueue {
             return removed
         }
     }
+
+    /// What the annotators answered, with their notes and flag reasons.
+    func details(_ task: OpenTask) throws -> TaskDetails {
+        let answers = try store.read { r in try r.answers(round: nil).filter { $0.itemKey == task.item.key } }
+        return TaskDetails(sections: [("Answers", answers.isEmpty ? ["(none)"] : answers.map { a in
+            let what = a.flagged ? "flagged" : (a.label ?? "skipped")
+            return "\(a.annotator): \(what)" + (a.note.map { " — \($0)" } ?? "")
+        })])
+    }
+
+    func release() throws {}
 
     func progress() throws -> (done: Int, remaining: Int) {
         try store.read { r in (try r.adjudications().count, try AdjudicationService.openDisputes(r).count) }

@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 import QuorumImport
 import QuorumLabelling
@@ -79,9 +80,14 @@ public enum LabelService {
         }
     }
 
+    /// How long a claimed task is held for its annotator before it returns to the queue.
+    public static let defaultLease: Double = 600
+
     /// Runs the interactive loop on the terminal.
-    public static func interactive(store: any ProjectStore, annotator: String, round id: Int?) throws -> LabelLoop.Summary {
+    public static func interactive(store: any ProjectStore, annotator: String, round id: Int?,
+                                   lease: Double = defaultLease) throws -> LabelLoop.Summary {
         try validateAnnotatorName(annotator)
+        guard lease > 0 else { throw QuorumError(.badInput, "--lease must be positive, got \(lease)") }
         let (round, labels) = try store.write { w in
             try w.ensureAnnotator(annotator, role: "annotator")
             return (try RoundService.resolve(w, id), try w.project().labels)
@@ -89,56 +95,83 @@ public enum LabelService {
         guard round.status == .open else {
             throw QuorumError(.state, "round \(round.id) is closed", hint: "start a new round with `quorum round start`")
         }
-        let queue = StoreLabelQueue(store: store, annotator: annotator, round: round)
-        return try LabelLoop(queue: queue, labels: labels, annotator: annotator).run()
+        let queue = StoreLabelQueue(store: store, annotator: annotator, round: round, lease: lease)
+        return try LabelLoop(queue: queue, labels: labels, annotator: annotator, redact: try RedactionService.redactor(store: store).apply).run()
     }
 }
 
-/// The label loop's queue over the store: every answer is its own committed
-/// transaction, so a killed process loses nothing already acknowledged.
+/// The label loop's queue over the store. Each step is its own committed
+/// transaction: claiming the next task (with a lease), and each answer, so a
+/// killed process loses nothing already acknowledged and holds nothing longer
+/// than its lease.
 final class StoreLabelQueue: LabelQueue {
     let store: any ProjectStore
     let annotator: String
     let round: RoundRecord
+    let lease: Double
+    private lazy var evidence = TaskEvidence(store: store)
 
-    init(store: any ProjectStore, annotator: String, round: RoundRecord) {
+    init(store: any ProjectStore, annotator: String, round: RoundRecord, lease: Double) {
         self.store = store
         self.annotator = annotator
         self.round = round
+        self.lease = lease
     }
 
-    func next() throws -> OpenTask? {
-        try store.read { try $0.openTasks(round: round.id, annotator: annotator, limit: 1).first }
-    }
+    static var now: Double { Date().timeIntervalSince1970 }
 
-    func answer(_ task: OpenTask, label: String?, seconds: Double) throws -> Int64 {
+    func next() throws -> ClaimOutcome {
         try store.write { w in
+            try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: Self.now)
+        }
+    }
+
+    func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64 {
+        try store.write { w in
+            var label: String?, flagged = false, text = note, kind = "answer"
+            switch response {
+            case .label(let l): label = l
+            case .skip: kind = "skip"
+            case .flag(let reason):
+                flagged = true
+                kind = "flag"
+                text = note.map { "\(reason) | \($0)" } ?? reason
+            }
             let id = try w.insertAnswer(taskID: task.taskID, annotator: annotator, label: label, seconds: seconds,
-                                        note: nil, flagged: false)
-            try w.appendEvent(EventRecord(kind: label == nil ? "skip" : "answer", itemID: task.item.id, annotator: annotator,
+                                        note: text, flagged: flagged)
+            try w.appendEvent(EventRecord(kind: kind, itemID: task.item.id, annotator: annotator,
                                           modelVersion: round.modelVersion,
                                           confidence: task.probabilities.map { Double($0.max() ?? 0) },
                                           detailJSON: JSONValue.object([("label", .text(label)), ("round", .int(round.id)),
-                                                                        ("seconds", .double(seconds))]).serialized()))
+                                                                        ("seconds", .double(seconds)), ("note", .text(text)),
+                                                                        ("blind", .bool(task.blind))]).serialized()))
             return id
         }
     }
 
     func undo(answerID: Int64) throws -> Bool {
         try store.write { w in
-            let removed = try w.deleteAnswer(answerID)
-            if removed {
-                try w.appendEvent(EventRecord(kind: "undo", annotator: annotator,
-                                              detailJSON: JSONValue.object([("answer", .int(Int(answerID)))]).serialized()))
-            }
-            return removed
+            guard let answer = try w.answers(round: round.id).first(where: { $0.answerID == answerID && $0.annotator == annotator }),
+                  try w.deleteAnswer(answerID) else { return false }
+            try w.claim(taskID: answer.taskID, annotator: annotator, until: Self.now + lease)
+            try w.appendEvent(EventRecord(kind: "undo", itemID: answer.itemID, annotator: annotator,
+                                          detailJSON: JSONValue.object([("answer", .int(Int(answerID)))]).serialized()))
+            return true
         }
     }
 
     func progress() throws -> (done: Int, remaining: Int) {
         try store.read { r in
             let p = try r.taskProgress(round: round.id)
-            return (p.answers, p.tasks * round.overlap - p.answers)
+            return (p.answers, max(0, p.wanted - p.answers))
         }
+    }
+
+    func details(_ task: OpenTask) throws -> TaskDetails {
+        try evidence.details(for: task, hideModel: task.blind)
+    }
+
+    func release() throws {
+        try store.write { w in try w.releaseClaims(annotator: annotator) }
     }
 }

@@ -25,11 +25,17 @@ public enum RoundService {
         public var stratumFloor: Int
         /// Gold items mixed in, as a share of `size` (annotators cannot tell them apart).
         public var goldRate: Double
+        /// Share of tasks whose suggestion is hidden from annotators (blind mode).
+        public var blindRate: Double
+        /// The metadata field that holds each item's deadline (ISO 8601 date or time), if any.
+        public var deadlineField: String?
         public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
                     blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = .leastConfident,
                     diversity: Diversity.Method = .kCenter, stratifyBy: String? = nil, stratumFloor: Int = 0,
-                    goldRate: Double = 0) {
+                    goldRate: Double = 0, blindRate: Double = 0, deadlineField: String? = nil) {
             self.goldRate = goldRate
+            self.blindRate = blindRate
+            self.deadlineField = deadlineField
             self.size = size
             self.overlap = overlap
             self.seed = seed
@@ -84,6 +90,9 @@ public enum RoundService {
     public static func start(store: any ProjectStore, options: StartOptions) throws -> StartSummary {
         guard options.size >= 1 else { throw QuorumError(.badInput, "--size must be at least 1, got \(options.size)") }
         guard options.overlap >= 1 else { throw QuorumError(.badInput, "--overlap must be at least 1, got \(options.overlap)") }
+        guard (0...1).contains(options.blindRate) else {
+            throw QuorumError(.badInput, "--blind-rate must be between 0 and 1, got \(options.blindRate)")
+        }
         return try store.write { w in
             var options = options
             if options.adaptive { options.blend = try adaptedBlend(w, start: options.blend) }
@@ -172,10 +181,12 @@ public enum RoundService {
                                            count: want, seed: options.seed)
                 picks += chosen.map { TaskPick(itemKey: $0.key, strategy: "gold", score: $0.score, rank: $0.rank) }
             }
+            try TaskQueueOrder.assign(&picks, predictions: predictions, items: allPool + known, options: options)
             var byStrategy: [String: Int] = [:]
             for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
             let settings = JSONValue.object([
-                ("gold_rate", .double(options.goldRate)),
+                ("gold_rate", .double(options.goldRate)), ("blind_rate", .double(options.blindRate)),
+                ("deadline_field", .text(options.deadlineField)),
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
                 ("blend", .string(options.blend.spec)), ("adaptive", .bool(options.adaptive)),
                 ("uncertainty", .string(options.uncertainty.rawValue)),
@@ -222,6 +233,8 @@ public enum RoundService {
         public var tasks: Int
         public var complete: Int
         public var answers: Int
+        /// Answers the tasks want in all.
+        public var wanted: Int
         public var byStrategy: [String: Int]
         /// Every pick: item id, strategy, score and rank, by strategy then rank.
         public var picks: [(itemID: String, pick: TaskPick)]
@@ -231,7 +244,7 @@ public enum RoundService {
         public var json: JSONValue {
             .object([("round", .int(round.id)), ("status", .string(round.status.rawValue)),
                      ("overlap", .int(round.overlap)), ("tasks", .int(tasks)), ("complete_tasks", .int(complete)),
-                     ("answers", .int(answers)), ("answers_wanted", .int(tasks * round.overlap)),
+                     ("answers", .int(answers)), ("answers_wanted", .int(wanted)),
                      ("by_strategy", .object(byStrategy.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                      ("model_version", .text(round.modelVersion)),
                      ("picks", .array(picks.map { p in
@@ -262,7 +275,7 @@ public enum RoundService {
             var byStrategy: [String: Int] = [:]
             for (_, pick) in picks { byStrategy[pick.strategy, default: 0] += 1 }
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
-                          answers: progress.answers, byStrategy: byStrategy, picks: picks)
+                          answers: progress.answers, wanted: progress.wanted, byStrategy: byStrategy, picks: picks)
         }
     }
 }

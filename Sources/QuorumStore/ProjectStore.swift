@@ -17,6 +17,8 @@ public protocol ProjectStore: Sendable {
 public protocol StoreReader {
     func project() throws -> ProjectInfo
     func counts() throws -> ProjectCounts
+    /// A project setting (the project table is key/value), or nil when unset.
+    func setting(_ key: String) throws -> String?
     /// Items with a key above `key` whose content equals another item's (linked as content duplicates).
     /// - Complexity: O(m log n) for m such items.
     func contentDuplicates(keysAbove key: Int64) throws -> Int
@@ -41,10 +43,11 @@ public protocol StoreReader {
     func round(_ id: Int) throws -> RoundRecord?
     /// Keys of items that already have a task in any round.
     func taskedItemKeys() throws -> Set<Int64>
-    /// Tasks of `round` that `annotator` has not answered and that still need answers, in priority order.
+    /// Tasks of `round` that `annotator` may answer now, in the queue's order: not
+    /// answered by them, still wanting answers, and not fully held by others' claims.
     func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask]
-    /// (total tasks, tasks with all K answers) for a round.
-    func taskProgress(round: Int) throws -> (tasks: Int, complete: Int, answers: Int)
+    /// How far a round's tasks are.
+    func taskProgress(round: Int) throws -> TaskProgress
     /// Picks of a round, with strategy, score and rank.
     func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)]
 
@@ -70,6 +73,8 @@ public protocol StoreReader {
 /// Changes. Only available inside `ProjectStore.write`.
 public protocol StoreWriter: StoreReader {
     func setVectorDimension(_ d: Int) throws
+    /// Sets a project setting.
+    func setSetting(_ key: String, _ value: String) throws
     /// Inserts an item unless its id exists; reports what happened.
     /// - Complexity: O(log n) per item.
     func insert(_ item: NewItem) throws -> InsertOutcome
@@ -90,6 +95,17 @@ public protocol StoreWriter: StoreReader {
                       note: String?, flagged: Bool) throws -> Int64
     /// Removes an answer (undo), returning whether it existed.
     func deleteAnswer(_ answerID: Int64) throws -> Bool
+    /// The task queue: claims the next task `annotator` may answer in `round`,
+    /// holding one of its slots until `now + leaseSeconds` (their own unexpired
+    /// or still-free claim comes first, so they pick up where they left off).
+    /// Releases any other claim they hold.
+    func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double) throws -> ClaimOutcome
+    /// Claims one task for `annotator` until `until` (seconds since 1970), e.g. after an undo.
+    func claim(taskID: Int64, annotator: String, until: Double) throws
+    /// Gives back every claim `annotator` holds (when they quit).
+    func releaseClaims(annotator: String) throws
+    /// Asks one more annotator for a task: it wants one more answer than before.
+    func addAnswerWanted(taskID: Int64) throws
     func ensureAnnotator(_ name: String, role: String) throws
     func insertAdjudication(itemKey: Int64, label: String, adjudicator: String) throws
     func deleteAdjudication(itemKey: Int64) throws -> Bool

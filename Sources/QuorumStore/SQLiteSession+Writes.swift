@@ -9,6 +9,10 @@ extension SQLiteSession: StoreWriter {
         try db.execute(sql: "INSERT OR REPLACE INTO project(key, value) VALUES ('vector_dimension', ?)", arguments: [String(d)])
     }
 
+    func setSetting(_ key: String, _ value: String) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO project(key, value) VALUES (?, ?)", arguments: [key, value])
+    }
+
     /// The import hot path: binds straight to SQLite (no per-row argument
     /// boxing), which roughly doubles import throughput over `execute(arguments:)`.
     func insert(_ item: NewItem) throws -> InsertOutcome {
@@ -88,9 +92,13 @@ extension SQLiteSession: StoreWriter {
             INSERT INTO rounds(status, created_at, model_version, overlap, settings) VALUES ('open', ?, ?, ?, ?)
             """, arguments: [Timestamp.now(), modelVersion, overlap, settingsJSON])
         let round = Int(db.lastInsertedRowID)
-        let statement = try db.cachedStatement(sql: "INSERT INTO tasks(round_id, item_key, strategy, score, rank) VALUES (?, ?, ?, ?, ?)")
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO tasks(round_id, item_key, strategy, score, rank, uncertainty, deadline, blind, needed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for pick in picks {
-            try statement.execute(arguments: [round, pick.itemKey, pick.strategy, pick.score, pick.rank])
+            try statement.execute(arguments: [round, pick.itemKey, pick.strategy, pick.score, pick.rank,
+                                              pick.uncertainty, pick.deadline ?? 1e308, pick.blind, overlap])
         }
         return round
     }
@@ -107,24 +115,6 @@ extension SQLiteSession: StoreWriter {
         for a in labels {
             try statement.execute(arguments: [a.itemKey, a.label, a.confidence, a.roundID, a.modelVersion, a.audited])
         }
-    }
-
-    func insertAnswer(taskID: Int64, annotator: String, label: String?, seconds: Double,
-                      note: String?, flagged: Bool) throws -> Int64 {
-        do {
-            try db.execute(sql: """
-                INSERT INTO answers(task_id, annotator, label, seconds, note, flagged, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [taskID, annotator, label, seconds, note, flagged, Timestamp.now()])
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            throw QuorumError(.state, "\(annotator) has already answered task \(taskID)",
-                              hint: "each annotator answers a given item at most once")
-        }
-        return db.lastInsertedRowID
-    }
-
-    func deleteAnswer(_ answerID: Int64) throws -> Bool {
-        try db.execute(sql: "DELETE FROM answers WHERE id = ?", arguments: [answerID])
-        return db.changesCount == 1
     }
 
     func ensureAnnotator(_ name: String, role: String) throws {

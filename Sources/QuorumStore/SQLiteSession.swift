@@ -17,6 +17,10 @@ struct SQLiteSession: StoreReader {
                            createdAt: values["created_at"] ?? "")
     }
 
+    func setting(_ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM project WHERE key = ?", arguments: [key])
+    }
+
     func counts() throws -> ProjectCounts {
         var items: [ItemKind: Int] = [:]
         for kind in ItemKind.allCases { items[kind] = 0 }
@@ -25,8 +29,7 @@ struct SQLiteSession: StoreReader {
         }
         let openTasks = try Int.fetchOne(db, sql: """
             SELECT COUNT(*) FROM tasks t JOIN rounds r ON r.id = t.round_id
-            WHERE r.status = 'open'
-              AND (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id) < r.overlap
+            WHERE r.status = 'open' AND t.done < t.needed
             """) ?? 0
         return ProjectCounts(
             items: items, openTasks: openTasks,
@@ -132,39 +135,6 @@ struct SQLiteSession: StoreReader {
 
     func taskedItemKeys() throws -> Set<Int64> {
         Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT item_key FROM tasks"))
-    }
-
-    func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT t.id AS task_id, t.round_id, \(Self.itemColumnsQualified),
-                   p.probs
-            FROM tasks t
-            JOIN rounds r ON r.id = t.round_id
-            JOIN items i ON i.key = t.item_key
-            LEFT JOIN predictions p ON p.item_key = t.item_key
-                 AND p.model_id = (SELECT id FROM model_versions WHERE is_live = 1)
-            WHERE t.round_id = ? AND r.status = 'open'
-              AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.annotator = ?)
-              AND (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id) < r.overlap
-            ORDER BY t.score DESC, t.id
-            LIMIT ?
-            """, arguments: [round, annotator, limit ?? -1])
-        return rows.map { row in
-            let probs: Data? = row["probs"]
-            return OpenTask(taskID: row["task_id"], roundID: row["round_id"], item: Self.item(row),
-                            probabilities: probs.map { [Float](blob: $0) })
-        }
-    }
-
-    func taskProgress(round: Int) throws -> (tasks: Int, complete: Int, answers: Int) {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS tasks,
-                   COALESCE(SUM(CASE WHEN n >= overlap THEN 1 ELSE 0 END), 0) AS complete,
-                   COALESCE(SUM(n), 0) AS answers
-            FROM (SELECT t.id, r.overlap, (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id) AS n
-                  FROM tasks t JOIN rounds r ON r.id = t.round_id WHERE t.round_id = ?)
-            """, arguments: [round])
-        return (row?["tasks"] ?? 0, row?["complete"] ?? 0, row?["answers"] ?? 0)
     }
 
     func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)] {

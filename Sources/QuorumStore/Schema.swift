@@ -175,6 +175,35 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v5-task-queue") { db in
+            try db.execute(sql: """
+                -- The queue's order within a round: higher uncertainty first, then the
+                -- earlier deadline (1e308 = none), then the task id.
+                ALTER TABLE tasks ADD COLUMN uncertainty REAL NOT NULL DEFAULT 0;
+                ALTER TABLE tasks ADD COLUMN deadline REAL NOT NULL DEFAULT 1e308;
+                -- Blind tasks hide the model's suggestion from annotators.
+                ALTER TABLE tasks ADD COLUMN blind INTEGER NOT NULL DEFAULT 0;
+                -- Answers wanted (the round's overlap, plus any extra annotator asked
+                -- for later) and answers counted so far: a label or a flag counts, a skip does not.
+                ALTER TABLE tasks ADD COLUMN needed INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE tasks ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+                UPDATE tasks SET
+                    needed = (SELECT overlap FROM rounds r WHERE r.id = tasks.round_id),
+                    done = (SELECT COUNT(*) FROM answers a WHERE a.task_id = tasks.id
+                                                            AND (a.label IS NOT NULL OR a.flagged = 1));
+                -- Only unfinished tasks are in the queue's index, so finding the next
+                -- task never walks past the finished ones.
+                CREATE INDEX tasks_queue ON tasks(round_id, uncertainty DESC, deadline, id) WHERE done < needed;
+                -- A claim holds one of a task's slots for one annotator until it expires (the lease).
+                CREATE TABLE claims (
+                    task_id    INTEGER NOT NULL REFERENCES tasks(id),
+                    annotator  TEXT NOT NULL REFERENCES annotators(name),
+                    expires_at REAL NOT NULL,
+                    PRIMARY KEY (task_id, annotator)
+                ) WITHOUT ROWID;
+                CREATE INDEX claims_by_annotator ON claims(annotator);
+                """)
+        }
         return m
     }
 }

@@ -7,15 +7,23 @@ struct Label: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Label your open tasks: interactively, or from a file with --answers.",
         discussion: """
-            Interactive keys: 1-9 choose a label · Enter accepts the suggestion · s skip · u undo · ? help · q quit. \
-            Every answer is saved before the next item appears. With --answers FILE (JSONL or CSV with id and label), \
+            Interactive keys: 1-9 choose a label · Enter accepts the suggestion · s skip · u undo · f flag (with a reason) · \
+            n note · d details (nearest labelled examples, strongest features) · ? help · q quit. \
+            Every answer is saved before the next item appears. Each item you are shown is held for you for --lease seconds; \
+            if you leave, it returns to the queue when the lease runs out. With --answers FILE (JSONL or CSV with id and label), \
             your open tasks whose item is in FILE are answered and the rest are left.
             """)
     @OptionGroup var project: ProjectOptions
     @Option(help: "Your name, as the lead registered it.") var annotator: String
     @Option(help: "The round (default: the open one).") var round: Int?
     @Option(help: "Answer from this file instead of interactively.") var answers: String?
+    @Option(help: ArgumentHelp("How long an item shown to you is held for you, in seconds.", valueName: "seconds"))
+    var lease = LabelService.defaultLease
     @OptionGroup var output: FormatOptions
+
+    func validate() throws {
+        guard lease > 0 else { throw ValidationError("--lease must be a positive number of seconds, e.g. 600.") }
+    }
 
     func run() throws {
         let store = try project.open()
@@ -31,8 +39,8 @@ struct Label: ParsableCommand {
             throw QuorumError(.badInput, "the interactive loop needs a terminal",
                               hint: "run it in a terminal, or pass --answers FILE")
         }
-        let s = try LabelService.interactive(store: store, annotator: annotator, round: round)
-        print("\(annotator): \(s.answered) answered, \(s.skipped) skipped, \(s.undone) undone.")
+        let s = try LabelService.interactive(store: store, annotator: annotator, round: round, lease: lease)
+        print("\(annotator): \(s.answered) answered, \(s.skipped) skipped, \(s.flagged) flagged, \(s.undone) undone.")
     }
 }
 
@@ -60,5 +68,45 @@ struct Adjudicate: ParsableCommand {
         }
         let s = try AdjudicationService.interactive(store: store, adjudicator: annotator)
         print("\(annotator): \(s.answered) disputes settled, \(s.skipped) skipped, \(s.undone) undone.")
+    }
+}
+
+struct Redact: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Patterns hidden from annotators, on top of e-mails, phone numbers and card numbers.",
+        subcommands: [Add.self, Remove.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a regular expression (ICU syntax); matches show as [redacted].")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The pattern, e.g. 'ACC-\\d{6}'.") var pattern: String
+        func run() throws {
+            let all = try RedactionService.add(store: try project.open(), pattern: pattern)
+            print("\(all.count) custom redaction pattern\(all.count == 1 ? "" : "s").")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a pattern.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The pattern, as listed.") var pattern: String
+        func run() throws {
+            let all = try RedactionService.remove(store: try project.open(), pattern: pattern)
+            print("\(all.count) custom redaction pattern\(all.count == 1 ? "" : "s") left.")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the built-in rules and the project's patterns.")
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var output: FormatOptions
+        func run() throws {
+            let all = try RedactionService.patterns(store: try project.open())
+            output.emit(.object([("builtin", .array(["email", "phone", "card"].map { .string($0) })),
+                                 ("patterns", .array(all.map { .string($0) }))])) {
+                "Built in: e-mail addresses, phone numbers, card numbers (Luhn-checked).\n"
+                    + (all.isEmpty ? "No custom patterns." : all.map { "  \($0)" }.joined(separator: "\n"))
+            }
+        }
     }
 }

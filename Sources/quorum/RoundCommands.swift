@@ -38,6 +38,10 @@ struct Round: ParsableCommand {
         var stratumFloor = 0
         @Option(help: ArgumentHelp("Gold items to mix in, as a share of --size.", valueName: "G"))
         var goldRate = 0.0
+        @Option(help: ArgumentHelp("Share of tasks whose suggestion is hidden from annotators (blind mode).", valueName: "B"))
+        var blindRate = 0.0
+        @Option(help: ArgumentHelp("Metadata field with each item's deadline (ISO 8601); earlier deadlines are served first among equally uncertain items.", valueName: "field"))
+        var deadlineField: String?
         @OptionGroup var output: FormatOptions
 
         func validate() throws {
@@ -51,6 +55,7 @@ struct Round: ParsableCommand {
             guard (0...1).contains(auditRate) else { throw ValidationError("--audit-rate must be in [0, 1], e.g. 0.05.") }
             guard stratumFloor >= 0 else { throw ValidationError("--stratum-floor must be 0 or more.") }
             guard (0...1).contains(goldRate) else { throw ValidationError("--gold-rate must be in [0, 1], e.g. 0.1.") }
+            guard (0...1).contains(blindRate) else { throw ValidationError("--blind-rate must be in [0, 1], e.g. 0.2.") }
             if let blend, blend != "auto" {
                 do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") }
             }
@@ -63,7 +68,8 @@ struct Round: ParsableCommand {
                                                           blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard,
                                                           adaptive: blend == "auto",
                                                           uncertainty: uncertainty, diversity: diversity,
-                                                          stratifyBy: stratifyBy, stratumFloor: stratumFloor, goldRate: goldRate))
+                                                          stratifyBy: stratifyBy, stratumFloor: stratumFloor, goldRate: goldRate,
+                                                          blindRate: blindRate, deadlineField: deadlineField))
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 var text = "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"

@@ -73,7 +73,7 @@ import Testing
         try s.press("2", expect: "→ no")          // answer the second
         try s.press("?", expect: "s skip")        // help
         try s.press("q", expect: "undone.")      // quit: the summary counts this session's answers
-        #expect(s.screen.contains("ann: 2 answered, 0 skipped, 1 undone."))
+        #expect(s.screen.contains("ann: 2 answered, 0 skipped, 0 flagged, 1 undone."))
         #expect(s.finish() == 0)
 
         let status = try cli.json(["round", "status"])

@@ -88,14 +88,14 @@ import QuorumCore
             _ = try w.insert(item("2", "world"))
             let keys = try w.items(kinds: [.pool]).map(\.key)
             let round = try w.createRound(modelVersion: nil, overlap: 2, settingsJSON: "{}", picks: [
-                TaskPick(itemKey: keys[0], strategy: "random", score: 0.2, rank: 2),
-                TaskPick(itemKey: keys[1], strategy: "random", score: 0.9, rank: 1),
+                TaskPick(itemKey: keys[0], strategy: "random", score: 0.2, rank: 2, uncertainty: 0.2),
+                TaskPick(itemKey: keys[1], strategy: "random", score: 0.9, rank: 1, uncertainty: 0.9),
             ])
             try w.ensureAnnotator("ann", role: "annotator")
             try w.ensureAnnotator("bo", role: "annotator")
             try w.ensureAnnotator("cy", role: "annotator")
             let open = try w.openTasks(round: round, annotator: "ann", limit: nil)
-            #expect(open.map(\.item.id) == ["2", "1"], "highest score first")
+            #expect(open.map(\.item.id) == ["2", "1"], "most uncertain first")
             _ = try w.insertAnswer(taskID: open[0].taskID, annotator: "ann", label: "a", seconds: 1, note: nil, flagged: false)
             var rejected = false
             do {

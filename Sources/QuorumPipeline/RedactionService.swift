@@ -1,0 +1,57 @@
+import Foundation
+import QuorumCore
+import QuorumLabelling
+import QuorumStore
+
+/// `quorum redact add | list`: the project's own redaction patterns, applied
+/// with the built-in rules (e-mail, phone, card) to everything annotators see.
+public enum RedactionService {
+    static let key = "redaction_patterns"
+
+    /// The project's custom patterns, in the order they were added.
+    public static func patterns(store: any ProjectStore) throws -> [String] {
+        try store.read { r in try decode(r.setting(key)) }
+    }
+
+    static func decode(_ json: String?) throws -> [String] {
+        guard let json else { return [] }
+        return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String]) ?? []
+    }
+
+    /// The redactor annotators' screens go through.
+    public static func redactor(store: any ProjectStore) throws -> Redactor {
+        let patterns = try patterns(store: store)
+        do { return try Redactor(patterns: patterns) } catch {
+            throw QuorumError(.state, "project setting \(key): \(error.description)",
+                              hint: "fix the pattern with `quorum redact add`; remove it with `quorum redact remove`")
+        }
+    }
+
+    /// Adds a pattern after checking that it compiles.
+    public static func add(store: any ProjectStore, pattern: String) throws -> [String] {
+        do { _ = try Redactor(patterns: [pattern]) } catch {
+            throw QuorumError(.badInput, error.description, hint: "patterns use ICU regular-expression syntax, e.g. 'ACC-\\d{6}'")
+        }
+        return try store.write { w in
+            var all = try decode(w.setting(key))
+            if !all.contains(pattern) { all.append(pattern) }
+            try w.setSetting(key, JSONValue.array(all.map { .string($0) }).serialized())
+            try w.appendEvent(EventRecord(kind: "redaction.add", detailJSON: JSONValue.object([("pattern", .string(pattern))]).serialized()))
+            return all
+        }
+    }
+
+    /// Removes a pattern; fails when it is not there.
+    public static func remove(store: any ProjectStore, pattern: String) throws -> [String] {
+        try store.write { w in
+            var all = try decode(w.setting(key))
+            guard let i = all.firstIndex(of: pattern) else {
+                throw QuorumError(.badInput, "no redaction pattern \"\(pattern)\"", hint: "see `quorum redact list`")
+            }
+            all.remove(at: i)
+            try w.setSetting(key, JSONValue.array(all.map { .string($0) }).serialized())
+            try w.appendEvent(EventRecord(kind: "redaction.remove", detailJSON: JSONValue.object([("pattern", .string(pattern))]).serialized()))
+            return all
+        }
+    }
+}
