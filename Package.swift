@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "QuorumConsensusTests", dependencies: ["QuorumConsensus"], swiftSettings: swift6),
         .testTarget(name: "QuorumSnapshotsTests", dependencies: ["QuorumSnapshots", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumLabellingTests", dependencies: ["QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore"], swiftSettings: swift6),
     ]
 )

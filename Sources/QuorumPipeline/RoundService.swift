@@ -247,9 +247,11 @@ public enum RoundService {
                      ("answers", .int(answers)), ("answers_wanted", .int(wanted)),
                      ("by_strategy", .object(byStrategy.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                      ("model_version", .text(round.modelVersion)),
+                     ("blind_tasks", .int(picks.filter(\.pick.blind).count)),
                      ("picks", .array(picks.map { p in
                          .object([("id", .string(p.itemID)), ("strategy", .string(p.pick.strategy)),
-                                  ("score", .double(p.pick.score)), ("rank", .int(p.pick.rank))])
+                                  ("score", .double(p.pick.score)), ("rank", .int(p.pick.rank)),
+                                  ("uncertainty", .double(p.pick.uncertainty)), ("blind", .bool(p.pick.blind))])
                      }))])
         }
     }

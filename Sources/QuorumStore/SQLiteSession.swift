@@ -139,10 +139,14 @@ struct SQLiteSession: StoreReader {
 
     func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)] {
         try Row.fetchAll(db, sql: """
-            SELECT i.id, t.item_key, t.strategy, t.score, t.rank FROM tasks t JOIN items i ON i.key = t.item_key
+            SELECT i.id, t.item_key, t.strategy, t.score, t.rank, t.uncertainty, t.deadline, t.blind
+            FROM tasks t JOIN items i ON i.key = t.item_key
             WHERE t.round_id = ? ORDER BY t.strategy, t.rank
             """, arguments: [round]).map { row in
-            (row["id"], TaskPick(itemKey: row["item_key"], strategy: row["strategy"], score: row["score"], rank: row["rank"]))
+            let deadline: Double = row["deadline"]
+            return (row["id"], TaskPick(itemKey: row["item_key"], strategy: row["strategy"], score: row["score"], rank: row["rank"],
+                                        uncertainty: row["uncertainty"], deadline: deadline < 1e300 ? deadline : nil,
+                                        blind: row["blind"]))
         }
     }
 

@@ -1,57 +1,10 @@
 import Foundation
 import Glibc
+import QuorumStore
 import Testing
 
 /// Drives the real interactive loop through a pseudo-terminal: keys in, screen out.
 @Suite struct InteractiveLoopTests {
-    /// A `quorum label` process attached to a pty.
-    final class Session {
-        let process = Process()
-        var master: Int32 = -1
-        var screen = ""
-
-        init(_ cli: CLI, args: [String]) throws {
-            var slave: Int32 = -1
-            var size = winsize(ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0)
-            guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw Failure("openpty failed") }
-            let handle = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = args + ["--project", cli.project]
-            process.standardInput = handle
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-        }
-
-        /// Reads until the screen contains `text` (or 10 s pass).
-        func waitFor(_ text: String) throws {
-            let deadline = Date().addingTimeInterval(10)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while !screen.contains(text) {
-                guard Date() < deadline else { throw Failure("timed out waiting for \"\(text)\"; screen:\n\(screen)") }
-                var fds = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
-                guard poll(&fds, 1, 100) > 0 else { continue }
-                let n = read(master, &buffer, buffer.count)
-                if n <= 0 { break }
-                screen += String(decoding: buffer[0..<n], as: UTF8.self)
-            }
-            guard screen.contains(text) else { throw Failure("the loop ended before \"\(text)\"; screen:\n\(screen)") }
-        }
-
-        /// Sends a key, then waits for the screen to show `expect`.
-        func press(_ key: String, expect: String) throws {
-            screen = ""
-            _ = key.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count - 1) }
-            try waitFor(expect)
-        }
-
-        func finish() -> Int32 {
-            process.waitUntilExit()
-            close(master)
-            return process.terminationStatus
-        }
-    }
-
     @Test func labelsSkipsUndoesAndQuits() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
@@ -62,7 +15,7 @@ import Testing
             {"id":"c","text":"the third item to label"}
             """)])
         try cli.ok(["round", "start", "--size", "3"])
-        let s = try Session(cli, args: ["label", "--annotator", "ann"])
+        let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
         try s.waitFor("left 3")
         #expect(s.screen.contains("[1] yes  [2] no"))
         #expect(s.screen.contains("item to label"))
@@ -80,6 +33,103 @@ import Testing
         #expect(status["answers"] as? Int == 2, "two answers committed; the undone skip is gone")
         let consensus = try cli.json(["consensus"])
         #expect(Set((consensus["labels"] as? [String: String] ?? [:]).values) == ["yes", "no"])
+    }
+
+    /// A small text project with a trained model, so items have suggestions.
+    static func textProject(_ cli: CLI, blindRate: String) throws {
+        try cli.ok(["init", "--labels", "pos,neg"])
+        var seed: [String] = []
+        for i in 0..<8 {
+            seed.append(#"{"id":"sp\#(i)","text":"good great fine lovely film number \#(i)","label":"pos"}"#)
+            seed.append(#"{"id":"sn\#(i)","text":"bad awful poor dreadful film number \#(i)","label":"neg"}"#)
+        }
+        try cli.ok(["import", try cli.write("seed.jsonl", seed.joined(separator: "\n") + "\n"), "--as", "seed"])
+        try cli.ok(["import", try cli.write("pool.jsonl", """
+            {"id":"p1","text":"a great good film; write to jo@example.com for tickets"}
+            {"id":"p2","text":"an awful bad film, account ACC-123456"}
+            {"id":"p3","text":"a good fine film, call +44 20 7946 0958"}
+            {"id":"p4","text":"a poor bad film, card 4111 1111 1111 1111"}
+            """)])
+        try cli.ok(["train", "--members", "2"])
+        try cli.ok(["redact", "add", #"ACC-\d{6}"#])
+        try cli.ok(["round", "start", "--size", "4", "--blind-rate", blindRate, "--seed", "3"])
+    }
+
+    @Test func flagsNotesDetailsBlindModeAndRedaction() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try Self.textProject(cli, blindRate: "0.5")
+        #expect(try cli.json(["round", "status"])["blind_tasks"] as? Int == 2)
+        let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
+        try s.waitFor("left 4")
+        // Details: the nearest labelled examples and, unless blind, the features behind the suggestion.
+        try s.press("d", expect: "Nearest labelled examples")
+        let blindFirst = s.screen.contains("Suggestion hidden")
+        #expect(blindFirst != s.screen.contains("Features behind"), "blind items show no model features")
+        try s.press("n", expect: "Note")
+        try s.press("double check\r", expect: "note: double check")
+        try s.press("f", expect: "Reason")
+        try s.press("offensive\r", expect: "flagged for an adjudicator")
+        // The next item: Enter accepts the suggestion, except on a blind item.
+        if s.screen.contains("Suggestion hidden") {
+            try s.press("\r", expect: "blind item")
+            try s.press("1", expect: "→ pos")
+        } else {
+            #expect(s.screen.contains("Suggestion: "))
+            try s.press("\r", expect: "→ ")
+        }
+        try s.press("s", expect: "skipped")
+        try s.press("2", expect: "No tasks left")
+        #expect(s.finish() == 0)
+        #expect(s.transcript.contains("ann: 2 answered, 1 skipped, 1 flagged, 0 undone."))
+        // What annotators see is redacted: built-in rules and the project's pattern.
+        for secret in ["jo@example.com", "ACC-123456", "7946 0958", "4111 1111"] {
+            #expect(!s.transcript.contains(secret), "\(secret) reached the screen")
+        }
+        #expect(["[email]", "[redacted]", "[phone]", "[card]"].filter { s.transcript.contains($0) }.count >= 3,
+                "three of the four items were shown, each with its placeholder")
+
+        let store = try SQLiteStore.open(project: cli.project)
+        let answers = try store.read { r in try r.answers(round: 1) }
+        let flag = try #require(answers.first { $0.flagged })
+        #expect(flag.note == "offensive | double check" && flag.label == nil)
+        #expect(answers.filter { $0.label == nil && !$0.flagged }.count == 1, "one skip")
+        #expect(answers.allSatisfy { $0.seconds > 0 }, "time per answer is recorded")
+        // The flagged item is in the adjudication queue.
+        try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
+        let rulings = try cli.write("rulings.jsonl", #"{"id":"\#(flag.itemID)","label":"neg"}"# + "\n")
+        #expect(try cli.json(["adjudicate", "--annotator", "lead", "--answers", rulings])["settled"] as? Int == 1)
+    }
+
+    @Test func fitsEightyByTwentyFourHonoursNoColorAndRedrawsWhenResized() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        let long = (0..<600).map { "word\($0)" }.joined(separator: " ")
+        try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"long","text":"\#(long)"}"# + "\n")])
+        try cli.ok(["round", "start", "--size", "1"])
+
+        let plain = try PTYSession(cli, args: ["label", "--annotator", "ann"], environment: ["NO_COLOR": "1"])
+        try plain.waitFor("left 1")
+        var frame = plain.lastFrame
+        #expect(frame.count <= 24 && frame.allSatisfy { $0.count <= 80 }, "frame:\n\(frame.joined(separator: "\n"))")
+        #expect(frame.contains { $0.contains("more lines") }, "the long text is cut to fit, and says so")
+        #expect(frame.contains { $0.hasPrefix("done 0 · left 1") }, "the progress line survives")
+        #expect(!plain.transcript.contains("\u{1B}[1m") && !plain.transcript.contains("\u{1B}[7m"), "NO_COLOR: no styling")
+        plain.screen = ""
+        plain.resize(columns: 60, rows: 16)
+        try plain.waitFor("left 1")
+        frame = plain.lastFrame
+        #expect(frame.count <= 16 && frame.allSatisfy { $0.count <= 60 }, "after resize:\n\(frame.joined(separator: "\n"))")
+        #expect(frame.contains(String(repeating: "─", count: 60)))
+        try plain.press("q", expect: "answered")
+        #expect(plain.finish() == 0)
+
+        let styled = try PTYSession(cli, args: ["label", "--annotator", "bo"])
+        try styled.waitFor("left 1")
+        #expect(styled.transcript.contains("\u{1B}[7m"), "styled when NO_COLOR is unset")
+        try styled.press("q", expect: "answered")
+        #expect(styled.finish() == 0)
     }
 
     @Test func refusesWithoutATerminal() throws {

@@ -1,0 +1,70 @@
+import Testing
+@testable import QuorumLabelling
+
+@Suite struct RedactorTests {
+    let redactor = try! Redactor(patterns: [#"ACC-\d{6}"#])
+
+    @Test func hidesEmailsPhonesAndCards() {
+        #expect(redactor.apply("write to jo.smith+x@mail.example.co.uk today") == "write to [email] today")
+        #expect(redactor.apply("call +44 20 7946 0958 now") == "call [phone] now")
+        #expect(redactor.apply("or (555) 123-4567.") == "or [phone].")
+        #expect(redactor.apply("ring 555.123.4567") == "ring [phone]")
+        // 4111 1111 1111 1111 is Visa's published test number; it passes the Luhn check.
+        #expect(redactor.apply("card 4111 1111 1111 1111 ok") == "card [card] ok")
+        #expect(redactor.apply("card 4111-1111-1111-1111") == "card [card]")
+    }
+
+    @Test func leavesOrdinaryNumbersAlone() {
+        #expect(redactor.apply("rated 4 out of 5 in 2019") == "rated 4 out of 5 in 2019")
+        #expect(redactor.apply("only 12 items") == "only 12 items")
+        // Sixteen digits that fail the Luhn check are an order number, not a card; too long for a phone.
+        #expect(!redactor.apply("order 4111111111111112").contains("[card]"))
+    }
+
+    @Test func appliesProjectPatternsAndRejectsBadOnes() throws {
+        #expect(redactor.apply("account ACC-123456 closed") == "account [redacted] closed")
+        #expect(throws: RedactorError.self) { _ = try Redactor(patterns: ["(unclosed"]) }
+    }
+
+    @Test func luhnMatchesKnownNumbers() {
+        #expect(Redactor.luhn("79927398713"[...]) == false, "11 digits is too short for a card")
+        #expect(Redactor.luhn("4012888888881881"[...]))   // Visa test number
+        #expect(Redactor.luhn("5555555555554444"[...]))   // Mastercard test number
+        #expect(!Redactor.luhn("5555555555554445"[...]))
+    }
+}
+
+@Suite struct ScreenTests {
+    func frame(body: String, details: TaskDetails? = nil) -> Frame {
+        Frame(title: "Quorum · ann · round 1 · item x", body: body, suggestion: "Suggestion: yes (91%)",
+              labels: ["[1] yes", "[2] no"], keys: "Enter accept · s skip", progress: "done 3 · left 7 · 12/min · ETA 1 min",
+              note: nil, details: details, message: "✓ w → yes")
+    }
+
+    @Test func neverExceedsTheTerminal() {
+        let long = (0..<2000).map { "w\($0)" }.joined(separator: " ")
+        let details = TaskDetails(sections: [("Nearest labelled examples", (0..<30).map { "example \($0) " + long.prefix(200) })])
+        for (columns, rows) in [(80, 24), (40, 12), (200, 60)] {
+            for d in [nil, details] {
+                let lines = Screen.layout(frame(body: long, details: d), columns: columns, rows: rows, style: Style(enabled: false))
+                #expect(lines.count <= rows, "\(columns)×\(rows): \(lines.count) lines")
+                #expect(lines.allSatisfy { $0.count <= columns })
+                #expect(lines.last == "✓ w → yes" && lines.contains("done 3 · left 7 · 12/min · ETA 1 min"),
+                        "the keys, progress and message lines always show")
+            }
+        }
+    }
+
+    @Test func shortTextIsShownWhole() {
+        let lines = Screen.layout(frame(body: "a short item"), columns: 80, rows: 24, style: Style(enabled: false))
+        #expect(lines[2] == "a short item")
+        #expect(lines[1] == String(repeating: "─", count: 80))
+    }
+
+    @Test func styleIsOffWithoutColour() {
+        let styled = Screen.layout(frame(body: "x"), columns: 80, rows: 24, style: Style(enabled: true)).joined()
+        let plain = Screen.layout(frame(body: "x"), columns: 80, rows: 24, style: Style(enabled: false)).joined()
+        #expect(styled.contains("\u{1B}["))
+        #expect(!plain.contains("\u{1B}["))
+    }
+}
