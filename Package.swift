@@ -60,6 +60,7 @@ let package = Package(
         ], swiftSettings: swift6),
         .executableTarget(name: "quorum-bench", dependencies: [
             "QuorumCore", "QuorumPipeline", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling", "QuorumConsensus",
+            "QuorumLabelling",
         ], swiftSettings: swift6),
 
         .testTarget(name: "QuorumNumericsTests", dependencies: ["QuorumNumerics"], swiftSettings: swift6),

@@ -18,7 +18,16 @@ public final class SQLiteStore: ProjectStore {
 
     private init(path: String) throws {
         var config = Configuration()
-        config.busyMode = .timeout(SQLiteStore.busyTimeout)
+        // A busy database is retried, not reported: short sleeps first (another
+        // annotator's write takes well under a millisecond), growing to 2 ms, for
+        // up to `busyTimeout` in all. SQLite's own timeout handler sleeps in steps
+        // of up to 100 ms, which under contention shows as a stall on screen.
+        let limit = Int(SQLiteStore.busyTimeout * 1000 / 2)
+        config.busyMode = .callback { tries in
+            guard tries < limit else { return false }
+            usleep(UInt32(min(2_000, 50 << min(tries, 5))))
+            return true
+        }
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL keeps every committed transaction

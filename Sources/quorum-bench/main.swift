@@ -20,6 +20,7 @@ let usage = """
            quorum-bench training [--data DIR] [--members 5] [--repeats 3]
            quorum-bench kcenter [--data DIR] [--d 128] [--k 1000] [--repeats 2] [--kmeans-repeats 1] [--centers M]
            quorum-bench dawid-skene [--data DIR] [--repeats 3]
+           quorum-bench label-latency [--pool 1000000] [--round 5000] [--cycles 2000] [--worker-pause-ms 50] [--workdir DIR]
            quorum-bench scoring [--data DIR] [--members 5] [--items 1000000] [--classes 20] [--repeats 3] [--chunk 16384]
            quorum-bench engine --train FILE --test FILE --labels A,B,C [--c 1.0] [--members 5] [--seed 1] [--configs a,b,c] [--repeats N] [--max-iter N]
     """
@@ -43,6 +44,7 @@ do {
     case "training": result = try TrainingBench.run(options)
     case "kcenter": result = try KCenterBench.run(options)
     case "dawid-skene": result = try DawidSkeneBench.run(options)
+    case "label-latency": result = try LabelLatencyBench.run(options)
     case "-h", "--help", "help":
         print(usage)
         exit(0)
