@@ -120,3 +120,81 @@ extension Agreement {
         return expected == 0 ? nil : 1 - (n - 1) * observed / expected
     }
 }
+
+extension Agreement {
+    /// Two raters' agreement over the units both of them rated.
+    public struct Pair: Sendable, Equatable {
+        /// The raters' column indices in the ratings, `a < b`.
+        public var a: Int
+        public var b: Int
+        /// Units both raters rated.
+        public var units: Int
+        /// Cohen's κ over those units (see `cohenKappa(table:)`); nil when undefined.
+        public var cohenKappa: Double?
+        /// The share of those units on which they gave the same category.
+        public var percentAgreement: Double
+
+        public init(a: Int, b: Int, units: Int, cohenKappa: Double?, percentAgreement: Double) {
+            self.a = a; self.b = b; self.units = units; self.cohenKappa = cohenKappa; self.percentAgreement = percentAgreement
+        }
+    }
+
+    /// Cohen's κ and percent agreement for every pair of raters who rated at
+    /// least one unit in common. Missing ratings are handled pairwise: each
+    /// pair is measured only over the units both rated (as scikit-learn's
+    /// `cohen_kappa_score` on the pair's complete cases).
+    ///
+    /// - Parameters:
+    ///   - ratings: units × raters, category index in `0..<categories` or nil when missing.
+    ///   - categories: how many categories there are.
+    /// - Returns: the pairs sorted by `(a, b)`.
+    /// - Complexity: O(Σ_units r_u² + pairs × categories²), r_u the ratings of unit u;
+    ///   memory O(pairs × categories²) for the pairs that share a unit.
+    public static func pairwise(_ ratings: [[Int?]], categories: Int) -> [Pair] {
+        let raters = ratings.first?.count ?? 0
+        var tables: [Int: [Double]] = [:]
+        var present: [(rater: Int, category: Int)] = []
+        for unit in ratings {
+            present.removeAll(keepingCapacity: true)
+            for (rater, category) in unit.enumerated() {
+                if let category { present.append((rater, category)) }
+            }
+            guard present.count >= 2 else { continue }
+            for i in 0..<present.count {
+                for j in (i + 1)..<present.count {
+                    let key = present[i].rater * raters + present[j].rater
+                    tables[key, default: [Double](repeating: 0, count: categories * categories)][present[i].category * categories + present[j].category] += 1
+                }
+            }
+        }
+        return tables.keys.sorted().map { key in
+            let flat = tables[key]!
+            let table = (0..<categories).map { Array(flat[($0 * categories)..<(($0 + 1) * categories)]) }
+            let n = flat.reduce(0, +)
+            let same = (0..<categories).map { table[$0][$0] }.reduce(0, +)
+            return Pair(a: key / raters, b: key % raters, units: Int(n), cohenKappa: cohenKappa(table: table),
+                        percentAgreement: same / n)
+        }
+    }
+
+    /// Pairwise percent agreement: over units with two or more ratings, the
+    /// share of all pairs of ratings on the same unit that are equal (pairs are
+    /// pooled across units, so a unit with more raters weighs more).
+    ///
+    /// - Parameter ratings: units × raters, category index or nil when missing.
+    /// - Returns: nil when no unit has two ratings.
+    /// - Complexity: O(units × raters).
+    public static func percentAgreement(_ ratings: [[Int?]]) -> Double? {
+        var agreeing = 0, pairs = 0
+        var counts: [Int: Int] = [:]
+        for unit in ratings {
+            counts.removeAll(keepingCapacity: true)
+            for case let c? in unit { counts[c, default: 0] += 1 }
+            let n = counts.values.reduce(0, +)
+            guard n >= 2 else { continue }
+            pairs += n * (n - 1) / 2
+            agreeing += counts.values.map { $0 * ($0 - 1) / 2 }.reduce(0, +)
+        }
+        return pairs == 0 ? nil : Double(agreeing) / Double(pairs)
+    }
+}
