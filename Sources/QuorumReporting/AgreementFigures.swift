@@ -1,23 +1,24 @@
 import QuorumConsensus
 import QuorumCore
 
-/// Answers arranged for the agreement statistics: units × annotators, each
-/// cell the label's index in the label list, or nil where that annotator gave
-/// no answer (missing, or skipped).
-public struct Ratings: Sendable, Equatable {
+/// Answers arranged for the agreement statistics: per unit, each annotator's
+/// label index. Kept sparse (an annotator who did not answer a unit has no
+/// entry), so memory grows with the answers, not units × annotators.
+public struct Ratings: Sendable {
     /// The annotators, sorted: the columns.
     public let annotators: [String]
     /// The labels whose indices the cells hold: the project's labels in their
     /// order, then any other label an answer used, sorted.
     public let labels: [String]
-    /// One row per unit that has at least one answer, in unit order.
-    public let units: [[Int?]]
+    /// One entry per unit that has at least one answer, in unit order: its
+    /// answers as (annotator index, label index), by annotator.
+    public let units: [[(rater: Int, category: Int)]]
 
     /// Builds the matrix from answers. A unit is whatever was answered once
     /// per annotator (a task; or an item in a snapshot). When one annotator
     /// answered a unit twice, the later answer counts.
     ///
-    /// - Complexity: O(a log a + units × annotators) for a answers.
+    /// - Complexity: O(a log a + Σ_units r_u²) for a answers, r_u of them on unit u.
     public init<Unit: Comparable & Hashable>(_ answers: [(unit: Unit, annotator: String, label: String)], labels: [String]) {
         let known = Set(labels)
         let extra = Set(answers.map(\.label)).subtracting(known).sorted()
@@ -25,17 +26,25 @@ public struct Ratings: Sendable, Equatable {
         let labelIndex = Dictionary(allLabels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let annotators = Array(Set(answers.map(\.annotator))).sorted()
         let column = Dictionary(uniqueKeysWithValues: annotators.enumerated().map { ($1, $0) })
-        var rows: [Unit: [Int?]] = [:]
+        var rows: [Unit: [(rater: Int, category: Int)]] = [:]
         for a in answers {
-            rows[a.unit, default: [Int?](repeating: nil, count: annotators.count)][column[a.annotator]!] = labelIndex[a.label]
+            let rating = (rater: column[a.annotator]!, category: labelIndex[a.label]!)
+            if let i = rows[a.unit]?.firstIndex(where: { $0.rater == rating.rater }) {
+                rows[a.unit]![i] = rating
+            } else {
+                rows[a.unit, default: []].append(rating)
+            }
         }
         self.annotators = annotators
         self.labels = allLabels
-        self.units = rows.keys.sorted().map { rows[$0]! }
+        self.units = rows.keys.sorted().map { rows[$0]!.sorted { $0.rater < $1.rater } }
     }
 
-    /// The answers given (non-missing cells).
-    public var answers: Int { units.map { $0.count { $0 != nil } }.reduce(0, +) }
+    /// The answers counted (one per annotator and unit).
+    public var answers: Int { units.map(\.count).reduce(0, +) }
+
+    /// Per unit, its label indices alone.
+    public var categories: [[Int]] { units.map { $0.map(\.category) } }
 }
 
 /// One pair of annotators' agreement over the units both answered.
@@ -83,24 +92,24 @@ public struct AgreementFigures: Sendable, Equatable {
     /// their list order, and interval α uses the labels' numeric values when
     /// every label is a number (e.g. 1–5), else their positions.
     ///
-    /// - Complexity: O(units × annotators² + values² + pairs × labels²).
+    /// - Complexity: O(Σ_units r_u² + labels³ + pairs × labels²), r_u the answers on unit u.
     public static func measure(_ ratings: Ratings, ordered: Bool) -> AgreementFigures {
-        let units = ratings.units
-        let positions = units.map { $0.map { $0.map(Double.init) } }
+        let categories = ratings.categories
+        let positions = categories.map { $0.map(Double.init) }
         var figures = AgreementFigures(
-            krippendorffAlpha: Agreement.krippendorffAlpha(positions, metric: .nominal),
-            fleissKappa: Agreement.fleissKappa(units),
-            percentAgreement: Agreement.percentAgreement(units),
-            pairs: Agreement.pairwise(units, categories: ratings.labels.count).map {
+            krippendorffAlpha: Agreement.krippendorffAlpha(units: positions, metric: .nominal),
+            fleissKappa: Agreement.fleissKappa(units: categories),
+            percentAgreement: Agreement.percentAgreement(units: categories),
+            pairs: Agreement.pairwise(units: ratings.units, raters: ratings.annotators.count, categories: ratings.labels.count).map {
                 PairAgreement(a: ratings.annotators[$0.a], b: ratings.annotators[$0.b], items: $0.units,
                               cohenKappa: $0.cohenKappa, percentAgreement: $0.percentAgreement)
             })
         if ordered {
             let numeric = ratings.labels.compactMap(Double.init)
             let values = numeric.count == ratings.labels.count && numeric.allSatisfy(\.isFinite)
-                ? units.map { $0.map { $0.map { numeric[$0] } } } : positions
-            figures.krippendorffAlphaOrdinal = Agreement.krippendorffAlpha(positions, metric: .ordinal)
-            figures.krippendorffAlphaInterval = Agreement.krippendorffAlpha(values, metric: .interval)
+                ? categories.map { $0.map { numeric[$0] } } : positions
+            figures.krippendorffAlphaOrdinal = Agreement.krippendorffAlpha(units: positions, metric: .ordinal)
+            figures.krippendorffAlphaInterval = Agreement.krippendorffAlpha(units: values, metric: .interval)
         }
         return figures
     }

@@ -89,6 +89,10 @@ import Testing
         #expect(pairs[0].cohenKappa == 0 && pairs[0].percentAgreement == 0, "one disagreement: p_o = p_e = 0")
         #expect(pairs[1].cohenKappa == 1 && pairs[1].percentAgreement == 1, "one shared category: κ is 1 by convention")
         #expect(Agreement.pairwise([], categories: 2).isEmpty)
+        // Sparse units may list raters in any order; the pair is still (0, 1), its table oriented the same.
+        let sparse = Agreement.pairwise(units: [[(rater: 1, category: 0), (rater: 0, category: 1)], [(rater: 0, category: 1), (rater: 1, category: 1)]],
+                                        raters: 2, categories: 2)
+        #expect(sparse == Agreement.pairwise([[1, 0], [1, 1]], categories: 2))
     }
 
     @Test func percentAgreementPoolsPairs() {

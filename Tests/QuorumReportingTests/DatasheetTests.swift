@@ -10,7 +10,8 @@ import Testing
                               labels: ["a", "b"])
         #expect(ratings.annotators == ["ann", "bo"])
         #expect(ratings.labels == ["a", "b", "zzz"], "a label outside the project's goes last")
-        #expect(ratings.units == [[0, 2], [nil, 0]], "units sorted; a second answer by one annotator replaces the first")
+        #expect(ratings.units.map { $0.map { [$0.rater, $0.category] } } == [[[0, 0], [1, 2]], [[1, 0]]],
+                "units sorted; a second answer by one annotator replaces the first")
         #expect(ratings.answers == 3)
     }
 
@@ -24,11 +25,14 @@ import Testing
         let unordered = AgreementFigures.measure(ratings, ordered: false)
         #expect(unordered.krippendorffAlphaOrdinal == nil && unordered.krippendorffAlphaInterval == nil)
         let ordered = AgreementFigures.measure(ratings, ordered: true)
-        let numbers = ratings.units.map { $0.map { $0.map { [1.0, 2, 10][$0] } } }
-        let ranks = ratings.units.map { $0.map { $0.map(Double.init) } }
+        // The same units as a dense units × coders matrix (coders a, b, c), through the reference-tested API.
+        let dense: [[Int?]] = [[0, 0, 1], [1, 1, nil], [2, 1, 2], [0, nil, 0]]
+        let numbers = dense.map { $0.map { $0.map { [1.0, 2, 10][$0] } } }
+        let ranks = dense.map { $0.map { $0.map(Double.init) } }
         #expect(ordered.krippendorffAlphaInterval == Agreement.krippendorffAlpha(numbers, metric: .interval))
         #expect(ordered.krippendorffAlphaOrdinal == Agreement.krippendorffAlpha(ranks, metric: .ordinal))
         #expect(ordered.krippendorffAlphaInterval != Agreement.krippendorffAlpha(ranks, metric: .interval))
+        #expect(ordered.fleissKappa == Agreement.fleissKappa(dense))
         #expect(ordered.krippendorffAlpha == unordered.krippendorffAlpha)
         let json = ordered.json.serialized()
         #expect(json.contains("\"krippendorff_alpha_interval\":") && json.contains("\"pairs\":[{\"a\":\"a\",\"b\":\"b\",\"items\":3,"))
