@@ -89,8 +89,8 @@ public enum Report {
     /// A fixed-width table that fits 80 columns; then, with `agreement`, the
     /// figures over all rounds and a table of the annotator pairs.
     public static func text(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil) -> String {
-        let pairs = agreement.map { "\nAgreement over all rounds: " + $0.text } ?? ""
-        return table(rounds) + pairs
+        guard let agreement, agreement.percentAgreement != nil || !agreement.pairs.isEmpty else { return table(rounds) }
+        return table(rounds) + "\nAgreement over all rounds: " + agreement.text
     }
 
     static func table(_ rounds: [RoundMetrics]) -> String {
