@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "QuorumSampling", dependencies: ["QuorumNumerics"], swiftSettings: swift6),
         .target(name: "QuorumConsensus", swiftSettings: swift6),
         .target(name: "QuorumSnapshots", dependencies: ["QuorumCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
-        .target(name: "QuorumReporting", dependencies: ["QuorumCore"], swiftSettings: swift6),
+        .target(name: "QuorumReporting", dependencies: ["QuorumCore", "QuorumConsensus"], swiftSettings: swift6),
         .target(name: "QuorumLabelling", dependencies: ["QuorumCore"], swiftSettings: swift6),
 
         // Storage: the only module that knows SQLite.
@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "QuorumSamplingTests", dependencies: ["QuorumSampling"], swiftSettings: swift6),
         .testTarget(name: "QuorumConsensusTests", dependencies: ["QuorumConsensus"], swiftSettings: swift6),
         .testTarget(name: "QuorumSnapshotsTests", dependencies: ["QuorumSnapshots", "QuorumCore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumReportingTests", dependencies: ["QuorumReporting", "QuorumConsensus", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumLabellingTests", dependencies: ["QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore"], swiftSettings: swift6),

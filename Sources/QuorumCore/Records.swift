@@ -60,9 +60,13 @@ public struct ProjectInfo: Sendable, Equatable {
     /// The length every item vector must have, fixed by the first import with vectors.
     public var vectorDimension: Int?
     public var createdAt: String
+    /// Whether the labels are ordered (a scale such as 1–5, in list order): then
+    /// agreement is also measured with ordinal and interval Krippendorff's α.
+    public var ordered: Bool
 
-    public init(name: String, labels: LabelSet, vectorDimension: Int?, createdAt: String) {
+    public init(name: String, labels: LabelSet, vectorDimension: Int?, createdAt: String, ordered: Bool = false) {
         self.name = name; self.labels = labels; self.vectorDimension = vectorDimension; self.createdAt = createdAt
+        self.ordered = ordered
     }
 }
 

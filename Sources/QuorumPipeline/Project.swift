@@ -8,16 +8,17 @@ public enum Project {
         try SQLiteStore.open(project: directory)
     }
 
-    /// `quorum init`: creates a project, refusing to overwrite one.
-    public static func create(_ directory: String, name: String, labels: [String]) throws -> ProjectInfo {
+    /// `quorum init`: creates a project, refusing to overwrite one. `ordered`
+    /// says the labels are a scale in list order (see `ProjectInfo.ordered`).
+    public static func create(_ directory: String, name: String, labels: [String], ordered: Bool = false) throws -> ProjectInfo {
         let labelSet = try LabelSet(labels)
         for label in labelSet.names where label.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
             throw QuorumError(.badInput, "label \"\(label)\" contains a tab or a line break", hint: "use plain one-line label names")
         }
-        let store = try SQLiteStore.create(inProject: directory, name: name, labels: labelSet)
+        let store = try SQLiteStore.create(inProject: directory, name: name, labels: labelSet, ordered: ordered)
         return try store.write { w in
             try w.appendEvent(EventRecord(kind: "init", detailJSON: JSONValue.object([
-                ("name", .string(name)), ("labels", .array(labelSet.names.map { .string($0) })),
+                ("name", .string(name)), ("labels", .array(labelSet.names.map { .string($0) })), ("ordered", .bool(ordered)),
             ]).serialized()))
             return try w.project()
         }

@@ -50,6 +50,14 @@ public enum ReportService {
         }
     }
 
+    /// Agreement over every answer of every round, open or closed (tasks are
+    /// the units): the overall figures and Cohen's κ per annotator pair.
+    ///
+    /// - Complexity: O(answers log answers + pairs × labels²).
+    public static func agreement(store: any ProjectStore) throws -> AgreementFigures {
+        try store.read { r in RoundService.agreement(try r.answers(round: nil), project: try r.project()) }
+    }
+
     public static func rounds(store: any ProjectStore) throws -> [RoundMetrics] {
         try store.read { r in
             try r.rounds().compactMap { round in

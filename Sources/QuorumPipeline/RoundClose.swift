@@ -1,20 +1,13 @@
 import Foundation
-import QuorumConsensus
 import QuorumCore
 import QuorumReporting
 import QuorumStore
 
 extension RoundService {
-    /// Items × annotators: each annotator's label index for each item, nil where they gave none.
-    static func agreementMatrix(_ answers: [AnswerRecord], labels: LabelSet) -> [[Int?]] {
-        let annotators = Array(Set(answers.map(\.annotator))).sorted()
-        let column = Dictionary(uniqueKeysWithValues: annotators.enumerated().map { ($1, $0) })
-        var rows: [Int64: [Int?]] = [:]
-        for a in answers {
-            guard let label = a.label, let j = labels.index(of: label) else { continue }
-            rows[a.itemKey, default: [Int?](repeating: nil, count: annotators.count)][column[a.annotator]!] = j
-        }
-        return rows.keys.sorted().map { rows[$0]! }
+    /// Every agreement statistic over `answers` (skips left out), with tasks as units.
+    static func agreement(_ answers: [AnswerRecord], project: ProjectInfo) -> AgreementFigures {
+        let given = answers.compactMap { a in a.label.map { (unit: a.taskID, annotator: a.annotator, label: $0) } }
+        return AgreementFigures.measure(Ratings(given, labels: project.labels.names), ordered: project.ordered)
     }
 
     /// Per strategy, the share of this round's settled picks whose consensus
@@ -55,7 +48,6 @@ extension RoundService {
             let signal = try StoppingSignal.measure(w, previous: previousModel?.id, current: trained.modelVersion,
                                                     history: try w.rounds().compactMap { $0.metricsJSON.flatMap { try? RoundMetrics.decode($0) } })
             let roundAnswers = try w.answers(round: round.id)
-            let votes = roundAnswers.compactMap { a in a.label.map { Vote(item: a.itemKey, annotator: a.annotator, label: $0) } }
             let roundItems = Set(roundAnswers.map(\.itemID))
             // The router's share: auto-accepted items of this round, and how the audited ones fared.
             let auto = try w.autoLabels().values.filter { $0.roundID == round.id }
@@ -65,7 +57,7 @@ extension RoundService {
             var metrics = RoundMetrics(
                 round: round.id, labelled: trained.trainedOn, testAccuracy: trained.testAccuracy,
                 macroF1: trained.macroF1, ece: trained.ece, modelVersion: trained.modelVersion,
-                percentAgreement: ConsensusService.percentAgreement(votes), autoAccepted: auto.count,
+                percentAgreement: nil, autoAccepted: auto.count,
                 auditPassRate: auditPassRate,
                 tasks: progress.tasks, answers: roundAnswers.count,
                 disputes: consensus.disputes.filter(roundItems.contains).count)
@@ -75,9 +67,7 @@ extension RoundService {
             metrics.stopReason = signal.reason
             metrics.blend = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any])?["blend"] as? String
             metrics.strategyGain = try strategyGains(w, round: round)
-            let agreement = agreementMatrix(roundAnswers, labels: try w.project().labels)
-            metrics.fleissKappa = Agreement.fleissKappa(agreement)
-            metrics.krippendorffAlpha = Agreement.krippendorffAlpha(agreement.map { $0.map { $0.map(Double.init) } }, metric: .nominal)
+            metrics.record(agreement(roundAnswers, project: try w.project()))
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
             try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
                                           detailJSON: metrics.json.serialized()))

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumReporting
 import QuorumSnapshots
 import QuorumStore
 
@@ -83,6 +84,29 @@ public enum SnapshotService {
         try store.read { try load($0, name) }
     }
 
+    /// The snapshot's datasheet (counts, annotators, agreement), with its rows
+    /// checked against the recorded content hash.
+    ///
+    /// - Complexity: O(rows × annotators² + total row size), see `Datasheet.init`.
+    public static func datasheet(store: any ProjectStore, name: String) throws -> Datasheet {
+        let (info, rows, project) = try store.read { r in
+            let (info, rows) = try load(r, name)
+            return (info, rows, try r.project())
+        }
+        return Datasheet(snapshot: info, rows: rows, labels: project.labels.names, ordered: project.ordered,
+                         hashVerified: SnapshotCodec.contentHash(rows) == info.hash && rows.count == info.items)
+    }
+
+    /// Writes `text` to `path` atomically, or fails with a message naming the file and `what` it is.
+    public static func write(_ text: String, to path: String, what: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw QuorumError(.environment, "\(path): cannot write the \(what) (\(error.localizedDescription))",
+                              hint: "check that the directory exists and is writable")
+        }
+    }
+
     public static func diff(store: any ProjectStore, from a: String, to b: String) throws -> SnapshotDiff {
         try store.read { r in SnapshotDiff(old: try load(r, a).1, new: try load(r, b).1) }
     }
@@ -90,13 +114,7 @@ public enum SnapshotService {
     /// Writes the snapshot to `path` atomically; the same snapshot always gives the same bytes.
     public static func export(store: any ProjectStore, name: String, format: ExportFormat, to path: String) throws -> Int {
         let (_, rows) = try show(store: store, name: name)
-        let text = format == .jsonl ? SnapshotCodec.jsonl(rows) : SnapshotCodec.csv(rows)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw QuorumError(.environment, "\(path): cannot write the export (\(error.localizedDescription))",
-                              hint: "check that the directory exists and is writable")
-        }
+        try write(format == .jsonl ? SnapshotCodec.jsonl(rows) : SnapshotCodec.csv(rows), to: path, what: "export")
         return rows.count
     }
 

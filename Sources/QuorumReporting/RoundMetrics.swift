@@ -13,6 +13,12 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     public var fleissKappa: Double?
     /// Share of answer pairs on the same item that agree.
     public var percentAgreement: Double?
+    /// Krippendorff's α, ordinal and interval: set only when the project's labels are ordered.
+    public var krippendorffAlphaOrdinal: Double?
+    public var krippendorffAlphaInterval: Double?
+    /// Cohen's κ per pair of annotators who shared an item this round; nil in
+    /// metrics recorded before pairs were measured.
+    public var pairs: [PairAgreement]?
     public var autoAccepted: Int
     public var auditPassRate: Double?
     public var tasks: Int
@@ -40,6 +46,16 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
         self.auditPassRate = auditPassRate; self.tasks = tasks; self.answers = answers; self.disputes = disputes
     }
 
+    /// Records the round's agreement statistics.
+    public mutating func record(_ agreement: AgreementFigures) {
+        krippendorffAlpha = agreement.krippendorffAlpha
+        fleissKappa = agreement.fleissKappa
+        percentAgreement = agreement.percentAgreement
+        krippendorffAlphaOrdinal = agreement.krippendorffAlphaOrdinal
+        krippendorffAlphaInterval = agreement.krippendorffAlphaInterval
+        pairs = agreement.pairs
+    }
+
     /// The contract's JSON shape (`report --format json`); absent values are `null`, never left out.
     public var json: JSONValue {
         .object([
@@ -49,6 +65,9 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ("agreement", .object([
                 ("krippendorff_alpha", .number(krippendorffAlpha)), ("fleiss_kappa", .number(fleissKappa)),
                 ("percent_agreement", .number(percentAgreement)),
+                ("krippendorff_alpha_ordinal", .number(krippendorffAlphaOrdinal)),
+                ("krippendorff_alpha_interval", .number(krippendorffAlphaInterval)),
+                ("pairs", pairs.map { .array($0.map(\.json)) } ?? .null),
             ])),
             ("auto_accepted", .int(autoAccepted)), ("audit_pass_rate", .number(auditPassRate)),
             ("tasks", .int(tasks)), ("answers", .int(answers)), ("disputes", .int(disputes)),
@@ -62,12 +81,19 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
 
 /// Renders the per-round report.
 public enum Report {
-    public static func json(_ rounds: [RoundMetrics]) -> JSONValue {
-        .object([("rounds", .array(rounds.map(\.json)))])
+    /// `{"rounds":[…]}`, and with `agreement` the figures over all rounds under `"agreement"`.
+    public static func json(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil) -> JSONValue {
+        .object([("rounds", .array(rounds.map(\.json)))] + (agreement.map { [("agreement", $0.json)] } ?? []))
     }
 
-    /// A fixed-width table that fits 80 columns.
-    public static func text(_ rounds: [RoundMetrics]) -> String {
+    /// A fixed-width table that fits 80 columns; then, with `agreement`, the
+    /// figures over all rounds and a table of the annotator pairs.
+    public static func text(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil) -> String {
+        guard let agreement, agreement.percentAgreement != nil || !agreement.pairs.isEmpty else { return table(rounds) }
+        return table(rounds) + "\nAgreement over all rounds: " + agreement.text
+    }
+
+    static func table(_ rounds: [RoundMetrics]) -> String {
         guard !rounds.isEmpty else { return "No closed rounds yet. Close one with `quorum round close`.\n" }
         var lines = [pad(["round", "labelled", "answers", "disputes", "test acc", "macro F1", "ECE", "agree", "model"])]
         for r in rounds {

@@ -45,7 +45,8 @@ public final class SQLiteStore: ProjectStore {
     }
 
     /// Creates a new project in `directory`. Refuses to overwrite an existing one.
-    public static func create(inProject directory: String, name: String, labels: LabelSet) throws -> SQLiteStore {
+    /// `ordered` labels are recorded as the project key `ordered` = "1".
+    public static func create(inProject directory: String, name: String, labels: LabelSet, ordered: Bool = false) throws -> SQLiteStore {
         let path = databasePath(inProject: directory)
         if FileManager.default.fileExists(atPath: path) {
             throw QuorumError(.state, "\(path): a Quorum project already exists here",
@@ -56,7 +57,7 @@ public final class SQLiteStore: ProjectStore {
         try Schema.migrator.migrate(store.pool)
         try store.pool.write { db in
             let now = Timestamp.now()
-            for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] {
+            for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : []) {
                 try db.execute(sql: "INSERT INTO project(key, value) VALUES (?, ?)", arguments: [key, value])
             }
             for (i, label) in labels.names.enumerated() {

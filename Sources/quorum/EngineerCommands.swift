@@ -39,7 +39,7 @@ struct Train: ParsableCommand {
 struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Versioned, immutable datasets of the labels.",
-        subcommands: [Create.self, List.self, Show.self, Diff.self, Export.self, Verify.self])
+        subcommands: [Create.self, List.self, Show.self, DatasheetCommand.self, Diff.self, Export.self, Verify.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Freeze the current labels as the next snapshot (v1, v2, …).")
@@ -71,29 +71,32 @@ struct Snapshot: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one snapshot's header and label counts.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one snapshot's datasheet: header, counts per label, source and split, annotators, agreement.")
         @OptionGroup var project: ProjectOptions
         @Argument(help: "The snapshot, e.g. v1.") var id: String
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let (info, rows) = try SnapshotService.show(store: try project.open(), name: id)
-            var byLabel: [String: Int] = [:]
-            var bySource: [String: Int] = [:]
-            for row in rows { byLabel[row.label, default: 0] += 1; bySource[row.source.rawValue, default: 0] += 1 }
-            let counts: ([String: Int]) -> JSONValue = { .object($0.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }) }
-            guard case .object(var fields) = info.json else { return }
-            fields.append(("labels", counts(byLabel)))
-            fields.append(("sources", counts(bySource)))
-            output.emit(.object(fields)) {
-                """
-                \(info.name): \(info.items) items · hash \(info.hash)
-                parent \(info.parent.map { "v\($0)" } ?? "none") · model \(info.modelVersion ?? "none") · consensus \(info.consensusMethod) · rounds \(info.rounds.map(String.init).joined(separator: ","))
-                created \(info.createdAt) by \(info.createdBy)\(info.message.isEmpty ? "" : ": \(info.message)")
-                labels:  \(byLabel.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-                sources: \(bySource.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-                """
-            }
+            let sheet = try SnapshotService.datasheet(store: try project.open(), name: id)
+            output.emit(sheet.json(header: sheet.snapshot.json)) { sheet.text }
+        }
+    }
+
+    struct DatasheetCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "datasheet", abstract: "Write one snapshot's datasheet as Markdown (or JSON with --format json).")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The snapshot, e.g. v1.") var id: String
+        @Option(help: "Write the datasheet to this file instead of standard output.") var out: String?
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let sheet = try SnapshotService.datasheet(store: try project.open(), name: id)
+            let text = output.format == .json ? sheet.json(header: sheet.snapshot.json).serialized() + "\n" : sheet.markdown
+            guard let out else { return print(text, terminator: "") }
+            try SnapshotService.write(text, to: out, what: "datasheet")
+            print("Wrote the datasheet of \(sheet.snapshot.name) to \(out).")
         }
     }
 

@@ -14,14 +14,18 @@ struct Init: ParsableCommand {
     var labels: String
     @Option(help: "A name for the project (default: the directory's name).")
     var name: String?
+    @Flag(help: "The labels are a scale in the order given (e.g. 1,2,3,4,5): agreement adds ordinal and interval Krippendorff's α.")
+    var ordered = false
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         let dir = project.directory
         let projectName = name ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
-        let info = try Project.create(dir, name: projectName, labels: labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
-        output.emit(.object([("project", .string(info.name)), ("labels", .array(info.labels.names.map { .string($0) }))])) {
-            "Created project \"\(info.name)\" in \(dir) with labels: \(info.labels.names.joined(separator: ", "))"
+        let info = try Project.create(dir, name: projectName, labels: labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
+                                      ordered: ordered)
+        output.emit(.object([("project", .string(info.name)), ("labels", .array(info.labels.names.map { .string($0) })),
+                             ("ordered", .bool(info.ordered))])) {
+            "Created project \"\(info.name)\" in \(dir) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
         }
     }
 }
@@ -112,10 +116,11 @@ struct ReportCommand: ParsableCommand {
         let store = try project.open()
         let rounds = try ReportService.rounds(store: store)
         let shadow = try ReportService.shadowComparison(store: store)
-        guard case .object(var fields) = Report.json(rounds) else { return }
+        let agreement = try ReportService.agreement(store: store)
+        guard case .object(var fields) = Report.json(rounds, agreement: agreement) else { return }
         fields.append(("shadow", shadow?.json ?? .null))
         output.emit(.object(fields)) {
-            var text = Report.text(rounds)
+            var text = Report.text(rounds, agreement: agreement)
             if let s = shadow {
                 text += "\nShadow model \(s.shadow) against live \(s.live): agree on \(Report.percent(s.agreement)) of \(s.compared) items"
                     + " (\(s.differing.count) differ); test accuracy \(Report.percent(s.shadowTestAccuracy)) vs \(Report.percent(s.liveTestAccuracy))."

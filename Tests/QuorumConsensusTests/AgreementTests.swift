@@ -51,3 +51,53 @@ import Testing
         #expect(abs(Agreement.fleissKappa(units)! - 0.7611692754224112) < 1e-6)
     }
 }
+
+@Suite struct PairwiseAgreementTests {
+    @Test func pairwiseMatchesScikitLearnOnCompleteCases() throws {
+        // Krippendorff's 4 observers × 12 units (missing values included). Reference from
+        // experiments/agreement/pairwise_reference.py: scikit-learn 1.9.1 `cohen_kappa_score`
+        // on each pair's shared units, and the share of those units where the pair agrees.
+        let observers: [[Int?]] = [
+            [1, 2, 3, 3, 2, 1, 4, 1, 2, nil, nil, nil],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nil, 3],
+            [nil, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nil],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nil],
+        ]
+        let units = (0..<12).map { u in observers.map { $0[u].map { $0 - 1 } } }
+        let reference: [(Int, Int, Int, Double, Double)] = [
+            (0, 1, 9, 0.8448275862068966, 0.8888888888888888),
+            (0, 2, 8, 0.4782608695652174, 0.625),
+            (0, 3, 9, 0.85, 0.8888888888888888),
+            (1, 2, 9, 0.5423728813559321, 0.6666666666666666),
+            (1, 3, 10, 0.8701298701298701, 0.9),
+            (2, 3, 10, 0.6153846153846154, 0.7),
+        ]
+        let pairs = Agreement.pairwise(units, categories: 5)
+        #expect(pairs.count == reference.count)
+        for (pair, (a, b, n, kappa, agree)) in zip(pairs, reference) {
+            #expect(pair.a == a && pair.b == b && pair.units == n)
+            #expect(abs(try #require(pair.cohenKappa) - kappa) < 1e-9)
+            #expect(abs(pair.percentAgreement - agree) < 1e-12)
+        }
+    }
+
+    @Test func pairsWithoutSharedUnitsAreLeftOut() {
+        // Raters 0 and 2 never rate the same unit; rater 1 shares one unit with each.
+        let units: [[Int?]] = [[0, 1, nil], [nil, 1, 1], [0, nil, nil], [nil, nil, 1]]
+        let pairs = Agreement.pairwise(units, categories: 2)
+        #expect(pairs.map { [$0.a, $0.b, $0.units] } == [[0, 1, 1], [1, 2, 1]])
+        #expect(pairs[0].cohenKappa == 0 && pairs[0].percentAgreement == 0, "one disagreement: p_o = p_e = 0")
+        #expect(pairs[1].cohenKappa == 1 && pairs[1].percentAgreement == 1, "one shared category: κ is 1 by convention")
+        #expect(Agreement.pairwise([], categories: 2).isEmpty)
+        // Sparse units may list raters in any order; the pair is still (0, 1), its table oriented the same.
+        let sparse = Agreement.pairwise(units: [[(rater: 1, category: 0), (rater: 0, category: 1)], [(rater: 0, category: 1), (rater: 1, category: 1)]],
+                                        raters: 2, categories: 2)
+        #expect(sparse == Agreement.pairwise([[1, 0], [1, 1]], categories: 2))
+    }
+
+    @Test func percentAgreementPoolsPairs() {
+        // Unit 1: 3 ratings, pairs (0,0) agree, (0,1) ×2 disagree → 1 of 3; unit 2: 1 of 1; unit 3: no pair.
+        #expect(Agreement.percentAgreement([[0, 0, 1], [1, nil, 1], [nil, 0, nil]]) == 0.5)
+        #expect(Agreement.percentAgreement([[0, nil], [nil, 1]]) == nil)
+    }
+}
