@@ -135,11 +135,11 @@ private struct SplitMix64 {
             let ref = try #require(confusion[q.annotator])
             for c in 0..<3 {
                 for l in 0..<3 {
-                    #expect(abs(q.confusion[c][l] - ref[c][l]) < 1e-4, "\(q.annotator)[\(c)][\(l)]")
+                    #expect(abs(q.confusion![c][l] - ref[c][l]) < 1e-4, "\(q.annotator)[\(c)][\(l)]")
                 }
             }
             #expect(q.answers == 8)
-            let accuracy = (0..<3).map { r.priors[$0] * q.confusion[$0][$0] }.reduce(0, +)
+            let accuracy = (0..<3).map { r.priors[$0] * q.confusion![$0][$0] }.reduce(0, +)
             #expect(abs(q.accuracy - accuracy) < 1e-12)
         }
     }
@@ -251,7 +251,7 @@ private struct SplitMix64 {
         #expect(abs(r.priors.reduce(0, +) - 1) < 1e-9)
         for q in r.annotators {
             print("pyanno annotator \(q.annotator): accuracy \(q.accuracy), \(q.answers) answers")
-            for row in q.confusion {
+            for row in try #require(q.confusion) {
                 print("   " + row.map { String(format: "%.3f", $0) }.joined(separator: " "))
                 #expect(abs(row.reduce(0, +) - 1) < 1e-9)
             }
