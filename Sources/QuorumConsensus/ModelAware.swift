@@ -76,6 +76,9 @@ public struct ModelAware: Aggregator {
     /// - Complexity: O(answers + items · k + annotators), two passes; no allocation per item.
     public func aggregate(_ table: VoteTable) throws(AggregationError) -> Aggregation {
         let k = table.labels.count, n = table.items.count
+        guard n > 0 else {
+            return Aggregation(method: method, labels: table.labels, verdicts: [], posteriors: [], annotators: [], modelWeight: 0)
+        }
         var model = [Double](repeating: 0, count: n * k)
         var hasModel = [Bool](repeating: false, count: n)
         for (i, item) in table.items.enumerated() {
