@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "QuorumImportTests", dependencies: ["QuorumImport"], swiftSettings: swift6),
         .testTarget(name: "QuorumModelsTests", dependencies: ["QuorumModels", "QuorumNumerics"], swiftSettings: swift6),
         .testTarget(name: "QuorumSamplingTests", dependencies: ["QuorumSampling"], swiftSettings: swift6),
-        .testTarget(name: "QuorumConsensusTests", dependencies: ["QuorumConsensus"], swiftSettings: swift6),
+        .testTarget(name: "QuorumConsensusTests", dependencies: ["QuorumConsensus", "QuorumModels", "QuorumNumerics"], swiftSettings: swift6),
         .testTarget(name: "QuorumSnapshotsTests", dependencies: ["QuorumSnapshots", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumReportingTests", dependencies: ["QuorumReporting", "QuorumConsensus", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),

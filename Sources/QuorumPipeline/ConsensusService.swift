@@ -4,40 +4,74 @@ import QuorumStore
 
 /// `quorum consensus`: aggregates answers into consensus labels and lists disputes.
 public enum ConsensusService {
-    /// The aggregation methods available.
+    /// The aggregation methods available (each is a `QuorumConsensus.Aggregator`).
+    ///
+    /// Every method decides disputes the same way: an item is a dispute when its
+    /// posterior (the confidence of its most probable label) is below the threshold,
+    /// or when no label is uniquely most probable. Default thresholds: 0 for
+    /// `majority` (only ties are disputes), 0.5 for the others.
     public enum Method: String, Sendable, CaseIterable {
         /// Majority vote; a tie is a dispute.
         case majority
-        /// Dawid–Skene EM (one confusion matrix per annotator, started from majority vote);
-        /// an item whose posterior stays below `disputeBelow` is a dispute.
+        /// Majority weighted by each annotator's log-odds of being right on gold items
+        /// (Laplace-smoothed); annotators without gold answers get the pooled weight.
+        case weighted
+        /// Dawid–Skene EM (one confusion matrix per annotator, started from majority vote).
         case dawidSkene = "dawid-skene"
-    }
+        /// CROWDLAB-style: the live model's calibrated probabilities vote as one more, weighted, annotator.
+        case modelAware = "model-aware"
 
-    /// Dawid–Skene posteriors below this leave the item disputed.
-    public static let disputeBelow = 0.5
+        /// The dispute threshold used when none is given.
+        public var defaultDisputeBelow: Double {
+            switch self {
+            case .majority: return MajorityVote.defaultDisputeBelow
+            case .weighted: return WeightedMajority.defaultDisputeBelow
+            case .dawidSkene: return DawidSkene.defaultDisputeBelow
+            case .modelAware: return ModelAware.defaultDisputeBelow
+            }
+        }
+    }
 
     public struct Summary: Sendable, Equatable {
         public var method: Method
+        /// The dispute threshold applied.
+        public var disputeBelow: Double
         /// Items with at least one (non-skip) answer.
         public var items: Int
         /// Item id → consensus label, for settled items.
         public var labels: [String: String]
-        /// Item ids with no majority, sorted.
+        /// Item ids that are disputes, sorted.
         public var disputes: [String]
         /// Share of answer pairs on the same item that agree; nil with no pairs.
         public var percentAgreement: Double?
+        /// The method's estimate of each annotator, by name.
+        public var annotators: [AnnotatorQuality]
+        /// The model's weight (model-aware only).
+        public var modelWeight: Double?
 
-        /// The contract's JSON shape for `consensus --format json`.
+        /// The contract's JSON shape for `consensus --format json`, plus `dispute_items`,
+        /// `percent_agreement`, `dispute_below`, `model_weight` and `annotators` (per annotator:
+        /// `accuracy`, `answers`, and `weight` / `confusion` where the method has them, else null).
         public var json: JSONValue {
             .object([("method", .string(method.rawValue)), ("items", .int(items)), ("disputes", .int(disputes.count)),
                      ("labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
                      ("dispute_items", .array(disputes.map { .string($0) })),
-                     ("percent_agreement", .number(percentAgreement))])
+                     ("percent_agreement", .number(percentAgreement)),
+                     ("dispute_below", .double(disputeBelow)),
+                     ("model_weight", .number(modelWeight)),
+                     ("annotators", .array(annotators.map { q in
+                         .object([("name", .string(q.annotator)), ("accuracy", .double(q.accuracy)), ("answers", .int(q.answers)),
+                                  ("weight", .number(q.weight)),
+                                  ("confusion", q.confusion.map { m in .array(m.map { row in .array(row.map { .double($0) }) }) } ?? .null)])
+                     }))])
         }
     }
 
     /// Aggregates every answer in the project and stores the result, inside the caller's transaction.
-    static func aggregate(_ w: any StoreWriter, method: Method) throws -> Summary {
+    ///
+    /// - Parameter disputeBelow: the posterior threshold; nil for the method's default.
+    /// - Throws: `QuorumError` when `model-aware` has no live model, or the answers do not fit the project's labels.
+    static func aggregate(_ w: any StoreWriter, method: Method, disputeBelow: Double? = nil) throws -> Summary {
         let answers = try w.answers(round: nil)
         var ids: [Int64: String] = [:]
         var votes: [Vote] = []
@@ -46,15 +80,15 @@ public enum ConsensusService {
             ids[a.itemKey] = a.itemID
             votes.append(Vote(item: a.itemKey, annotator: a.annotator, label: label))
         }
-        var verdicts: [Verdict]
-        switch method {
-        case .majority: verdicts = MajorityVote.aggregate(votes)
-        case .dawidSkene:
-            let labels = try w.project().labels.names
-            verdicts = votes.isEmpty ? [] : try DawidSkene.aggregate(votes, labels: labels).verdicts.map { v in
-                v.confidence < disputeBelow ? Verdict(item: v.item, label: nil, confidence: v.confidence, votes: v.votes) : v
-            }
+        let threshold = disputeBelow ?? method.defaultDisputeBelow
+        let aggregator = try makeAggregator(w, method: method, votes: votes, disputeBelow: threshold)
+        let result: Aggregation
+        do {
+            result = try aggregator.aggregate(votes, labels: try w.project().labels.names)
+        } catch {
+            throw QuorumError(.badInput, "cannot aggregate the answers: \(error)")
         }
+        var verdicts = result.verdicts
         // An adjudicator's ruling outranks the votes.
         let rulings = try w.adjudications()
         verdicts = verdicts.map { v in
@@ -71,16 +105,53 @@ public enum ConsensusService {
         for v in verdicts {
             if let label = v.label { labels[ids[v.item]!] = label } else { disputes.append(ids[v.item]!) }
         }
-        let summary = Summary(method: method, items: verdicts.count, labels: labels, disputes: disputes.sorted(),
-                              percentAgreement: percentAgreement(votes))
+        let summary = Summary(method: method, disputeBelow: threshold, items: verdicts.count, labels: labels,
+                              disputes: disputes.sorted(), percentAgreement: percentAgreement(votes),
+                              annotators: result.annotators, modelWeight: result.modelWeight)
         try w.appendEvent(EventRecord(kind: "consensus", detailJSON: JSONValue.object([
             ("method", .string(method.rawValue)), ("items", .int(summary.items)), ("disputes", .int(disputes.count)),
+            ("dispute_below", .double(threshold)),
         ]).serialized()))
         return summary
     }
 
-    public static func run(store: any ProjectStore, method: Method) throws -> Summary {
-        try store.write { w in try aggregate(w, method: method) }
+    /// The aggregator for `method`, with its side input read from the store: gold records
+    /// (answers on gold items against their known label) for `weighted`, the live model's
+    /// probabilities for `model-aware`.
+    ///
+    /// - Complexity: O(answers + gold items) for `weighted`; O(predictions · k) for `model-aware`.
+    static func makeAggregator(_ r: any StoreReader, method: Method, votes: [Vote], disputeBelow: Double) throws -> any Aggregator {
+        switch method {
+        case .majority: return MajorityVote(disputeBelow: disputeBelow)
+        case .dawidSkene: return DawidSkene(disputeBelow: disputeBelow)
+        case .weighted:
+            var truth: [Int64: String] = [:]
+            for item in try r.items(kinds: [.gold]) { if let label = item.label { truth[item.key] = label } }
+            var gold: [String: WeightedMajority.GoldRecord] = [:]
+            for v in votes {
+                guard let known = truth[v.item] else { continue }
+                gold[v.annotator, default: .init(answered: 0, correct: 0)].answered += 1
+                if v.label == known { gold[v.annotator]!.correct += 1 }
+            }
+            return WeightedMajority(gold: gold, disputeBelow: disputeBelow)
+        case .modelAware:
+            guard let model = try r.liveModel() else {
+                throw QuorumError(.state, "model-aware consensus needs the live model's probabilities, and there is no model yet",
+                                  hint: "train one with `quorum train` (or bring one with `quorum predictions import`), or pick another --method")
+            }
+            var probabilities: [Int64: [Double]] = [:]
+            let voted = Set(votes.map(\.item))
+            for (key, p) in try r.predictions(model: model.id) where voted.contains(key) {
+                // Stored as Float: renormalise in Double so each row sums to 1.
+                let total = p.probabilities.reduce(0) { $0 + Double($1) }
+                probabilities[key] = p.probabilities.map { Double($0) / total }
+            }
+            return ModelAware(probabilities: probabilities, disputeBelow: disputeBelow)
+        }
+    }
+
+    public static func run(store: any ProjectStore, method: Method, disputeBelow: Double? = nil) throws -> Summary {
+        try store.write { w in try aggregate(w, method: method, disputeBelow: disputeBelow) }
     }
 
     /// Pairwise percent agreement: over items with two or more answers, the

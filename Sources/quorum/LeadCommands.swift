@@ -87,16 +87,41 @@ struct Status: ParsableCommand {
 }
 
 struct Consensus: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Aggregate answers into consensus labels and list disputes.")
+    static let configuration = CommandConfiguration(
+        abstract: "Aggregate answers into consensus labels and list disputes.",
+        discussion: """
+            Methods: majority (a tie is a dispute); weighted (majority weighted by each annotator's \
+            log-odds of being right on gold items); dawid-skene (EM over per-annotator confusion \
+            matrices); model-aware (CROWDLAB: the live model votes as one more weighted annotator). \
+            An item is a dispute when its posterior is below --dispute-below or no label is uniquely \
+            most probable. Adjudicators' rulings outrank every method.
+            """)
     @OptionGroup var project: ProjectOptions
-    @Option(help: "How answers are aggregated. Majority: a tie is a dispute.") var method: ConsensusService.Method = .majority
+    @Option(help: "How answers are aggregated: majority, weighted, dawid-skene or model-aware.")
+    var method: ConsensusService.Method = .majority
+    @Option(help: ArgumentHelp("Posterior below which an item is a dispute (default: 0 for majority, 0.5 for the others).",
+                               valueName: "P"))
+    var disputeBelow: Double?
     @OptionGroup var output: FormatOptions
 
+    func validate() throws {
+        if let p = disputeBelow, !(0...1).contains(p) {
+            throw ValidationError("--dispute-below must be a probability in [0, 1], e.g. 0.5.")
+        }
+    }
+
     func run() throws {
-        let summary = try ConsensusService.run(store: try project.open(), method: method)
+        let summary = try ConsensusService.run(store: try project.open(), method: method, disputeBelow: disputeBelow)
         output.emit(summary.json) {
-            var lines = ["\(summary.items) items aggregated by \(summary.method.rawValue) vote: \(summary.labels.count) settled, \(summary.disputes.count) disputes."]
+            var lines = ["\(summary.items) items aggregated by \(summary.method.rawValue): \(summary.labels.count) settled, "
+                         + "\(summary.disputes.count) disputes (posterior below \(summary.disputeBelow) or no unique top label)."]
             if let agreement = summary.percentAgreement { lines.append("Pairwise agreement: \(Report.percent(agreement)).") }
+            if let weight = summary.modelWeight { lines.append("Model weight: \(Report.fixed(weight)).") }
+            for q in summary.annotators {
+                var line = "  \(q.annotator): estimated accuracy \(Report.percent(q.accuracy)) over \(q.answers) answers"
+                if let weight = q.weight { line += ", weight \(Report.fixed(weight))" }
+                lines.append(line)
+            }
             if !summary.disputes.isEmpty {
                 lines.append("Disputes: " + summary.disputes.prefix(20).joined(separator: ", ") + (summary.disputes.count > 20 ? ", …" : ""))
             }
