@@ -236,6 +236,18 @@ public struct TaskProgress: Sendable, Equatable {
     }
 }
 
+/// One task's slots: how many answers it wants and how many it has.
+public struct TaskState: Sendable, Equatable {
+    public var taskID: Int64
+    public var itemKey: Int64
+    public var needed: Int
+    public var done: Int
+
+    public init(taskID: Int64, itemKey: Int64, needed: Int, done: Int) {
+        self.taskID = taskID; self.itemKey = itemKey; self.needed = needed; self.done = done
+    }
+}
+
 /// What the task queue gives an annotator who asks for work.
 public enum ClaimOutcome: Sendable, Equatable {
     /// A task, now claimed by this annotator until its lease expires.

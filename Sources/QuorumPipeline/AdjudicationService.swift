@@ -34,8 +34,14 @@ public enum AdjudicationService {
         let consensus = try r.consensus()
         let rulings = try r.adjudications()
         let flagged = Set(try r.answers(round: nil).filter(\.flagged).map(\.itemKey))
+        // Items still being answered (e.g. waiting for an extra annotator) are not ready.
+        var answering = Set<Int64>()
+        if let round = try r.openRound() {
+            for task in try r.taskStates(round: round.id) where task.done < task.needed { answering.insert(task.itemKey) }
+        }
         return try r.items(kinds: [.pool, .gold]).filter {
             (consensus[$0.key]?.isDispute == true || flagged.contains($0.key)) && rulings[$0.key] == nil
+                && !(answering.contains($0.key) && !flagged.contains($0.key))
         }
     }
 
@@ -62,7 +68,7 @@ public enum AdjudicationService {
                 try rule(w, item: item, label: label, adjudicator: adjudicator)
                 summary.settled += 1
             }
-            _ = try ConsensusService.aggregate(w, method: .majority)
+            _ = try ConsensusService.aggregate(w)
             summary.remaining = open.count
             return summary
         }
@@ -111,7 +117,7 @@ final class DisputeQueue: LabelQueue {
         }
         try store.write { w in
             try AdjudicationService.rule(w, item: task.item, label: label, adjudicator: adjudicator)
-            _ = try ConsensusService.aggregate(w, method: .majority)
+            _ = try ConsensusService.aggregate(w)
         }
         return task.item.key
     }
@@ -120,7 +126,7 @@ final class DisputeQueue: LabelQueue {
         if answerID < 0 { return skipped.remove(-answerID) != nil }
         return try store.write { w in
             let removed = try w.deleteAdjudication(itemKey: answerID)
-            if removed { _ = try ConsensusService.aggregate(w, method: .majority) }
+            if removed { _ = try ConsensusService.aggregate(w) }
             return removed
         }
     }

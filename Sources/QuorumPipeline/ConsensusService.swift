@@ -1,3 +1,4 @@
+import Foundation
 import QuorumConsensus
 import QuorumCore
 import QuorumStore
@@ -48,6 +49,8 @@ public enum ConsensusService {
         public var annotators: [AnnotatorQuality]
         /// The model's weight (model-aware only).
         public var modelWeight: Double?
+        /// Unsure items waiting for one more annotator before they can become disputes, sorted.
+        public var awaitingAnotherAnnotator: [String] = []
 
         /// The contract's JSON shape for `consensus --format json`, plus `dispute_items`,
         /// `percent_agreement`, `dispute_below`, `model_weight` and `annotators` (per annotator:
@@ -56,6 +59,7 @@ public enum ConsensusService {
             .object([("method", .string(method.rawValue)), ("items", .int(items)), ("disputes", .int(disputes.count)),
                      ("labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
                      ("dispute_items", .array(disputes.map { .string($0) })),
+                     ("awaiting_another_annotator", .array(awaitingAnotherAnnotator.map { .string($0) })),
                      ("percent_agreement", .number(percentAgreement)),
                      ("dispute_below", .double(disputeBelow)),
                      ("model_weight", .number(modelWeight)),
@@ -67,11 +71,53 @@ public enum ConsensusService {
         }
     }
 
+    /// How the project aggregates: the method and thresholds the lead last chose
+    /// with `quorum consensus`, which `round close` and adjudication then reuse.
+    public struct Settings: Sendable, Equatable {
+        public var method: Method
+        /// The posterior threshold for disputes; nil = the method's default.
+        public var disputeBelow: Double?
+        /// Items whose posterior is below this get one more annotator (once, while
+        /// their round is open) before they can become disputes; nil = never.
+        public var extraAnnotatorBelow: Double?
+
+        public init(method: Method = .majority, disputeBelow: Double? = nil, extraAnnotatorBelow: Double? = nil) {
+            self.method = method; self.disputeBelow = disputeBelow; self.extraAnnotatorBelow = extraAnnotatorBelow
+        }
+
+        static let key = "consensus"
+
+        var json: JSONValue {
+            .object([("method", .string(method.rawValue)), ("dispute_below", .number(disputeBelow)),
+                     ("extra_annotator_below", .number(extraAnnotatorBelow))])
+        }
+
+        /// The project's settings (majority vote until the lead chooses otherwise).
+        static func load(_ r: any StoreReader) throws -> Settings {
+            guard let text = try r.setting(key), let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                  let method = (object["method"] as? String).flatMap(Method.init(rawValue:)) else { return Settings() }
+            return Settings(method: method, disputeBelow: object["dispute_below"] as? Double,
+                            extraAnnotatorBelow: object["extra_annotator_below"] as? Double)
+        }
+    }
+
+    /// Aggregates with the project's settings (see `Settings`), inside the caller's transaction.
+    static func aggregate(_ w: any StoreWriter) throws -> Summary {
+        let settings = try Settings.load(w)
+        return try aggregate(w, method: settings.method, disputeBelow: settings.disputeBelow,
+                             extraAnnotatorBelow: settings.extraAnnotatorBelow)
+    }
+
     /// Aggregates every answer in the project and stores the result, inside the caller's transaction.
     ///
-    /// - Parameter disputeBelow: the posterior threshold; nil for the method's default.
+    /// - Parameters:
+    ///   - disputeBelow: the posterior threshold; nil for the method's default.
+    ///   - extraAnnotatorBelow: items of the open round whose posterior is below this, and
+    ///     whose task has all its answers and was not extended before, want one more answer
+    ///     (another annotator) before they can go to adjudication.
     /// - Throws: `QuorumError` when `model-aware` has no live model, or the answers do not fit the project's labels.
-    static func aggregate(_ w: any StoreWriter, method: Method, disputeBelow: Double? = nil) throws -> Summary {
+    static func aggregate(_ w: any StoreWriter, method: Method, disputeBelow: Double? = nil,
+                          extraAnnotatorBelow: Double? = nil) throws -> Summary {
         let answers = try w.answers(round: nil)
         var ids: [Int64: String] = [:]
         var votes: [Vote] = []
@@ -100,14 +146,36 @@ public enum ConsensusService {
                             method: rulings[$0.item] == nil ? method.rawValue : "adjudication",
                             answers: $0.votes, isDispute: $0.isDispute)
         })
+        // Unsure items of the open round get one more annotator first.
+        var waiting = Set<Int64>()
+        if let extraBelow = extraAnnotatorBelow, let round = try w.openRound() {
+            for task in try w.taskStates(round: round.id) {
+                guard task.needed > task.done else { continue }
+                waiting.insert(task.itemKey)   // still being answered (e.g. already extended)
+            }
+            let unsure = Set(verdicts.filter { rulings[$0.item] == nil && ($0.isDispute || $0.confidence < extraBelow) }.map(\.item))
+            for task in try w.taskStates(round: round.id)
+            where unsure.contains(task.itemKey) && task.needed == round.overlap && task.done >= task.needed {
+                try w.addAnswerWanted(taskID: task.taskID)
+                waiting.insert(task.itemKey)
+                try w.appendEvent(EventRecord(kind: "extra-annotator", itemID: ids[task.itemKey],
+                                              confidence: verdicts.first { $0.item == task.itemKey }?.confidence,
+                                              detailJSON: JSONValue.object([("round", .int(round.id)),
+                                                                            ("below", .double(extraBelow))]).serialized()))
+            }
+        }
         var labels: [String: String] = [:]
         var disputes: [String] = []
+        var awaiting: [String] = []
         for v in verdicts {
-            if let label = v.label { labels[ids[v.item]!] = label } else { disputes.append(ids[v.item]!) }
+            if waiting.contains(v.item) && rulings[v.item] == nil && (v.isDispute || v.confidence < (extraAnnotatorBelow ?? 0)) {
+                awaiting.append(ids[v.item]!)
+            } else if let label = v.label { labels[ids[v.item]!] = label } else { disputes.append(ids[v.item]!) }
         }
-        let summary = Summary(method: method, disputeBelow: threshold, items: verdicts.count, labels: labels,
+        var summary = Summary(method: method, disputeBelow: threshold, items: verdicts.count, labels: labels,
                               disputes: disputes.sorted(), percentAgreement: percentAgreement(votes),
                               annotators: result.annotators, modelWeight: result.modelWeight)
+        summary.awaitingAnotherAnnotator = awaiting.sorted()
         try w.appendEvent(EventRecord(kind: "consensus", detailJSON: JSONValue.object([
             ("method", .string(method.rawValue)), ("items", .int(summary.items)), ("disputes", .int(disputes.count)),
             ("dispute_below", .double(threshold)),
@@ -150,22 +218,32 @@ public enum ConsensusService {
         }
     }
 
-    public static func run(store: any ProjectStore, method: Method, disputeBelow: Double? = nil) throws -> Summary {
-        try store.write { w in try aggregate(w, method: method, disputeBelow: disputeBelow) }
+    /// The project's current settings.
+    public static func settings(store: any ProjectStore) throws -> Settings {
+        try store.read { r in try Settings.load(r) }
     }
 
-    /// Pairwise percent agreement: over items with two or more answers, the
-    /// share of annotator pairs that gave the same label.
-    static func percentAgreement(_ votes: [Vote]) -> Double? {
-        var byItem: [Int64: [String: Int]] = [:]
-        for v in votes { byItem[v.item, default: [:]][v.label, default: 0] += 1 }
-        var agreeing = 0, pairs = 0
-        for tally in byItem.values {
-            let n = tally.values.reduce(0, +)
-            guard n >= 2 else { continue }
-            pairs += n * (n - 1) / 2
-            agreeing += tally.values.map { $0 * ($0 - 1) / 2 }.reduce(0, +)
+    /// Aggregates with the given settings and makes them the project's (see `Settings`).
+    public static func run(store: any ProjectStore, settings: Settings) throws -> Summary {
+        if let p = settings.extraAnnotatorBelow, !(0...1).contains(p) {
+            throw QuorumError(.badInput, "--extra-annotator-below must be between 0 and 1, got \(p)")
         }
-        return pairs == 0 ? nil : Double(agreeing) / Double(pairs)
+        return try store.write { w in
+            try w.setSetting(Settings.key, settings.json.serialized())
+            return try aggregate(w, method: settings.method, disputeBelow: settings.disputeBelow,
+                                 extraAnnotatorBelow: settings.extraAnnotatorBelow)
+        }
+    }
+
+    /// Pairwise percent agreement over items with two or more answers (see `Agreement.percentAgreement`).
+    static func percentAgreement(_ votes: [Vote]) -> Double? {
+        var byItem: [Int64: [Int]] = [:]
+        var codes: [String: Int] = [:]
+        for v in votes {
+            let code = codes[v.label] ?? codes.count
+            codes[v.label] = code
+            byItem[v.item, default: []].append(code)
+        }
+        return Agreement.percentAgreement(units: Array(byItem.values))
     }
 }

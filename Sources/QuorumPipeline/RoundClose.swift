@@ -42,7 +42,7 @@ extension RoundService {
                 throw QuorumError(.state, "round \(round.id) is already closed", hint: "see its metrics with `quorum report`")
             }
             let progress = try w.taskProgress(round: round.id)
-            let consensus = try ConsensusService.aggregate(w, method: .majority)
+            let consensus = try ConsensusService.aggregate(w)
             let previousModel = try w.liveModel()
             let trained = try TrainService.train(w, options: options)
             let signal = try StoppingSignal.measure(w, previous: previousModel?.id, current: trained.modelVersion,

@@ -48,6 +48,8 @@ public protocol StoreReader {
     func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask]
     /// How far a round's tasks are.
     func taskProgress(round: Int) throws -> TaskProgress
+    /// Every task of a round with its slots.
+    func taskStates(round: Int) throws -> [TaskState]
     /// Picks of a round, with strategy, score and rank.
     func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)]
 

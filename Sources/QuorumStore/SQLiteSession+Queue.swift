@@ -54,6 +54,11 @@ extension SQLiteSession {
                             answers: row?["answers"] ?? 0, wanted: row?["wanted"] ?? 0)
     }
 
+    func taskStates(round: Int) throws -> [TaskState] {
+        try Row.fetchAll(db, sql: "SELECT id, item_key, needed, done FROM tasks WHERE round_id = ? ORDER BY id",
+                         arguments: [round]).map { TaskState(taskID: $0["id"], itemKey: $0["item_key"], needed: $0["needed"], done: $0["done"]) }
+    }
+
     /// - Complexity: one walk of the queue index over the round's unfinished
     ///   tasks, stopping at the first free one; O(log n) per step.
     func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double) throws -> ClaimOutcome {

@@ -94,24 +94,38 @@ struct Consensus: ParsableCommand {
             log-odds of being right on gold items); dawid-skene (EM over per-annotator confusion \
             matrices); model-aware (CROWDLAB: the live model votes as one more weighted annotator). \
             An item is a dispute when its posterior is below --dispute-below or no label is uniquely \
-            most probable. Adjudicators' rulings outrank every method.
+            most probable. With --extra-annotator-below P, items of the open round whose posterior is \
+            below P first go to one more annotator; only then can they become disputes for `quorum adjudicate`. \
+            Adjudicators' rulings outrank every method. The method and thresholds you choose here are \
+            remembered: `round close`, adjudication and a bare `quorum consensus` aggregate the same way.
             """)
     @OptionGroup var project: ProjectOptions
-    @Option(help: "How answers are aggregated: majority, weighted, dawid-skene or model-aware.")
-    var method: ConsensusService.Method = .majority
+    @Option(help: "How answers are aggregated: majority, weighted, dawid-skene or model-aware (default: the project's last choice, else majority).")
+    var method: ConsensusService.Method?
     @Option(help: ArgumentHelp("Posterior below which an item is a dispute (default: 0 for majority, 0.5 for the others).",
                                valueName: "P"))
     var disputeBelow: Double?
+    @Option(help: ArgumentHelp("Ask one more annotator for items of the open round whose posterior is below P.", valueName: "P"))
+    var extraAnnotatorBelow: Double?
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
         if let p = disputeBelow, !(0...1).contains(p) {
             throw ValidationError("--dispute-below must be a probability in [0, 1], e.g. 0.5.")
         }
+        if let p = extraAnnotatorBelow, !(0...1).contains(p) {
+            throw ValidationError("--extra-annotator-below must be a probability in [0, 1], e.g. 0.7.")
+        }
     }
 
     func run() throws {
-        let summary = try ConsensusService.run(store: try project.open(), method: method, disputeBelow: disputeBelow)
+        let store = try project.open()
+        // With no options, the project's remembered settings; with any, the options given
+        // (defaults for the rest) become the settings.
+        let settings = method == nil && disputeBelow == nil && extraAnnotatorBelow == nil
+            ? try ConsensusService.settings(store: store)
+            : ConsensusService.Settings(method: method ?? .majority, disputeBelow: disputeBelow, extraAnnotatorBelow: extraAnnotatorBelow)
+        let summary = try ConsensusService.run(store: store, settings: settings)
         output.emit(summary.json) {
             var lines = ["\(summary.items) items aggregated by \(summary.method.rawValue): \(summary.labels.count) settled, "
                          + "\(summary.disputes.count) disputes (posterior below \(summary.disputeBelow) or no unique top label)."]
@@ -121,6 +135,9 @@ struct Consensus: ParsableCommand {
                 var line = "  \(q.annotator): estimated accuracy \(Report.percent(q.accuracy)) over \(q.answers) answers"
                 if let weight = q.weight { line += ", weight \(Report.fixed(weight))" }
                 lines.append(line)
+            }
+            if !summary.awaitingAnotherAnnotator.isEmpty {
+                lines.append("\(summary.awaitingAnotherAnnotator.count) unsure items wait for one more annotator.")
             }
             if !summary.disputes.isEmpty {
                 lines.append("Disputes: " + summary.disputes.prefix(20).joined(separator: ", ") + (summary.disputes.count > 20 ? ", …" : ""))

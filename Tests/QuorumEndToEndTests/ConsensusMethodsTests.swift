@@ -99,7 +99,7 @@ import Testing
         #expect(bad.stderr.contains("--dispute-below"))
 
         // A ruling outranks the method: rule on one tie against model-aware's choice.
-        let disputed = try #require((try cli.json(["consensus"])["dispute_items"] as? [String])?.first)
+        let disputed = try #require((try cli.json(["consensus", "--method", "majority"])["dispute_items"] as? [String])?.first)
         let ruling = String((Int(labels[disputed]!)! + 5) % 10)
         try cli.ok(["annotators", "add", "judy", "--role", "adjudicator"])
         try cli.ok(["adjudicate", "--annotator", "judy", "--answers",
@@ -115,5 +115,42 @@ import Testing
         let r = try cli.run(["consensus", "--method", "model-aware"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("quorum train"))
+    }
+}
+
+/// `--extra-annotator-below`: unsure items get one more annotator before they can go to adjudication.
+@Suite struct ExtraAnnotatorTests {
+    @Test func unsureItemsGetOneMoreAnnotatorBeforeAdjudication() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.ok(["import", try cli.write("pool.jsonl", ["a", "b", "c", "d"].map { #"{"id":"\#($0)","text":"item \#($0) text"}"# }
+            .joined(separator: "\n") + "\n")])
+        try cli.ok(["round", "start", "--size", "4", "--overlap", "2", "--diversity", "none"])
+        func answer(_ who: String, _ labels: [String: String]) throws -> [String: Any] {
+            let file = try cli.write("\(who).jsonl", labels.sorted { $0.key < $1.key }
+                .map { #"{"id":"\#($0.key)","label":"\#($0.value)"}"# }.joined(separator: "\n") + "\n")
+            return try cli.json(["label", "--annotator", who, "--answers", file])
+        }
+        _ = try answer("ann", ["a": "yes", "b": "yes", "c": "yes", "d": "yes"])
+        _ = try answer("bo", ["a": "yes", "b": "no", "c": "yes", "d": "no"])
+        var c = try cli.json(["consensus", "--extra-annotator-below", "0.7"])
+        #expect(c["awaiting_another_annotator"] as? [String] == ["b", "d"], "the two ties wait for a third annotator")
+        #expect(c["disputes"] as? Int == 0)
+        #expect((c["labels"] as? [String: String]) == ["a": "yes", "c": "yes"])
+        #expect(try cli.json(["round", "status"])["answers_wanted"] as? Int == 10)
+        // Not yet adjudicable: they are still being answered.
+        try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
+        let ruling = try cli.write("ruling.jsonl", #"{"id":"b","label":"no"}"# + "\n")
+        #expect(try cli.json(["adjudicate", "--annotator", "lead", "--answers", ruling])["not_disputed"] as? Int == 1)
+        // A third annotator is offered exactly the two unsure items.
+        #expect(try answer("cy", ["a": "no", "b": "yes", "c": "no", "d": "no"])["answered"] as? Int == 2)
+        // `consensus` with no options reuses the remembered settings; no item is extended twice.
+        c = try cli.json(["consensus"])
+        #expect(c["method"] as? String == "majority")
+        #expect((c["awaiting_another_annotator"] as? [String])?.isEmpty == true)
+        #expect((c["labels"] as? [String: String]) == ["a": "yes", "b": "yes", "c": "yes", "d": "no"])
+        #expect(try cli.json(["round", "status"])["answers_wanted"] as? Int == 10)
+        #expect(try cli.json(["round", "status"])["complete_tasks"] as? Int == 4)
     }
 }
