@@ -272,12 +272,14 @@ public struct AnswerRecord: Sendable, Equatable {
     public var seconds: Double
     public var note: String?
     public var flagged: Bool
+    /// Whether the suggestion was hidden when this was answered (blind mode).
+    public var blind: Bool
 
     public init(answerID: Int64, taskID: Int64, roundID: Int, itemKey: Int64, itemID: String, annotator: String,
-                label: String?, seconds: Double, note: String?, flagged: Bool) {
+                label: String?, seconds: Double, note: String?, flagged: Bool, blind: Bool = false) {
         self.answerID = answerID; self.taskID = taskID; self.roundID = roundID; self.itemKey = itemKey
         self.itemID = itemID; self.annotator = annotator; self.label = label; self.seconds = seconds
-        self.note = note; self.flagged = flagged
+        self.note = note; self.flagged = flagged; self.blind = blind
     }
 }
 

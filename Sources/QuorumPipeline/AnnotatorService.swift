@@ -20,13 +20,20 @@ public enum AnnotatorService {
         public var overrideRate: Double?
         /// On gold items the model got wrong: the share where this person took the wrong suggestion.
         public var wrongSuggestionsAccepted: Double?
+        /// Share of answers equal to the model's label: where the suggestion was shown, and on blind
+        /// tasks where it was hidden. Shown far above blind suggests leaning on the suggestion.
+        public var agreementWithSuggestionShown: Double?
+        public var agreementWithModelBlind: Double?
         public var medianSeconds: Double?
 
         public var json: JSONValue {
             .object([("name", .string(name)), ("role", .string(role)), ("answers", .int(answers)), ("skips", .int(skips)),
                      ("gold_answered", .int(goldAnswered)), ("gold_accuracy", .number(goldAccuracy)),
                      ("consensus_agreement", .number(consensusAgreement)), ("override_rate", .number(overrideRate)),
-                     ("wrong_suggestions_accepted", .number(wrongSuggestionsAccepted)), ("median_seconds", .number(medianSeconds))])
+                     ("wrong_suggestions_accepted", .number(wrongSuggestionsAccepted)),
+                     ("agreement_with_suggestion_shown", .number(agreementWithSuggestionShown)),
+                     ("agreement_with_model_blind", .number(agreementWithModelBlind)),
+                     ("median_seconds", .number(medianSeconds))])
         }
     }
 
@@ -55,10 +62,15 @@ public enum AnnotatorService {
                 let given = mine.filter { $0.label != nil }
                 let onGold = given.filter { gold[$0.itemKey] != nil }
                 let settled = given.filter { consensus[$0.itemKey]?.label != nil && gold[$0.itemKey] == nil }
-                var overrides = 0, suggested = 0, traps = 0, fell = 0
+                var overrides = 0, suggested = 0, traps = 0, fell = 0, blind = 0, blindSame = 0
                 for a in given {
                     guard let p = suggestions[a.roundID]?[a.itemKey] else { continue }
                     let suggestion = labels.names[p.label]
+                    if a.blind {
+                        blind += 1
+                        if a.label == suggestion { blindSame += 1 }
+                        continue
+                    }
                     suggested += 1
                     if a.label != suggestion { overrides += 1 }
                     if let truth = gold[a.itemKey], suggestion != truth {
@@ -73,6 +85,8 @@ public enum AnnotatorService {
                     goldAnswered: onGold.count, goldAccuracy: share(onGold.filter { $0.label == gold[$0.itemKey] }.count, onGold.count),
                     consensusAgreement: share(settled.filter { $0.label == consensus[$0.itemKey]?.label }.count, settled.count),
                     overrideRate: share(overrides, suggested), wrongSuggestionsAccepted: share(fell, traps),
+                    agreementWithSuggestionShown: share(suggested - overrides, suggested),
+                    agreementWithModelBlind: share(blindSame, blind),
                     medianSeconds: seconds.isEmpty ? nil : seconds[seconds.count / 2])
             }
         }

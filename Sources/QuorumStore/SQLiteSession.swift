@@ -154,13 +154,13 @@ struct SQLiteSession: StoreReader {
         let filter = round == nil ? "" : "WHERE t.round_id = ?"
         let arguments: StatementArguments = round.map { [$0] } ?? []
         return try Row.fetchAll(db, sql: """
-            SELECT a.id, a.task_id, t.round_id, t.item_key, i.id AS item_id, a.annotator, a.label, a.seconds, a.note, a.flagged
+            SELECT a.id, a.task_id, t.round_id, t.item_key, i.id AS item_id, a.annotator, a.label, a.seconds, a.note, a.flagged, t.blind
             FROM answers a JOIN tasks t ON t.id = a.task_id JOIN items i ON i.key = t.item_key
             \(filter) ORDER BY a.id
             """, arguments: arguments).map { row in
             AnswerRecord(answerID: row["id"], taskID: row["task_id"], roundID: row["round_id"], itemKey: row["item_key"],
                          itemID: row["item_id"], annotator: row["annotator"], label: row["label"],
-                         seconds: row["seconds"], note: row["note"], flagged: row["flagged"])
+                         seconds: row["seconds"], note: row["note"], flagged: row["flagged"], blind: row["blind"])
         }
     }
 

@@ -21,7 +21,7 @@ struct Annotators: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Everyone, with answers, gold accuracy, agreement with consensus, override rate, wrong suggestions accepted on gold, and median time.")
+            abstract: "Everyone, with answers, gold accuracy, agreement with consensus, override rate, wrong suggestions accepted on gold, agreement with the model where its suggestion was shown and where it was hidden (blind), and median time.")
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: FormatOptions
 
@@ -29,11 +29,12 @@ struct Annotators: ParsableCommand {
             let cards = try AnnotatorService.list(store: try project.open())
             output.emit(.object([("annotators", .array(cards.map(\.json)))])) {
                 guard !cards.isEmpty else { return "Nobody yet. Add people with `quorum annotators add NAME`." }
-                var lines = ["name          role         answers  gold acc  agree  override  trap fell  median s"]
+                var lines = ["name          role         answers  gold acc  agree  override  trap fell  =model shown/blind  median s"]
                 for c in cards {
                     lines.append([c.name.padding(13), c.role.padding(11), String(c.answers).padding(8, left: true),
                                   Report.percent(c.goldAccuracy).padding(9, left: true), Report.percent(c.consensusAgreement).padding(6, left: true),
                                   Report.percent(c.overrideRate).padding(9, left: true), Report.percent(c.wrongSuggestionsAccepted).padding(10, left: true),
+                                  (Report.percent(c.agreementWithSuggestionShown) + " / " + Report.percent(c.agreementWithModelBlind)).padding(19, left: true),
                                   fmt(c.medianSeconds, 1).padding(9, left: true)].joined(separator: " "))
                 }
                 return lines.joined(separator: "\n")

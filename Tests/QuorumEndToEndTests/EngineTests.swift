@@ -204,7 +204,7 @@ import Testing
         try cli.ok(["import", try cli.write("pool.jsonl", lines[130..<400].joined(separator: "\n"))])
         try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
         try cli.ok(["train", "--members", "2"])
-        let round = try cli.json(["round", "start", "--size", "40", "--overlap", "2", "--gold-rate", "0.25"])
+        let round = try cli.json(["round", "start", "--size", "40", "--overlap", "2", "--gold-rate", "0.25", "--blind-rate", "0.5"])
         #expect((round["by_strategy"] as? [String: Int])?["gold"] == 10)
         // ann answers truthfully; bo answers every item with "1".
         try cli.ok(["label", "--annotator", "ann", "--answers", Digits.path])
@@ -222,6 +222,12 @@ import Testing
         #expect(byName["bo"]?["gold_answered"] as? Int == 10)
         #expect((byName["bo"]?["gold_accuracy"] as? Double ?? 1) < 0.5)
         #expect(byName["ann"]?["answers"] as? Int == 50)
+        // Half the tasks were blind: agreement with the model is measured on each half.
+        let shown = try #require(byName["ann"]?["agreement_with_suggestion_shown"] as? Double)
+        let override = try #require(byName["ann"]?["override_rate"] as? Double)
+        #expect(abs(shown + override - 1) < 1e-12, "shown agreement and override rate split the shown answers")
+        #expect(byName["ann"]?["agreement_with_model_blind"] is Double)
+        #expect(try cli.json(["round", "status", "--round", "1"])["blind_tasks"] as? Int == 25)
         // Gold items never enter a snapshot.
         try cli.ok(["snapshot", "create"])
         let out = (cli.project as NSString).appendingPathComponent("v1.jsonl")
