@@ -141,6 +141,17 @@ public enum ConsensusService {
             guard let ruling = rulings[v.item] else { return v }
             return Verdict(item: v.item, label: ruling.label, confidence: 1, votes: v.votes)
         }
+        // Every change of an item's consensus is a decision in the audit trail.
+        let previous = try w.consensus()
+        for v in verdicts {
+            let method = rulings[v.item] == nil ? method.rawValue : "adjudication"
+            if let p = previous[v.item], p.label == v.label, p.isDispute == v.isDispute, p.method == method { continue }
+            try w.appendEvent(EventRecord(kind: "consensus.item", itemID: ids[v.item], confidence: v.confidence,
+                                          detailJSON: JSONValue.object([
+                                            ("label", .text(v.label)), ("method", .string(method)), ("answers", .int(v.votes)),
+                                            ("dispute", .bool(v.isDispute)), ("previous", .text(previous[v.item]?.label)),
+                                          ]).serialized()))
+        }
         try w.upsertConsensus(verdicts.map {
             ConsensusRecord(itemKey: $0.item, label: $0.label, confidence: $0.confidence,
                             method: rulings[$0.item] == nil ? method.rawValue : "adjudication",

@@ -31,6 +31,12 @@ import QuorumStore
         let log = try #require(try cli.json(["audit", "log", "--item", "a"])["events"] as? [[String: Any]])
         #expect(log.map { $0["kind"] as? String } == ["answer", "answer"])
         #expect(Set(log.compactMap { $0["annotator"] as? String }) == ["ann", "bo"])
+        // A consensus decision joins the item's history, once per change.
+        try cli.ok(["consensus"])
+        try cli.ok(["consensus"])
+        let after = try #require(try cli.json(["audit", "log", "--item", "a"])["events"] as? [[String: Any]])
+        #expect(after.map { $0["kind"] as? String } == ["answer", "answer", "consensus.item"])
+        #expect(after.last?["confidence"] as? Double == 1)
         let all = try #require(try cli.json(["audit", "log"])["events"] as? [[String: Any]])
         #expect(all.first?["kind"] as? String == "init")
         #expect(all.contains { $0["kind"] as? String == "snapshot" })
