@@ -46,4 +46,7 @@ echo "== closing the round: consensus, retrain, evaluate on the 359 test items"
 q round close
 q snapshot create -m "after round 1"
 q snapshot export v1 --format jsonl --out "$dir/v1.jsonl"
+q snapshot show v1
+q annotators list
 q report
+q report --format html --out "$dir/report.html"

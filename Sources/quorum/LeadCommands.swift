@@ -150,25 +150,47 @@ struct Consensus: ParsableCommand {
 extension ConsensusService.Method: ExpressibleByArgument {}
 
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Per-round metrics: what each round of labelling bought.")
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Per-round metrics: what each round of labelling bought.",
+        discussion: "--format html writes one self-contained page with charts (the learning curve, agreement per round); use --out FILE.")
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, html }
+
     @OptionGroup var project: ProjectOptions
-    @OptionGroup var output: FormatOptions
+    @Option(help: "Output format: text, json or html.") var format: Format = .text
+    @Option(help: "Write to this file instead of standard output.") var out: String?
 
     func run() throws {
         let store = try project.open()
         let rounds = try ReportService.rounds(store: store)
         let shadow = try ReportService.shadowComparison(store: store)
         let agreement = try ReportService.agreement(store: store)
-        guard case .object(var fields) = Report.json(rounds, agreement: agreement) else { return }
-        fields.append(("shadow", shadow?.json ?? .null))
-        output.emit(.object(fields)) {
+        let document: String
+        switch format {
+        case .json:
+            guard case .object(var fields) = Report.json(rounds, agreement: agreement) else { return }
+            fields.append(("shadow", shadow?.json ?? .null))
+            document = JSONValue.object(fields).serialized() + "\n"
+        case .html:
+            document = HTMLReport.page(rounds, agreement: agreement, title: "Quorum report: \(try store.read { try $0.project().name })")
+        case .text:
             var text = Report.text(rounds, agreement: agreement)
             if let s = shadow {
                 text += "\nShadow model \(s.shadow) against live \(s.live): agree on \(Report.percent(s.agreement)) of \(s.compared) items"
                     + " (\(s.differing.count) differ); test accuracy \(Report.percent(s.shadowTestAccuracy)) vs \(Report.percent(s.liveTestAccuracy))."
                 if !s.differing.isEmpty { text += "\nDiffering: " + s.differing.prefix(10).joined(separator: ", ") + (s.differing.count > 10 ? ", …" : "") }
             }
-            return text
+            document = text.hasSuffix("\n") ? text : text + "\n"
         }
+        guard let out else {
+            print(document, terminator: "")
+            return
+        }
+        do {
+            try Data(document.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        } catch {
+            throw QuorumError(.badInput, "\(out): cannot write the report (\(error.localizedDescription))",
+                              hint: "check that the directory exists and is writable")
+        }
+        printError("Wrote \(out).")
     }
 }

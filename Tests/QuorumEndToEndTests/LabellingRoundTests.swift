@@ -132,6 +132,17 @@ import Testing
             #expect(rounds[0].keys.contains(key), "report JSON keeps \(key), null or not")
         }
 
+        // The HTML report: one page, the learning curve as an SVG polyline through both rounds.
+        let page = (cli.project as NSString).appendingPathComponent("report.html")
+        try cli.ok(["report", "--format", "html", "--out", page])
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</body></html>\n"))
+        #expect(html.components(separatedBy: "<svg").count - 1 == 2, "learning curve and agreement charts")
+        let curve = try #require(html.components(separatedBy: "<polyline").dropFirst().first)
+        #expect(curve.components(separatedBy: "points=\"")[1].split(separator: "\"")[0].split(separator: " ").count == 2,
+                "one point per closed round")
+        #expect(html.contains("<td>90</td>"), "round 1's labelled count is in the table")
+
         let counts = try cli.json(["status"])
         #expect(counts["items"] as? [String: Int] == ["pool": Digits.pool.count, "seed": 40, "test": Digits.test.count, "gold": 0])
         #expect(counts["open_tasks"] as? Int == 0)
