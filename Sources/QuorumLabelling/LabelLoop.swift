@@ -88,7 +88,7 @@ public final class LabelLoop {
                 case .idle:
                     if RawTerminal.size() != drawnSize { try draw(task) }
                     continue
-                case .character("q"): return summary
+                case .character("q"), .interrupt: return summary
                 case .character("?"):
                     showHelp.toggle()
                 case .character("d"):
@@ -164,7 +164,7 @@ public final class LabelLoop {
             guard let key = terminal.readKey(timeoutMilliseconds: Self.tick) else { return false }
             switch key {
             case .idle: continue
-            case .character("q"): return false
+            case .character("q"), .interrupt: return false
             default: typedAhead = key; return true
             }
         }

@@ -17,7 +17,9 @@ public final class RawTerminal {
     public func enable() {
         guard !active, tcgetattr(fd, &original) == 0 else { return }
         var raw = original
-        raw.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        // No echo, no line buffering, and Ctrl-C / Ctrl-D arrive as keys (the loop
+        // quits cleanly on them: the terminal is restored and the claim given back).
+        raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG)
         raw.c_cc.6 = 1 // VMIN: wait for one byte
         raw.c_cc.5 = 0 // VTIME
         tcsetattr(fd, TCSAFLUSH, &raw)
@@ -48,6 +50,7 @@ public final class RawTerminal {
         case 10, 13: return .enter
         case 27: return .escape
         case 127, 8: return .backspace
+        case 3, 4: return .interrupt
         case 0..<128: return .character(Character(Unicode.Scalar(byte)))
         default:
             // A multi-byte UTF-8 character: read its continuation bytes.
@@ -69,7 +72,7 @@ public final class RawTerminal {
         while let key = readKey() {
             switch key {
             case .enter: write("\n"); return line
-            case .escape: write("\n"); return nil
+            case .escape, .interrupt: write("\n"); return nil
             case .backspace:
                 if !line.isEmpty { line.removeLast(); write("\u{8} \u{8}") }
             case .character(let c):
@@ -101,4 +104,6 @@ public enum Key: Equatable, Sendable {
     case enter, escape, backspace
     /// No key arrived within the timeout.
     case idle
+    /// Ctrl-C or Ctrl-D.
+    case interrupt
 }

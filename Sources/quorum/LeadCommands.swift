@@ -128,7 +128,8 @@ struct Consensus: ParsableCommand {
         let summary = try ConsensusService.run(store: store, settings: settings)
         output.emit(summary.json) {
             var lines = ["\(summary.items) items aggregated by \(summary.method.rawValue): \(summary.labels.count) settled, "
-                         + "\(summary.disputes.count) disputes (posterior below \(summary.disputeBelow) or no unique top label)."]
+                         + "\(summary.disputes.count) disputes ("
+                         + (summary.disputeBelow > 0 ? "posterior below \(summary.disputeBelow) or no unique top label)." : "no unique top label).")]
             if let agreement = summary.percentAgreement { lines.append("Pairwise agreement: \(Report.percent(agreement)).") }
             if let weight = summary.modelWeight { lines.append("Model weight: \(Report.fixed(weight)).") }
             for q in summary.annotators {

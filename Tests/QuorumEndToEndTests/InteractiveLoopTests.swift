@@ -128,8 +128,11 @@ import Testing
         let styled = try PTYSession(cli, args: ["label", "--annotator", "bo"])
         try styled.waitFor("left 1")
         #expect(styled.transcript.contains("\u{1B}[7m"), "styled when NO_COLOR is unset")
-        try styled.press("q", expect: "answered")
+        try styled.press("\u{3}", expect: "answered")   // Ctrl-C quits cleanly, like q
         #expect(styled.finish() == 0)
+        // Quitting gave the claim back at once (the lease is 10 minutes): someone else can answer.
+        let answers = try cli.write("answers.jsonl", #"{"id":"long","label":"yes"}"# + "\n")
+        #expect(try cli.json(["label", "--annotator", "cy", "--answers", answers])["answered"] as? Int == 1)
     }
 
     @Test func refusesWithoutATerminal() throws {
