@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 import QuorumReporting
 import QuorumModels
@@ -235,6 +236,10 @@ public enum RoundService {
         public var answers: Int
         /// Answers the tasks want in all.
         public var wanted: Int
+        /// Per annotator in this round: answers (labels), skips and flags, by name.
+        public var annotators: [(name: String, answers: Int, skips: Int, flags: Int)]
+        /// Items held right now: who, which item, and seconds left on the lease.
+        public var claims: [(annotator: String, itemID: String, secondsLeft: Double)]
         public var byStrategy: [String: Int]
         /// Every pick: item id, strategy, score and rank, by strategy then rank.
         public var picks: [(itemID: String, pick: TaskPick)]
@@ -248,6 +253,12 @@ public enum RoundService {
                      ("by_strategy", .object(byStrategy.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                      ("model_version", .text(round.modelVersion)),
                      ("blind_tasks", .int(picks.filter(\.pick.blind).count)),
+                     ("annotators", .array(annotators.map { a in
+                         .object([("name", .string(a.name)), ("answers", .int(a.answers)), ("skips", .int(a.skips)), ("flags", .int(a.flags))])
+                     })),
+                     ("claims", .array(claims.map { c in
+                         .object([("annotator", .string(c.annotator)), ("id", .string(c.itemID)), ("seconds_left", .double(c.secondsLeft.rounded()))])
+                     })),
                      ("picks", .array(picks.map { p in
                          .object([("id", .string(p.itemID)), ("strategy", .string(p.pick.strategy)),
                                   ("score", .double(p.pick.score)), ("rank", .int(p.pick.rank)),
@@ -276,8 +287,18 @@ public enum RoundService {
             let picks = try r.picks(round: round.id)
             var byStrategy: [String: Int] = [:]
             for (_, pick) in picks { byStrategy[pick.strategy, default: 0] += 1 }
+            var people: [String: (answers: Int, skips: Int, flags: Int)] = [:]
+            for a in try r.answers(round: round.id) {
+                var p = people[a.annotator] ?? (0, 0, 0)
+                if a.flagged { p.flags += 1 } else if a.label == nil { p.skips += 1 } else { p.answers += 1 }
+                people[a.annotator] = p
+            }
+            let now = Date().timeIntervalSince1970
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
-                          answers: progress.answers, wanted: progress.wanted, byStrategy: byStrategy, picks: picks)
+                          answers: progress.answers, wanted: progress.wanted,
+                          annotators: people.sorted { $0.key < $1.key }.map { ($0.key, $0.value.answers, $0.value.skips, $0.value.flags) },
+                          claims: try r.activeClaims(round: round.id, now: now).map { ($0.annotator, $0.itemID, $0.expiresAt - now) },
+                          byStrategy: byStrategy, picks: picks)
         }
     }
 }

@@ -50,6 +50,8 @@ public protocol StoreReader {
     func taskProgress(round: Int) throws -> TaskProgress
     /// Every task of a round with its slots.
     func taskStates(round: Int) throws -> [TaskState]
+    /// Unexpired claims on a round's tasks: who holds which item, until when (seconds since 1970).
+    func activeClaims(round: Int, now: Double) throws -> [(annotator: String, itemID: String, expiresAt: Double)]
     /// Picks of a round, with strategy, score and rank.
     func picks(round: Int) throws -> [(itemID: String, pick: TaskPick)]
 

@@ -59,6 +59,13 @@ extension SQLiteSession {
                          arguments: [round]).map { TaskState(taskID: $0["id"], itemKey: $0["item_key"], needed: $0["needed"], done: $0["done"]) }
     }
 
+    func activeClaims(round: Int, now: Double) throws -> [(annotator: String, itemID: String, expiresAt: Double)] {
+        try Row.fetchAll(db, sql: """
+            SELECT c.annotator, i.id, c.expires_at FROM claims c JOIN tasks t ON t.id = c.task_id JOIN items i ON i.key = t.item_key
+            WHERE t.round_id = ? AND c.expires_at > ? ORDER BY c.annotator
+            """, arguments: [round, now]).map { ($0["annotator"], $0["id"], $0["expires_at"]) }
+    }
+
     /// - Complexity: one walk of the queue index over the round's unfinished
     ///   tasks, stopping at the first free one; O(log n) per step.
     func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double) throws -> ClaimOutcome {

@@ -97,8 +97,14 @@ struct Round: ParsableCommand {
                 return """
                     Round \(s.round.id) (\(s.round.status.rawValue)), model \(s.round.modelVersion ?? "none")
                     tasks:    \(s.tasks) (\(strategies)); \(s.complete) complete
-                    answers:  \(s.answers) of \(s.tasks * s.round.overlap) wanted (K = \(s.round.overlap))
-                    """ + Dictionary(grouping: s.picks, by: \.pick.strategy).sorted { $0.key < $1.key }.map { strategy, picks in
+                    answers:  \(s.answers) of \(s.wanted) wanted (K = \(s.round.overlap))
+                    """ + (s.annotators.isEmpty ? "" : "\npeople:   " + s.annotators.map { a in
+                        "\(a.name) \(a.answers)" + (a.skips + a.flags > 0 ? " (+\(a.skips) skipped, \(a.flags) flagged)" : "")
+                    }.joined(separator: ", "))
+                    + (s.claims.isEmpty ? "" : "\nworking:  " + s.claims.map { c in
+                        "\(c.annotator) on \(c.itemID) (\(Int((c.secondsLeft / 60).rounded(.up))) min left on the lease)"
+                    }.joined(separator: ", "))
+                    + Dictionary(grouping: s.picks, by: \.pick.strategy).sorted { $0.key < $1.key }.map { strategy, picks in
                         "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \($0.itemID) (\(fmt($0.pick.score, 3)))" }
                             .joined(separator: ", ") + (picks.count > 5 ? ", …" : "")
                     }.joined()

@@ -70,6 +70,13 @@ import Testing
             s.kill9()                                    // …and the process dies mid-round.
             let stored = Set(try store.read { r in try r.answers(round: 1) }.filter { $0.annotator == "alice" }.map(\.itemID))
             #expect(acknowledged.isSubset(of: stored), "kill \(round + 1): acknowledged answers missing: \(acknowledged.subtracting(stored))")
+            if round == 0 {
+                // The lead sees who holds what: the dead process's claim, until its lease runs out.
+                let status = try cli.json(["round", "status"])
+                let claims = try #require(status["claims"] as? [[String: Any]])
+                #expect(claims.map { $0["annotator"] as? String } == ["alice"])
+                #expect((claims.first?["seconds_left"] as? Double ?? 99) <= 2)
+            }
         }
         #expect(acknowledged.count >= 6)
         // Alice's last claim is held for its 2 s lease, then returns: bob finishes the round.
@@ -81,6 +88,10 @@ import Testing
         let status = try cli.json(["round", "status"])
         #expect(status["complete_tasks"] as? Int == 30, "no task is stuck")
         #expect(status["answers"] as? Int == 30)
+        let people = try #require(status["annotators"] as? [[String: Any]])
+        #expect(people.map { $0["name"] as? String } == ["alice", "bob"])
+        #expect(people.compactMap { $0["answers"] as? Int }.reduce(0, +) == 30)
+        #expect((status["claims"] as? [Any])?.isEmpty == true, "nobody holds anything at the end")
         let answers = try store.read { r in try r.answers(round: 1) }
         #expect(Set(answers.map(\.itemID)).count == 30 && answers.count == 30, "each task answered exactly once")
     }
