@@ -62,6 +62,8 @@ public struct DawidSkene: Aggregator {
     public var smoothing: Double
     /// The stopping rule.
     public var convergence: Convergence
+    /// How EM is accelerated (under `.posteriorChange`; `.evidenceGain` always runs plain EM).
+    public var acceleration: Acceleration
     public var disputeBelow: Double
     public var method: String { "dawid-skene" }
 
@@ -69,7 +71,9 @@ public struct DawidSkene: Aggregator {
     public static let defaultDisputeBelow = 0.5
 
     public init(maxIterations: Int = 100, tolerance: Double = 1e-5, smoothing: Double = 1e-10,
-                convergence: Convergence = .posteriorChange, disputeBelow: Double = DawidSkene.defaultDisputeBelow) {
+                convergence: Convergence = .posteriorChange, acceleration: Acceleration = .squarem,
+                disputeBelow: Double = DawidSkene.defaultDisputeBelow) {
+        self.acceleration = acceleration
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.smoothing = smoothing
@@ -83,7 +87,7 @@ public struct DawidSkene: Aggregator {
     public func aggregate(_ votes: [Vote], labels: [String]) throws(AggregationError) -> Aggregation {
         let table = try VoteTable(votes, labels: labels)
         let r = Self.aggregate(table, maxIterations: maxIterations, tolerance: tolerance, smoothing: smoothing,
-                               convergence: convergence)
+                               convergence: convergence, acceleration: acceleration)
         return Aggregation(method: method, labels: labels,
                            verdicts: Verdict.decideAll(table, posteriors: r.posteriors, disputeBelow: disputeBelow),
                            posteriors: r.posteriors, annotators: r.annotators)
@@ -102,6 +106,14 @@ public struct DawidSkene: Aggregator {
         /// ``Result/evidenceLowerBound``) gained less than `tolerance` — or fell — in
         /// the last iteration. It can stop while posteriors still move noticeably.
         case evidenceGain
+    }
+
+    /// How EM is driven to its fixed point under `.posteriorChange`.
+    public enum Acceleration: Sendable, Equatable {
+        /// SQUAREM (Varadhan & Roland 2008): the same fixed point in a fraction of the E-steps.
+        case squarem
+        /// Plain EM, one E-step and M-step at a time.
+        case none
     }
 
     /// The outcome of ``aggregate(_:labels:maxIterations:tolerance:smoothing:convergence:)``.
@@ -142,16 +154,58 @@ public struct DawidSkene: Aggregator {
     ///   - tolerance: stop once no posterior changes by this much in an E-step.
     ///   - smoothing: ε added to every confusion count (see the type's documentation).
     ///   - convergence: the stopping rule; `.evidenceGain` reproduces crowd-kit's.
+    ///   - acceleration: `.squarem` (default) or plain EM; only used with `.posteriorChange`.
     /// - Throws: ``InputError`` when `labels` is empty or repeats a name, or a vote's label is not in it.
     /// - Complexity: O(votes · k) per iteration for k classes, plus O(annotators · k²);
     ///   memory O(items · k + annotators · k² + votes).
     public static func aggregate(
         _ votes: [Vote], labels: [String], maxIterations: Int = 100, tolerance: Double = 1e-5,
-        smoothing: Double = 1e-10, convergence: Convergence = .posteriorChange
+        smoothing: Double = 1e-10, convergence: Convergence = .posteriorChange, acceleration: Acceleration = .squarem
     ) throws(InputError) -> Result {
         let answers = try Answers(votes, labels: labels)
         return aggregate(answers, maxIterations: maxIterations, tolerance: tolerance, smoothing: smoothing,
-                         convergence: convergence)
+                         convergence: convergence, acceleration: acceleration)
+    }
+
+    /// EM accelerated by SQUAREM (Varadhan & Roland 2008, S3): two EM steps θ1, θ2
+    /// from θ0, a jump θ' along their direction (see `EM.extrapolate`), and one EM step
+    /// from θ' to stabilise it. The jump is kept when the marginal log-likelihood at θ'
+    /// is at least that at θ1 (and the longest jump allowed grows), else the plain θ2
+    /// state stands (and it shrinks). Converged when a plain EM step moves no posterior
+    /// by `tolerance` or more: the same fixed point as plain EM, in fewer E-steps
+    /// (100,000 items × 5 answers: 47 E-steps to max |ΔT| < 1e-5, where plain EM had
+    /// not got there after 100).
+    ///
+    /// - Returns: E-steps taken, the last plain step's largest posterior change, and whether it converged.
+    /// - Complexity: O(answers · k) per E-step, three E-steps per cycle; the state
+    ///   (O(items · k)) is copied once per cycle, never per element.
+    static func accelerated(_ em: inout EM, maxIterations: Int, tolerance: Double) -> (Int, Double, Bool) {
+        var iterations = 0
+        var change = Double.infinity
+        var maxStep = 4.0
+        while iterations < maxIterations {
+            let start = (em.logPi, em.logPrior)
+            change = em.iterate()
+            iterations += 1
+            if change < tolerance || iterations == maxIterations { return (iterations, change, change < tolerance) }
+            let step1 = (em.logPi, em.logPrior)
+            change = em.iterate()
+            iterations += 1
+            if change < tolerance || iterations + 1 > maxIterations { return (iterations, change, change < tolerance) }
+            // The E-step just taken scored θ1; the jump must do at least as well.
+            let plain = em
+            let floor = em.logLikelihood
+            guard em.extrapolate(from: start, step1: step1, maxStep: maxStep) else { continue }
+            _ = em.iterate()
+            iterations += 1
+            if em.logLikelihood >= floor {
+                maxStep = Swift.min(maxStep * 4, 1024)
+            } else {
+                em = plain
+                maxStep = Swift.max(1, maxStep / 4)
+            }
+        }
+        return (iterations, change, false)
     }
 
     /// Aggregates pre-encoded answers (see ``Answers``); the same EM as
@@ -160,7 +214,7 @@ public struct DawidSkene: Aggregator {
     /// - Complexity: O(answers · k) per iteration, plus O(annotators · k²).
     public static func aggregate(
         _ answers: Answers, maxIterations: Int = 100, tolerance: Double = 1e-5, smoothing: Double = 1e-10,
-        convergence: Convergence = .posteriorChange
+        convergence: Convergence = .posteriorChange, acceleration: Acceleration = .squarem
     ) -> Result {
         precondition(maxIterations >= 0, "maxIterations must be non-negative, got \(maxIterations)")
         precondition(smoothing > 0, "smoothing must be positive (it keeps log π finite), got \(smoothing)")
@@ -176,16 +230,22 @@ public struct DawidSkene: Aggregator {
         var change = Double.infinity
         var converged = false
         var elbo = -Double.infinity
-        while iterations < maxIterations {
-            change = em.iterate()
-            iterations += 1
-            let previous = elbo
-            elbo = em.evidenceLowerBound()
-            switch convergence {
-            case .posteriorChange: converged = change < tolerance
-            case .evidenceGain: converged = elbo - previous < tolerance
+        switch convergence {
+        case .posteriorChange where acceleration == .squarem:
+            (iterations, change, converged) = accelerated(&em, maxIterations: maxIterations, tolerance: tolerance)
+        default:
+            // Plain EM, step for step (as crowd-kit runs it under `.evidenceGain`).
+            while iterations < maxIterations {
+                change = em.iterate()
+                iterations += 1
+                let previous = elbo
+                elbo = em.evidenceLowerBound()
+                switch convergence {
+                case .posteriorChange: converged = change < tolerance
+                case .evidenceGain: converged = elbo - previous < tolerance
+                }
+                if converged { break }
             }
-            if converged { break }
         }
         let counts = em.countTable()
         let classMass = em.classTotals()

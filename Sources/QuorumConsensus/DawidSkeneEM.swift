@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,6 +31,9 @@ extension DawidSkene {
         var scratch: [Block]
         /// Σ_i H(T[i]) of the current posteriors.
         var entropy = 0.0
+        /// The marginal log-likelihood Σ_i log Σ_c p_c Π_answers π_a[c][l] of the
+        /// parameters the last E-step used (SQUAREM's guard).
+        var logLikelihood = -Double.infinity
         /// Σ_answers Σ_c T[i][c] (log π_a[c][l] + log p_c) for the current state.
         var joint = 0.0
 
@@ -111,6 +115,7 @@ extension DawidSkene {
             let (n, m) = (self.n, self.m)
             var maxChange = Block.zero
             var entropy = 0.0
+            var logLikelihood = 0.0
             for q in 0..<m { classMass[q] = .zero }
             itemStart.withUnsafeBufferPointer { start in
             row.withUnsafeBufferPointer { row in
@@ -155,6 +160,7 @@ extension DawidSkene {
                         for j in lo..<hi { next[Int(row[j]) &+ q] += p }
                     }
                     entropy += log(total) - weighted.sum()
+                    logLikelihood += top + log(total)
                 }
             }
             }
@@ -166,8 +172,68 @@ extension DawidSkene {
             }
             swap(&counts, &nextCounts)
             self.entropy = entropy
+            self.logLikelihood = logLikelihood
             mStep()
             return Self.maxLane(maxChange)
+        }
+
+        /// SQUAREM's extrapolation (Varadhan & Roland 2008, scheme S3) in the space of
+        /// log-parameters: from θ0 and the two EM steps θ1 = F(θ0), θ2 = F(θ1) held now,
+        /// r = θ1 − θ0, v = θ2 − θ1 − r, α = −‖r‖/‖v‖ clamped to [−maxStep, −1], and
+        /// θ' = θ0 − 2αr + α²v, renormalised so every confusion row and the prior sum to 1.
+        /// Returns false (and leaves θ2) when the step would be a plain EM step (α ≥ −1).
+        ///
+        /// - Complexity: O(annotators · k²).
+        mutating func extrapolate(from start: (logPi: [Block], logPrior: [Block]),
+                                  step1: (logPi: [Block], logPrior: [Block]), maxStep: Double) -> Bool {
+            let k = self.k
+            var rr = 0.0, vv = 0.0
+            func accumulate(_ a: [Block], _ b: [Block], _ c: [Block], lanes: (Int) -> Bool) {
+                for i in a.indices {
+                    for lane in 0..<4 where lanes(i * 4 + lane) {
+                        let r = b[i][lane] - a[i][lane]
+                        let v = c[i][lane] - b[i][lane] - r
+                        rr += r * r
+                        vv += v * v
+                    }
+                }
+            }
+            let m = self.m
+            let laneIsClass = { (flat: Int) in (flat % (m * 4)) < k }
+            accumulate(start.logPi, step1.logPi, logPi, lanes: laneIsClass)
+            accumulate(start.logPrior, step1.logPrior, logPrior, lanes: { $0 < k })
+            guard vv > 0, rr > 0 else { return false }
+            let alpha = Swift.max(-(rr / vv).squareRoot(), -maxStep)
+            guard alpha < -1 else { return false }
+            func move(_ a: [Block], _ b: [Block], _ c: inout [Block], lanes: (Int) -> Bool) {
+                for i in c.indices {
+                    for lane in 0..<4 where lanes(i * 4 + lane) {
+                        let r = b[i][lane] - a[i][lane]
+                        let v = c[i][lane] - b[i][lane] - r
+                        c[i][lane] = a[i][lane] - 2 * alpha * r + alpha * alpha * v
+                    }
+                }
+            }
+            move(start.logPi, step1.logPi, &logPi, lanes: laneIsClass)
+            move(start.logPrior, step1.logPrior, &logPrior, lanes: { $0 < k })
+            // Renormalise: for each annotator and true class c, Σ_l π[c][l] = 1; Σ_c p_c = 1.
+            for ann in 0..<(cells / k) {
+                let base = ann * k * m
+                for c in 0..<k {
+                    var top = -Double.infinity
+                    for l in 0..<k { top = Swift.max(top, logPi[base + l * m + c / 4][c % 4]) }
+                    var total = 0.0
+                    for l in 0..<k { total += Foundation.exp(logPi[base + l * m + c / 4][c % 4] - top) }
+                    let shift = top + Foundation.log(total)
+                    for l in 0..<k { logPi[base + l * m + c / 4][c % 4] -= shift }
+                }
+            }
+            var top = -Double.infinity
+            for c in 0..<k { top = Swift.max(top, logPrior[c / 4][c % 4]) }
+            var total = 0.0
+            for c in 0..<k { total += Foundation.exp(logPrior[c / 4][c % 4] - top) }
+            for c in 0..<k { logPrior[c / 4][c % 4] -= top + Foundation.log(total) }
+            return true
         }
 
         // Branch-free lane-wise max and |x| (the standard library's `pointwiseMax` is

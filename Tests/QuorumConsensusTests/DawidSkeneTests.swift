@@ -56,7 +56,8 @@ import Testing
         #expect(converged)
         try Self.expectMatches(r, labelsA, posteriorsA, priorsA, confusionA)
         // The same 5 iterations with no stopping rule at all.
-        let fixed = try DawidSkene.aggregate(Self.tinyVotes, labels: ["a", "b", "c"], maxIterations: 5, tolerance: 0)
+        let fixed = try DawidSkene.aggregate(Self.tinyVotes, labels: ["a", "b", "c"], maxIterations: 5, tolerance: 0,
+                                             acceleration: .none)
         #expect(fixed.iterations == 5 && !fixed.converged)
         try Self.expectMatches(fixed, labelsA, posteriorsA, priorsA, confusionA)
     }
@@ -82,7 +83,8 @@ import Testing
             "w3": [[0.9999999998, 0.0000000001, 0.0000000001], [0.3333333333, 0.0000000000, 0.6666666667], [0.0000000000, 0.2500000000, 0.7500000000]],
             "w4": [[0.0000000001, 0.9999999998, 0.0000000001], [0.0000000000, 0.0000000000, 0.9999999999], [0.2500000000, 0.5000000000, 0.2500000000]],
         ]
-        let r = try DawidSkene.aggregate(Self.tinyVotes, labels: ["a", "b", "c"], maxIterations: 1000, tolerance: 0)
+        let r = try DawidSkene.aggregate(Self.tinyVotes, labels: ["a", "b", "c"], maxIterations: 1000, tolerance: 0,
+                                         acceleration: .none)
         #expect(r.iterations == 1000)
         try Self.expectMatches(r, labelsB, posteriorsB, priorsB, confusionB)
 
@@ -92,6 +94,31 @@ import Testing
         #expect(converged && iterations < 100)
         #expect(d.verdicts.map(\.label) == labelsB.map { Optional($0) })
         for (x, y) in zip(d.posteriors, posteriorsB.flatMap { $0 }) { #expect(abs(x - y) < 1e-3) }
+    }
+
+    /// SQUAREM must land on plain EM's fixed point, in fewer E-steps: on the tiny
+    /// table (fixed point = crowd-kit's 1000-iteration run B) and on the simulated crowd
+    /// (reference: plain EM run to max |ΔT| < 1e-8).
+    @Test func squaremReachesPlainEMsFixedPoint() throws {
+        let tiny = try DawidSkene.aggregate(Self.tinyVotes, labels: ["a", "b", "c"], tolerance: 1e-9, acceleration: .squarem)
+        let plainTiny = try DawidSkene.aggregate(Self.tinyVotes, labels: ["a", "b", "c"], maxIterations: 10_000, tolerance: 1e-9,
+                                                 acceleration: .none)
+        #expect(tiny.converged && plainTiny.converged)
+        #expect(tiny.verdicts.map(\.label) == plainTiny.verdicts.map(\.label))
+        for (x, y) in zip(tiny.posteriors, plainTiny.posteriors) { #expect(abs(x - y) < 1e-6) }
+
+        var rng = SplitMix64(state: 7)
+        let truth = (0..<400).map { _ in rng.below(Crowd.k) }
+        let votes = Crowd.votes(truth: truth, rng: &rng) { _ in 3 }
+        let fast = try DawidSkene.aggregate(votes, labels: Crowd.labels, maxIterations: 20_000, tolerance: 1e-8)
+        let plain = try DawidSkene.aggregate(votes, labels: Crowd.labels, maxIterations: 20_000, tolerance: 1e-8, acceleration: .none)
+        print("simulated crowd (400 items) to max |ΔT| < 1e-8: SQUAREM \(fast.iterations) E-steps, plain EM \(plain.iterations)")
+        #expect(fast.converged && plain.converged)
+        #expect(fast.iterations < plain.iterations)
+        #expect(fast.verdicts.map(\.label) == plain.verdicts.map(\.label))
+        for (x, y) in zip(fast.posteriors, plain.posteriors) { #expect(abs(x - y) < 1e-6) }
+        for (a, b) in zip(fast.annotators, plain.annotators) { #expect(abs(a.accuracy - b.accuracy) < 1e-6) }
+        #expect(abs(fast.evidenceLowerBound - plain.evidenceLowerBound) < 1e-9)
     }
 
     static func expectMatches(_ r: DawidSkene.Result, _ labels: [String], _ posteriors: [[Double]],
