@@ -72,10 +72,11 @@ extension SQLiteSession {
         guard try Bool.fetchOne(db, sql: "SELECT status = 'open' FROM rounds WHERE id = ?", arguments: [round]) == true else {
             return .finished
         }
-        // Pick up where they left off: a task this annotator still holds.
+        // Pick up where they left off: a task this annotator still holds. (CROSS JOIN fixes
+        // the join order: from the annotator's one claim, never a walk over the round.)
         var row = try Row.fetchOne(db, sql: """
             SELECT \(Self.openTaskColumns)
-            FROM claims c JOIN tasks t ON t.id = c.task_id \(Self.openTaskJoins)
+            FROM claims c CROSS JOIN tasks t ON t.id = c.task_id \(Self.openTaskJoins)
             WHERE c.annotator = ?1 AND t.round_id = ?3 AND \(Self.freeForAnnotator)
             ORDER BY c.expires_at DESC LIMIT 1
             """, arguments: [annotator, now, round])
@@ -91,7 +92,7 @@ extension SQLiteSession {
         guard let row else {
             try db.execute(sql: "DELETE FROM claims WHERE annotator = ?", arguments: [annotator])
             let until = try Double.fetchOne(db, sql: """
-                SELECT MIN(c.expires_at) FROM claims c JOIN tasks t ON t.id = c.task_id
+                SELECT MIN(c.expires_at) FROM claims c CROSS JOIN tasks t ON t.id = c.task_id
                 WHERE t.round_id = ?3 AND c.annotator <> ?1 AND c.expires_at > ?2 AND t.done < t.needed
                   AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.annotator = ?1)
                 """, arguments: [annotator, now, round])

@@ -204,6 +204,15 @@ enum Schema {
                 CREATE INDEX claims_by_annotator ON claims(annotator);
                 """)
         }
+        m.registerMigration("v6-queue-covering-indexes") { db in
+            try db.execute(sql: """
+                -- The queue's walk reads done and needed from the index itself, and the
+                -- progress line sums a round's slots without touching the table.
+                DROP INDEX tasks_queue;
+                CREATE INDEX tasks_queue ON tasks(round_id, uncertainty DESC, deadline, id, done, needed) WHERE done < needed;
+                CREATE INDEX tasks_progress ON tasks(round_id, done, needed);
+                """)
+        }
         return m
     }
 }
