@@ -64,6 +64,7 @@ import Testing
         try s.waitFor("left 4")
         // Details: the nearest labelled examples and, unless blind, the features behind the suggestion.
         try s.press("d", expect: "Nearest labelled examples")
+        try s.waitFor("ETA")   // the progress line ends the frame: the whole of it has arrived
         let blindFirst = s.screen.contains("Suggestion hidden")
         #expect(blindFirst != s.screen.contains("Features behind"), "blind items show no model features")
         try s.press("n", expect: "Note")
