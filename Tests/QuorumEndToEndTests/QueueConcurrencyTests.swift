@@ -56,7 +56,9 @@ import Testing
         var acknowledged = Set<String>()
         var rng = SystemRandomNumberGenerator()
         for round in 0..<4 {
-            let s = try PTYSession(cli, args: ["label", "--annotator", "alice", "--lease", "2"])
+            // The first session holds its claims for 30 s (so the check below cannot race the
+            // lease on a slow machine); alice's next session resumes that claim first anyway.
+            let s = try PTYSession(cli, args: ["label", "--annotator", "alice", "--lease", round == 0 ? "30" : "2"])
             try s.waitFor("left ")
             for _ in 0..<(1 + round % 3) {
                 try s.press("1", expect: "→ yes")
@@ -75,7 +77,7 @@ import Testing
                 let status = try cli.json(["round", "status"])
                 let claims = try #require(status["claims"] as? [[String: Any]])
                 #expect(claims.map { $0["annotator"] as? String } == ["alice"])
-                #expect((claims.first?["seconds_left"] as? Double ?? 99) <= 2)
+                #expect((claims.first?["seconds_left"] as? Double ?? 99) <= 30)
             }
         }
         #expect(acknowledged.count >= 6)
