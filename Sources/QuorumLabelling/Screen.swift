@@ -44,13 +44,14 @@ public struct Frame: Sendable {
 /// taller. The item's text gets the rows that the fixed lines leave; details
 /// take rows from the text, never from the keys or the progress line.
 public enum Screen {
-    /// The frame's lines, each at most `columns` characters (before styling).
+    /// The frame's lines, each at most `columns` terminal columns wide (before styling;
+    /// wide CJK characters count two).
     ///
     /// - Complexity: O(length of the text shown).
     public static func layout(_ frame: Frame, columns: Int, rows: Int, style: Style) -> [String] {
         let width = max(20, columns)
         let height = max(10, rows)
-        func fit(_ s: String) -> String { s.count <= width ? s : String(s.prefix(width - 1)) + "…" }
+        func fit(_ s: String) -> String { displayWidth(s) <= width ? s : prefix(s, width: width - 1) + "…" }
         var top = [style.reverse(fit(frame.title)), String(repeating: "─", count: width)]
         var bottom: [String] = [""]
         if let s = frame.suggestion { bottom.append(style.bold(fit(s))) }
@@ -80,26 +81,63 @@ public enum Screen {
         return top + bottom
     }
 
-    /// Greedy word wrap; words longer than the width are cut.
+    /// Greedy word wrap by display width; words wider than the line are cut.
     static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if paragraph.count <= width {
+            if displayWidth(paragraph) <= width {
                 lines.append(String(paragraph))
                 continue
             }
-            var line = ""
+            var line = "", lineWidth = 0
             for var word in paragraph.split(separator: " ") {
-                while word.count > width {
-                    if !line.isEmpty { lines.append(line); line = "" }
-                    lines.append(String(word.prefix(width)))
-                    word = word.dropFirst(width)
+                var wordWidth = displayWidth(word)
+                while wordWidth > width {
+                    if !line.isEmpty { lines.append(line); line = ""; lineWidth = 0 }
+                    let head = prefix(word, width: width)
+                    lines.append(head)
+                    word = word.dropFirst(head.count)
+                    wordWidth = displayWidth(word)
                 }
-                if line.count + word.count + 1 > width, !line.isEmpty { lines.append(line); line = "" }
-                line += line.isEmpty ? String(word) : " " + word
+                if lineWidth + wordWidth + 1 > width, !line.isEmpty { lines.append(line); line = ""; lineWidth = 0 }
+                if line.isEmpty { line = String(word); lineWidth = wordWidth } else { line += " " + word; lineWidth += 1 + wordWidth }
             }
             lines.append(line)
         }
         return lines
+    }
+
+    /// Terminal columns a character takes: 2 for East Asian wide and fullwidth
+    /// characters and most emoji, 0 for combining marks and zero-width joiners, else 1.
+    static func columns(_ c: Character) -> Int {
+        guard let scalar = c.unicodeScalars.first else { return 0 }
+        let v = scalar.value
+        switch v {
+        case 0x0300...0x036F, 0x200B...0x200F: return 0
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            return 2
+        default: return 1
+        }
+    }
+
+    /// The terminal columns `s` takes.
+    static func displayWidth<S: StringProtocol>(_ s: S) -> Int {
+        var w = 0
+        for c in s { w += columns(c) }
+        return w
+    }
+
+    /// The longest prefix of `s` that fits in `width` columns.
+    static func prefix<S: StringProtocol>(_ s: S, width: Int) -> String {
+        var out = "", w = 0
+        for c in s {
+            let cw = columns(c)
+            if w + cw > width { break }
+            out.append(c)
+            w += cw
+        }
+        return out
     }
 }

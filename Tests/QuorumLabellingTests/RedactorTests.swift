@@ -68,3 +68,23 @@ import Testing
         #expect(!plain.contains("\u{1B}["))
     }
 }
+
+@Suite struct DisplayWidthTests {
+    @Test func wideCharactersTakeTwoColumns() {
+        #expect(Screen.displayWidth("abc") == 3)
+        #expect(Screen.displayWidth("日本語") == 6)
+        #expect(Screen.displayWidth("한국어 text") == 11)
+        #expect(Screen.displayWidth("e\u{301}") == 1, "a combining accent takes no column of its own")
+    }
+
+    @Test func cjkTextWrapsToTheTerminalWidth() {
+        let text = String(repeating: "標注", count: 60)   // 120 wide characters, 240 columns, no spaces
+        let lines = Screen.wrap(text, width: 80)
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { Screen.displayWidth($0) <= 80 })
+        let frame = Frame(title: "項目 " + text, body: text, suggestion: nil, labels: ["[1] 是", "[2] 否"], keys: "Enter",
+                          progress: "done 0")
+        let laid = Screen.layout(frame, columns: 80, rows: 24, style: Style(enabled: false))
+        #expect(laid.allSatisfy { Screen.displayWidth($0) <= 80 })
+    }
+}
