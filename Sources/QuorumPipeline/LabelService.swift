@@ -144,6 +144,10 @@ final class StoreLabelQueue: LabelQueue {
 
     func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64 {
         try store.write { w in
+            guard try w.round(round.id)?.status == .open else {
+                throw QuorumError(.state, "round \(round.id) was closed while you were labelling; your answer to \(task.item.id) was not recorded",
+                                  hint: "see `quorum round status`; the lead starts the next round")
+            }
             var label: String?, flagged = false, text = note, kind = "answer"
             switch response {
             case .label(let l): label = l

@@ -102,6 +102,18 @@ import Testing
         #expect(try cli.json(["adjudicate", "--annotator", "lead", "--answers", rulings])["settled"] as? Int == 1)
     }
 
+    @Test func anAnswerAfterTheRoundClosedIsRefusedClearly() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try Self.textProject(cli, blindRate: "0")
+        let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
+        try s.waitFor("left 4")
+        try cli.ok(["round", "close"])          // the lead closes the round under the annotator's feet
+        try s.press("1", expect: "was closed while you were labelling")
+        #expect(s.finish() == 1)
+        #expect(try SQLiteStore.open(project: cli.project).read { r in try r.answers(round: 1) }.isEmpty)
+    }
+
     @Test func fitsEightyByTwentyFourHonoursNoColorAndRedrawsWhenResized() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
