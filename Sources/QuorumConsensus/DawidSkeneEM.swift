@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,14 @@ extension DawidSkene {
         var logPrior: [Block]
         var logTotals: [Double]
         var scratch: [Block]
+        /// The E-step runs over `parts` ranges of items at once (two threads); each part
+        /// scatters into its own count table (part 0 into `nextCounts`) and class mass,
+        /// and reports (entropy, log-likelihood, largest change); they are summed in a
+        /// fixed order, so results do not depend on scheduling.
+        let parts: Int
+        var partCounts: [Block]
+        var partMass: [Block]
+        var partTotals: [Double]
         /// Σ_i H(T[i]) of the current posteriors.
         var entropy = 0.0
         /// The marginal log-likelihood Σ_i log Σ_c p_c Π_answers π_a[c][l] of the
@@ -57,7 +66,11 @@ extension DawidSkene {
             classMass = [Block](repeating: .zero, count: m)
             logPrior = [Block](repeating: Block(repeating: -1e30), count: m)
             logTotals = [Double](repeating: 0, count: k)
-            scratch = [Block](repeating: .zero, count: 2 * m)   // shifted logits, then their exponentials
+            parts = n >= 4_096 ? 2 : 1
+            scratch = [Block](repeating: .zero, count: 2 * m * parts)   // per part: shifted logits, then their exponentials
+            partCounts = [Block](repeating: .zero, count: parts > 1 ? cells * m * (parts - 1) : 0)
+            partMass = [Block](repeating: .zero, count: m * parts)
+            partTotals = [Double](repeating: 0, count: 3 * parts)
             for i in 0..<n {
                 let lo = Int(itemStart[i]), hi = Int(itemStart[i + 1])
                 let share = 1 / Double(hi - lo)
@@ -108,27 +121,78 @@ extension DawidSkene {
 
         /// One EM iteration: the E-step (per item, log p + Σ log-π rows, softmax) fused
         /// with the scatter of the new posterior rows into the next counts, then the
-        /// M-step. Returns the largest change of any posterior.
+        /// M-step. Returns the largest change of any posterior. Large inputs run the
+        /// E-step on two threads (see `parts`).
         ///
         /// - Complexity: O(answers · k + annotators · k²); no allocation.
         mutating func iterate() -> Double {
-            let (n, m) = (self.n, self.m)
-            var maxChange = Block.zero
-            var entropy = 0.0
-            var logLikelihood = 0.0
-            for q in 0..<m { classMass[q] = .zero }
+            let (n, m, parts, cells) = (self.n, self.m, self.parts, self.cells)
+            nextCounts.withUnsafeMutableBufferPointer { $0.update(repeating: .zero) }
+            partCounts.withUnsafeMutableBufferPointer { $0.update(repeating: .zero) }
             itemStart.withUnsafeBufferPointer { start in
             row.withUnsafeBufferPointer { row in
             posterior.withUnsafeMutableBufferPointer { t in
             logPi.withUnsafeBufferPointer { lp in
             logPrior.withUnsafeBufferPointer { prior in
-            classMass.withUnsafeMutableBufferPointer { mass in
+            partMass.withUnsafeMutableBufferPointer { mass in
             scratch.withUnsafeMutableBufferPointer { z in
             nextCounts.withUnsafeMutableBufferPointer { next in
-                next.update(repeating: .zero)
-                let t = t.baseAddress!, lp = lp.baseAddress!, prior = prior.baseAddress!
-                let mass = mass.baseAddress!, z = z.baseAddress!, next = next.baseAddress!
-                for i in 0..<n {
+            partCounts.withUnsafeMutableBufferPointer { extra in
+            partTotals.withUnsafeMutableBufferPointer { totals in
+                let kernel = EStep(start: start.baseAddress!, row: row.baseAddress!, t: t.baseAddress!, lp: lp.baseAddress!,
+                                   prior: prior.baseAddress!, m: m, cells: cells, mass: mass.baseAddress!, z: z.baseAddress!,
+                                   next: next.baseAddress!, extra: extra.baseAddress, totals: totals.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    kernel.run(part: part, items: (n * part / parts)..<(n * (part + 1) / parts))
+                }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            // Sum the parts in order.
+            var entropy = 0.0, logLikelihood = 0.0, maxChange = 0.0
+            for q in 0..<m { classMass[q] = .zero }
+            for part in 0..<parts {
+                entropy += partTotals[3 * part]
+                logLikelihood += partTotals[3 * part + 1]
+                maxChange = Swift.max(maxChange, partTotals[3 * part + 2])
+                for q in 0..<m { classMass[q] += partMass[part * m + q] }
+                if part > 0 {
+                    let base = (part - 1) * cells * m
+                    for r in 0..<(cells * m) { nextCounts[r] += partCounts[base + r] }
+                }
+            }
+            swap(&counts, &nextCounts)
+            self.entropy = entropy
+            self.logLikelihood = logLikelihood
+            mStep()
+            return maxChange
+        }
+
+        /// The E-step over one range of items, reading the parameters and writing its
+        /// items' posterior rows (disjoint across parts), its own count table and mass,
+        /// and (entropy, log-likelihood, largest change) into `totals`.
+        struct EStep: @unchecked Sendable {
+            // Raw pointers into the EM state, valid for the duration of one `iterate()`.
+            let start: UnsafePointer<Int32>, row: UnsafePointer<Int32>, t: UnsafeMutablePointer<Block>
+            let lp: UnsafePointer<Block>, prior: UnsafePointer<Block>, m: Int, cells: Int
+            let mass: UnsafeMutablePointer<Block>, z: UnsafeMutablePointer<Block>
+            let next: UnsafeMutablePointer<Block>, extra: UnsafeMutablePointer<Block>?, totals: UnsafeMutablePointer<Double>
+
+            /// Part `part`'s share: its own mass, scratch, count table and totals.
+            func run(part: Int, items: Range<Int>) {
+                let mass = self.mass + part * m, z = self.z + part * 2 * m, totals = self.totals + 3 * part
+                let next = part == 0 ? self.next : extra! + (part - 1) * cells * m
+                var maxChange = Block.zero
+                var entropy = 0.0, logLikelihood = 0.0
+                for q in 0..<m { mass[q] = .zero }
+                for i in items {
                     let lo = Int(start[i]), hi = Int(start[i + 1])
                     let ti = t + i * m
                     // Logits; H(T[i]) = log Σ e − Σ_c p_c (z_c − top) needs one log per item.
@@ -136,14 +200,14 @@ extension DawidSkene {
                     for q in 0..<m {
                         var zq = prior[q]
                         for j in lo..<hi { zq += lp[Int(row[j]) &+ q] }
-                        top = Swift.max(top, Self.maxLane(zq))
+                        top = Swift.max(top, EM.maxLane(zq))
                         z[q] = zq
                     }
                     var sum = Block.zero
                     for q in 0..<m {
-                        let shifted = Self.max(z[q] - top, Block(repeating: -708))
+                        let shifted = EM.max(z[q] - top, Block(repeating: -708))
                         z[q] = shifted
-                        let e = Self.exp(shifted)
+                        let e = EM.exp(shifted)
                         z[m &+ q] = e
                         sum += e
                     }
@@ -154,27 +218,19 @@ extension DawidSkene {
                         let p = z[m &+ q] * inv
                         weighted += p * z[q]
                         let d = p - ti[q]
-                        maxChange = Self.max(maxChange, Self.abs(d))
+                        maxChange = EM.max(maxChange, EM.abs(d))
                         ti[q] = p
                         mass[q] += p
                         for j in lo..<hi { next[Int(row[j]) &+ q] += p }
                     }
-                    entropy += log(total) - weighted.sum()
-                    logLikelihood += top + log(total)
+                    let logTotal = log(total)
+                    entropy += logTotal - weighted.sum()
+                    logLikelihood += top + logTotal
                 }
+                totals[0] = entropy
+                totals[1] = logLikelihood
+                totals[2] = EM.maxLane(maxChange)
             }
-            }
-            }
-            }
-            }
-            }
-            }
-            }
-            swap(&counts, &nextCounts)
-            self.entropy = entropy
-            self.logLikelihood = logLikelihood
-            mStep()
-            return Self.maxLane(maxChange)
         }
 
         /// SQUAREM's extrapolation (Varadhan & Roland 2008, scheme S3) in the space of
