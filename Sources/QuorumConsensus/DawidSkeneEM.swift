@@ -49,7 +49,8 @@ extension DawidSkene {
         /// Majority-vote start (vote shares per item) and the M-step from it.
         ///
         /// - Complexity: O(answers · k + annotators · k²).
-        init(_ answers: Answers, smoothing: Double) {
+        /// - Parameter parts: how many item ranges the E-step runs at once (default: 2 from 4,096 items).
+        init(_ answers: Answers, smoothing: Double, parts requested: Int? = nil) {
             n = answers.items.count
             k = answers.labels.count
             m = (k + 3) / 4
@@ -66,7 +67,7 @@ extension DawidSkene {
             classMass = [Block](repeating: .zero, count: m)
             logPrior = [Block](repeating: Block(repeating: -1e30), count: m)
             logTotals = [Double](repeating: 0, count: k)
-            parts = n >= 4_096 ? 2 : 1
+            parts = Swift.max(1, requested ?? (n >= 4_096 ? 2 : 1))
             scratch = [Block](repeating: .zero, count: 2 * m * parts)   // per part: shifted logits, then their exponentials
             partCounts = [Block](repeating: .zero, count: parts > 1 ? cells * m * (parts - 1) : 0)
             partMass = [Block](repeating: .zero, count: m * parts)

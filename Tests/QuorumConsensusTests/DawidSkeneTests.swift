@@ -121,6 +121,23 @@ import Testing
         #expect(abs(fast.evidenceLowerBound - plain.evidenceLowerBound) < 1e-9)
     }
 
+    /// The two-thread E-step computes what the one-thread one does (up to summation order).
+    @Test func twoPartsEqualOnePart() throws {
+        var rng = SplitMix64(state: 11)
+        let truth = (0..<5_000).map { _ in rng.below(Crowd.k) }
+        let answers = try DawidSkene.Answers(Crowd.votes(truth: truth, rng: &rng) { _ in 3 }, labels: Crowd.labels)
+        var one = DawidSkene.EM(answers, smoothing: 1e-10, parts: 1)
+        var two = DawidSkene.EM(answers, smoothing: 1e-10, parts: 3)
+        #expect(two.parts == 3)
+        for _ in 0..<20 {
+            let (a, b) = (one.iterate(), two.iterate())
+            #expect(abs(a - b) < 1e-12)
+            #expect(abs(one.logLikelihood - two.logLikelihood) < 1e-9 * abs(one.logLikelihood))
+        }
+        for (x, y) in zip(one.posteriors(), two.posteriors()) { #expect(abs(x - y) < 1e-9) }
+        for (x, y) in zip(one.countTable(), two.countTable()) { #expect(abs(x - y) < 1e-8) }
+    }
+
     static func expectMatches(_ r: DawidSkene.Result, _ labels: [String], _ posteriors: [[Double]],
                               _ priors: [Double], _ confusion: [String: [[Double]]]) throws {
         #expect(r.verdicts.map(\.item) == Array(1...8))
