@@ -122,8 +122,8 @@ public enum ConsensusService {
         var ids: [Int64: String] = [:]
         var votes: [Vote] = []
         for a in answers {
-            guard let label = a.label else { continue }
             ids[a.itemKey] = a.itemID
+            guard let label = a.label else { continue }
             votes.append(Vote(item: a.itemKey, annotator: a.annotator, label: label))
         }
         let threshold = disputeBelow ?? method.defaultDisputeBelow
@@ -140,6 +140,11 @@ public enum ConsensusService {
         verdicts = verdicts.map { v in
             guard let ruling = rulings[v.item] else { return v }
             return Verdict(item: v.item, label: ruling.label, confidence: 1, votes: v.votes)
+        }
+        // A ruling on an item nobody labelled (e.g. flagged by everyone who saw it) is its consensus too.
+        let voted = Set(verdicts.map(\.item))
+        for (item, ruling) in rulings.sorted(by: { $0.key < $1.key }) where !voted.contains(item) && ids[item] != nil {
+            verdicts.append(Verdict(item: item, label: ruling.label, confidence: 1, votes: 0))
         }
         // Every change of an item's consensus is a decision in the audit trail.
         let previous = try w.consensus()

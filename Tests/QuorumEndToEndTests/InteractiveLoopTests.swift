@@ -148,6 +148,41 @@ import Testing
         #expect(try cli.json(["label", "--annotator", "cy", "--answers", answers])["answered"] as? Int == 1)
     }
 
+    /// The adjudicator's loop: disputes and flagged items, with everyone's answers shown.
+    @Test func adjudicatorSettlesADisputeAndAFlaggedItem() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.ok(["import", try cli.write("pool.jsonl", """
+            {"id":"a","text":"first item"}
+            {"id":"b","text":"second item"}
+            {"id":"c","text":"third item, reach me at jo@example.com"}
+            """)])
+        try cli.ok(["round", "start", "--size", "3", "--overlap", "2", "--diversity", "none"])
+        try cli.ok(["label", "--annotator", "ann", "--answers", try cli.write("ann.jsonl", #"{"id":"a","label":"yes"}"# + "\n" + #"{"id":"b","label":"yes"}"# + "\n")])
+        try cli.ok(["label", "--annotator", "bo", "--answers", try cli.write("bo.jsonl", #"{"id":"a","label":"no"}"# + "\n" + #"{"id":"b","label":"yes"}"# + "\n")])
+        let flagger = try PTYSession(cli, args: ["label", "--annotator", "cy"])
+        try flagger.waitFor("item c")
+        try flagger.press("f", expect: "Reason")
+        try flagger.press("spam?\r", expect: "No tasks left")
+        #expect(flagger.finish() == 0)
+        try cli.ok(["consensus"])
+        try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
+
+        let s = try PTYSession(cli, args: ["adjudicate", "--annotator", "lead"])
+        try s.waitFor("item a")
+        try s.waitFor("ETA")
+        #expect(s.screen.contains("ann: yes") && s.screen.contains("bo: no"), "the adjudicator sees the answers")
+        try s.press("1", expect: "item c")
+        try s.waitFor("ETA")
+        #expect(s.screen.contains("cy: flagged — spam?"), "and the flag's reason")
+        #expect(!s.transcript.contains("jo@example.com"), "redacted for adjudicators too")
+        try s.press("2", expect: "No tasks left")
+        #expect(s.finish() == 0)
+        let labels = try #require(try cli.json(["consensus"])["labels"] as? [String: String])
+        #expect(labels == ["a": "yes", "b": "yes", "c": "no"])
+    }
+
     @Test func refusesWithoutATerminal() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
