@@ -11,6 +11,8 @@ public enum AnnotatorService {
         public var role: String
         public var answers: Int
         public var skips: Int
+        /// Items this person flagged for an adjudicator.
+        public var flags: Int
         /// Gold items answered, and the share answered right.
         public var goldAnswered: Int
         public var goldAccuracy: Double?
@@ -27,7 +29,7 @@ public enum AnnotatorService {
         public var medianSeconds: Double?
 
         public var json: JSONValue {
-            .object([("name", .string(name)), ("role", .string(role)), ("answers", .int(answers)), ("skips", .int(skips)),
+            .object([("name", .string(name)), ("role", .string(role)), ("answers", .int(answers)), ("skips", .int(skips)), ("flags", .int(flags)),
                      ("gold_answered", .int(goldAnswered)), ("gold_accuracy", .number(goldAccuracy)),
                      ("consensus_agreement", .number(consensusAgreement)), ("override_rate", .number(overrideRate)),
                      ("wrong_suggestions_accepted", .number(wrongSuggestionsAccepted)),
@@ -81,7 +83,8 @@ public enum AnnotatorService {
                 let seconds = mine.map(\.seconds).filter { $0 > 0 }.sorted()
                 func share(_ n: Int, _ d: Int) -> Double? { d == 0 ? nil : Double(n) / Double(d) }
                 return Scorecard(
-                    name: person.name, role: person.role, answers: given.count, skips: mine.count - given.count,
+                    name: person.name, role: person.role, answers: given.count,
+                    skips: mine.filter { $0.label == nil && !$0.flagged }.count, flags: mine.filter(\.flagged).count,
                     goldAnswered: onGold.count, goldAccuracy: share(onGold.filter { $0.label == gold[$0.itemKey] }.count, onGold.count),
                     consensusAgreement: share(settled.filter { $0.label == consensus[$0.itemKey]?.label }.count, settled.count),
                     overrideRate: share(overrides, suggested), wrongSuggestionsAccepted: share(fell, traps),

@@ -166,6 +166,9 @@ import Testing
         try flagger.press("f", expect: "Reason")
         try flagger.press("spam?\r", expect: "No tasks left")
         #expect(flagger.finish() == 0)
+        let cards = try #require(try cli.json(["annotators", "list"])["annotators"] as? [[String: Any]])
+        let cy = try #require(cards.first { $0["name"] as? String == "cy" })
+        #expect(cy["flags"] as? Int == 1 && cy["skips"] as? Int == 0 && cy["answers"] as? Int == 0)
         try cli.ok(["consensus"])
         try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
 
