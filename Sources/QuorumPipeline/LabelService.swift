@@ -173,7 +173,9 @@ final class StoreLabelQueue: LabelQueue {
 
     func undo(answerID: Int64) throws -> Bool {
         try store.write { w in
-            guard let answer = try w.answers(round: round.id).first(where: { $0.answerID == answerID && $0.annotator == annotator }),
+            // A closed round's answers are part of its record: they cannot be undone.
+            guard try w.round(round.id)?.status == .open,
+                  let answer = try w.answers(round: round.id).first(where: { $0.answerID == answerID && $0.annotator == annotator }),
                   try w.deleteAnswer(answerID) else { return false }
             try w.claim(taskID: answer.taskID, annotator: annotator, until: Self.now + lease)
             claimedWithAnswer = nil
