@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Foundation
 import QuorumCore
 import QuorumModels
@@ -45,10 +46,11 @@ struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Freeze the current labels as the next snapshot (v1, v2, …).")
         @OptionGroup var project: ProjectOptions
         @Option(name: .shortAndLong, help: "A message describing the snapshot.") var message = ""
+        @Option(help: "Who creates the snapshot (default: $USER, else the login name).") var by: String?
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let author = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let author = by ?? ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "unknown"
             let info = try SnapshotService.create(store: try project.open(), message: message, author: author)
             output.emit(info.json) {
                 "Snapshot \(info.name): \(info.items) items, hash \(info.hash.prefix(16))…" + (info.parent.map { " (parent v\($0))" } ?? "")

@@ -60,7 +60,7 @@ import Testing
 
         // The snapshot: 6 seeds, plus the items alice and bob agree on (5) or alice alone answered (p09, p10);
         // the three disagreements are ties, so disputes, and stay out.
-        try cli.ok(["snapshot", "create", "-m", "round 1"])
+        try cli.ok(["snapshot", "create", "-m", "round 1", "--by", "lee"])
         var settled: [String: String] = [:]
         for (id, label) in alice where bob[id] == nil || bob[id] == label { settled[id] = label }
         #expect(settled.count == 7)
@@ -69,6 +69,7 @@ import Testing
         let sheet = try cli.json(["snapshot", "show", "v1"])
         #expect(sheet["snapshot"] as? String == "v1")
         #expect(sheet["items"] as? Int == 13)
+        #expect(sheet["created_by"] as? String == "lee" && sheet["message"] as? String == "round 1")
         #expect(sheet["labels"] as? [String: Int] == byLabel)
         #expect(sheet["sources"] as? [String: Int] == ["seed": 6, "consensus": 7, "auto": 0])
         let splits = try #require(sheet["splits"] as? [String: Int])
