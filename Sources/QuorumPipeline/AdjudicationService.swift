@@ -39,10 +39,9 @@ public enum AdjudicationService {
         if let round = try r.openRound() {
             for task in try r.taskStates(round: round.id) where task.done < task.needed { answering.insert(task.itemKey) }
         }
-        return try r.items(kinds: [.pool, .gold]).filter {
-            (consensus[$0.key]?.isDispute == true || flagged.contains($0.key)) && rulings[$0.key] == nil
-                && !(answering.contains($0.key) && !flagged.contains($0.key))
-        }
+        var keys = flagged
+        for (key, c) in consensus where c.isDispute && !answering.contains(key) { keys.insert(key) }
+        return try r.items(keys: keys.filter { rulings[$0] == nil }).filter { $0.kind == .pool || $0.kind == .gold }
     }
 
     /// Rules on the disputed items listed in `path` (`{"id", "label"}` per line), all or nothing.

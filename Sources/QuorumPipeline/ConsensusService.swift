@@ -165,17 +165,17 @@ public enum ConsensusService {
         // Unsure items of the open round get one more annotator first.
         var waiting = Set<Int64>()
         if let extraBelow = extraAnnotatorBelow, let round = try w.openRound() {
+            var unsure: [Int64: Double] = [:]
+            for v in verdicts where rulings[v.item] == nil && (v.isDispute || v.confidence < extraBelow) { unsure[v.item] = v.confidence }
             for task in try w.taskStates(round: round.id) {
-                guard task.needed > task.done else { continue }
-                waiting.insert(task.itemKey)   // still being answered (e.g. already extended)
-            }
-            let unsure = Set(verdicts.filter { rulings[$0.item] == nil && ($0.isDispute || $0.confidence < extraBelow) }.map(\.item))
-            for task in try w.taskStates(round: round.id)
-            where unsure.contains(task.itemKey) && task.needed == round.overlap && task.done >= task.needed {
+                if task.needed > task.done {
+                    waiting.insert(task.itemKey)   // still being answered (e.g. already extended)
+                    continue
+                }
+                guard let confidence = unsure[task.itemKey], task.needed == round.overlap else { continue }
                 try w.addAnswerWanted(taskID: task.taskID)
                 waiting.insert(task.itemKey)
-                try w.appendEvent(EventRecord(kind: "extra-annotator", itemID: ids[task.itemKey],
-                                              confidence: verdicts.first { $0.item == task.itemKey }?.confidence,
+                try w.appendEvent(EventRecord(kind: "extra-annotator", itemID: ids[task.itemKey], confidence: confidence,
                                               detailJSON: JSONValue.object([("round", .int(round.id)),
                                                                             ("below", .double(extraBelow))]).serialized()))
             }

@@ -175,7 +175,7 @@ final class StoreLabelQueue: LabelQueue {
         try store.write { w in
             // A closed round's answers are part of its record: they cannot be undone.
             guard try w.round(round.id)?.status == .open,
-                  let answer = try w.answers(round: round.id).first(where: { $0.answerID == answerID && $0.annotator == annotator }),
+                  let answer = try w.answer(answerID), answer.roundID == round.id, answer.annotator == annotator,
                   try w.deleteAnswer(answerID) else { return false }
             try w.claim(taskID: answer.taskID, annotator: annotator, until: Self.now + lease)
             claimedWithAnswer = nil

@@ -32,25 +32,29 @@ public enum RedactionService {
         do { _ = try Redactor(patterns: [pattern]) } catch {
             throw QuorumError(.badInput, error.description, hint: "patterns use ICU regular-expression syntax, e.g. 'ACC-\\d{6}'")
         }
-        return try store.write { w in
-            var all = try decode(w.setting(key))
+        return try update(store: store, event: "redaction.add", pattern: pattern) { all in
             if !all.contains(pattern) { all.append(pattern) }
-            try w.setSetting(key, JSONValue.array(all.map { .string($0) }).serialized())
-            try w.appendEvent(EventRecord(kind: "redaction.add", detailJSON: JSONValue.object([("pattern", .string(pattern))]).serialized()))
-            return all
         }
     }
 
     /// Removes a pattern; fails when it is not there.
     public static func remove(store: any ProjectStore, pattern: String) throws -> [String] {
-        try store.write { w in
-            var all = try decode(w.setting(key))
+        try update(store: store, event: "redaction.remove", pattern: pattern) { all in
             guard let i = all.firstIndex(of: pattern) else {
                 throw QuorumError(.badInput, "no redaction pattern \"\(pattern)\"", hint: "see `quorum redact list`")
             }
             all.remove(at: i)
+        }
+    }
+
+    /// Changes the stored patterns in one transaction, with an audit event; returns them.
+    static func update(store: any ProjectStore, event: String, pattern: String,
+                       _ change: (inout [String]) throws -> Void) throws -> [String] {
+        try store.write { w in
+            var all = try decode(w.setting(key))
+            try change(&all)
             try w.setSetting(key, JSONValue.array(all.map { .string($0) }).serialized())
-            try w.appendEvent(EventRecord(kind: "redaction.remove", detailJSON: JSONValue.object([("pattern", .string(pattern))]).serialized()))
+            try w.appendEvent(EventRecord(kind: event, detailJSON: JSONValue.object([("pattern", .string(pattern))]).serialized()))
             return all
         }
     }

@@ -28,7 +28,10 @@ final class TaskEvidence {
             classifier = c
             let consensus = try r.consensus()
             var texts: [String?] = [], vectors: [[Float]?] = []
-            for item in try r.items(kinds: [.seed, .pool]) {
+            // Seeds, and pool items with a settled consensus: read by key, not the whole pool.
+            let settled = consensus.compactMap { $0.value.label == nil ? nil : $0.key }
+            let pool = try r.items(keys: settled).filter { $0.kind == .pool }
+            for item in (try r.items(kinds: [.seed]) + pool).sorted(by: { $0.key < $1.key }) {
                 guard let label = item.kind == .seed ? item.label : consensus[item.key]?.label else { continue }
                 labelled.append((item.id, label, item.text ?? item.metaJSON ?? ""))
                 texts.append(item.text)

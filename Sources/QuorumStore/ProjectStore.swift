@@ -28,6 +28,8 @@ public protocol StoreReader {
     /// Items of the given kinds, in key order.
     /// - Complexity: O(n) rows read.
     func items(kinds: [ItemKind]) throws -> [StoredItem]
+    /// The items with these keys (any kind), by key; unknown keys are skipped.
+    func items(keys: [Int64]) throws -> [StoredItem]
 
     func liveModel() throws -> ModelVersion?
     func shadowModel() throws -> ModelVersion?
@@ -57,6 +59,8 @@ public protocol StoreReader {
 
     /// All answers, or those of one round.
     func answers(round: Int?) throws -> [AnswerRecord]
+    /// One answer by its id, or nil.
+    func answer(_ id: Int64) throws -> AnswerRecord?
     func consensus() throws -> [Int64: ConsensusRecord]
     /// Adjudicators' rulings: item key → (label, adjudicator).
     func adjudications() throws -> [Int64: (label: String, adjudicator: String)]

@@ -69,6 +69,20 @@ struct SQLiteSession: StoreReader {
         return out
     }
 
+    func items(keys: [Int64]) throws -> [StoredItem] {
+        var out: [StoredItem] = []
+        let sorted = keys.sorted()
+        var start = 0
+        while start < sorted.count {   // in chunks, under SQLite's limit on bound variables
+            let chunk = sorted[start..<min(start + 10_000, sorted.count)]
+            let placeholders = chunk.map { _ in "?" }.joined(separator: ",")
+            out += try Row.fetchAll(db, sql: "SELECT \(Self.itemColumns) FROM items WHERE key IN (\(placeholders)) ORDER BY key",
+                                    arguments: StatementArguments(Array(chunk))).map(Self.item)
+            start += chunk.count
+        }
+        return out
+    }
+
     static func model(_ row: Row) -> ModelVersion {
         let state: Data = row["state"]
         return ModelVersion(id: row["id"], createdAt: row["created_at"], kind: row["kind"], settingsJSON: row["settings"],
@@ -151,9 +165,15 @@ struct SQLiteSession: StoreReader {
     }
 
     func answers(round: Int?) throws -> [AnswerRecord] {
-        let filter = round == nil ? "" : "WHERE t.round_id = ?"
-        let arguments: StatementArguments = round.map { [$0] } ?? []
-        return try Row.fetchAll(db, sql: """
+        try answers(where: round == nil ? "" : "WHERE t.round_id = ?", round.map { [$0] } ?? [])
+    }
+
+    func answer(_ id: Int64) throws -> AnswerRecord? {
+        try answers(where: "WHERE a.id = ?", [id]).first
+    }
+
+    private func answers(where filter: String, _ arguments: StatementArguments) throws -> [AnswerRecord] {
+        try Row.fetchAll(db, sql: """
             SELECT a.id, a.task_id, t.round_id, t.item_key, i.id AS item_id, a.annotator, a.label, a.seconds, a.note, a.flagged, t.blind
             FROM answers a JOIN tasks t ON t.id = a.task_id JOIN items i ON i.key = t.item_key
             \(filter) ORDER BY a.id

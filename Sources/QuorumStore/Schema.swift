@@ -192,8 +192,11 @@ enum Schema {
                     done = (SELECT COUNT(*) FROM answers a WHERE a.task_id = tasks.id
                                                             AND (a.label IS NOT NULL OR a.flagged = 1));
                 -- Only unfinished tasks are in the queue's index, so finding the next
-                -- task never walks past the finished ones.
-                CREATE INDEX tasks_queue ON tasks(round_id, uncertainty DESC, deadline, id) WHERE done < needed;
+                -- task never walks past the finished ones; it carries done and needed,
+                -- so the walk never reads the table. The progress line sums a round's
+                -- slots from its own index.
+                CREATE INDEX tasks_queue ON tasks(round_id, uncertainty DESC, deadline, id, done, needed) WHERE done < needed;
+                CREATE INDEX tasks_progress ON tasks(round_id, done, needed);
                 -- A claim holds one of a task's slots for one annotator until it expires (the lease).
                 CREATE TABLE claims (
                     task_id    INTEGER NOT NULL REFERENCES tasks(id),
@@ -202,15 +205,6 @@ enum Schema {
                     PRIMARY KEY (task_id, annotator)
                 ) WITHOUT ROWID;
                 CREATE INDEX claims_by_annotator ON claims(annotator);
-                """)
-        }
-        m.registerMigration("v6-queue-covering-indexes") { db in
-            try db.execute(sql: """
-                -- The queue's walk reads done and needed from the index itself, and the
-                -- progress line sums a round's slots without touching the table.
-                DROP INDEX tasks_queue;
-                CREATE INDEX tasks_queue ON tasks(round_id, uncertainty DESC, deadline, id, done, needed) WHERE done < needed;
-                CREATE INDEX tasks_progress ON tasks(round_id, done, needed);
                 """)
         }
         return m
