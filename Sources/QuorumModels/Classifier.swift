@@ -11,98 +11,149 @@ public struct Classifier: Sendable, Equatable {
         self.ensemble = ensemble
     }
 
-    /// What calibration measured on held-out labels.
+    /// What calibration measured on out-of-fold predictions.
     public struct Calibration: Sendable, Equatable {
+        /// The temperature deployed: the fitted one when it lowered the
+        /// out-of-fold ECE (`applied`), else 1.
         public var temperature: Float
-        /// "holdout 20%" or "5-fold".
+        /// The temperature that minimised the out-of-fold log-loss.
+        public var fitted: Float
+        public var applied: Bool
+        /// "5-fold out-of-fold".
         public var scheme: String
+        /// Labels with an out-of-fold prediction (all of them).
         public var heldOut: Int
         public var eceBefore: Double
         public var eceAfter: Double
-        /// Calibrated confidence and correctness of the deployed model on the
-        /// held-out labels; nil when the labels were too few to hold any out
-        /// (then only the temperature was cross-validated).
+        /// Confidence and correctness of the out-of-fold predictions, at the
+        /// deployed temperature: what `--target-error` routing reads. They come
+        /// from single fold models, each trained without the item's fold.
         public var reliability: Reliability?
     }
 
-    /// How a model is calibrated, and what it learns from.
+    /// How a model is calibrated.
     public enum CalibrationScheme: String, Sendable, CaseIterable {
-        /// Hold out a seeded 20% (from 100 labels on): the deployed ensemble
-        /// learns from the other 80%, and the temperature and reliability curve
-        /// are fitted on the held-out labels with that very ensemble. The
-        /// safest basis for `--target-error`; costs the held-out labels' accuracy.
-        case holdout
-        /// The same held-out fit, then the ensemble is refitted on every label
-        /// with that temperature. More accurate; the reliability curve describes
-        /// the 80% model, so routing estimates are slightly optimistic.
-        case refit
-        /// No calibration (T = 1); the ensemble learns from every label.
+        /// Temperature scaling fitted on out-of-fold predictions of the
+        /// cross-validation that chose C; kept only where it lowers the
+        /// out-of-fold ECE. The deployed ensemble learns from every label.
+        case cv
+        /// No calibration (T = 1).
         case none
     }
 
-    /// Fits featurizer and ensemble on labelled items, then calibrates.
+    /// What training chose, and what the choice was based on.
+    public struct Training: Sendable, Equatable {
+        public var c: Double
+        public var features: FeaturizerSettings
+        /// Folds of the cross-validation; 0 when there were too few labels for one.
+        public var folds: Int
+        /// Every cell of the search, in the order tried.
+        public var scores: [SelectionScore]
+        public var calibration: Calibration?
+    }
+
+    /// Items the vocabulary, IDF and vector scaling are learned from (no labels needed).
+    public struct ItemTable: Sendable {
+        public var texts: [String?]
+        public var vectors: [[Float]?]
+        public init(texts: [String?], vectors: [[Float]?]) {
+            precondition(texts.count == vectors.count, "one text and one vector slot per item")
+            self.texts = texts
+            self.vectors = vectors
+        }
+    }
+
+    /// Fits the featurizer and the ensemble, choosing C and the feature
+    /// settings by stratified k-fold cross-validation on the labelled items,
+    /// then calibrates with the out-of-fold predictions.
     ///
-    /// With 20 to 99 labels (too few to hold any out) the temperature comes
-    /// from 5-fold out-of-fold predictions, the ensemble learns from every
-    /// label, and no reliability curve is kept. With fewer than 20, T = 1.
+    /// 1. Features: vocabulary, IDF and vector scaling from `table` (else the
+    ///    labelled items); the model keeps columns only for terms that occur
+    ///    in labelled items (`Featurizer.restricted`).
+    /// 2. Search: for each feature setting, the folds are fitted in lockstep
+    ///    along the C grid, each C warm-started from the last. The winner has
+    ///    the best out-of-fold accuracy, ties broken by log-loss.
+    /// 3. Deploy: `members` members trained on every label at that C.
+    /// 4. Calibrate: a temperature fitted on the out-of-fold logits, kept only
+    ///    where it lowers their ECE.
+    /// With fewer than `ModelSelection.minimumLabels` labels nothing is
+    /// cross-validated: C = the fixed C or `ModelSelection.fallbackC`, T = 1.
     ///
-    /// - Complexity: ≈ 1× (holdout), 1.8× (refit) or up to 6× (5-fold) the cost of fitting the ensemble.
+    /// - Complexity: ≈ (feature settings × Σ_C folds-in-lockstep fits) + one ensemble fit.
     public static func train(texts: [String?], vectors: [[Float]?], labels: [Int], classes: Int,
-                             members: Int = 5, seed: UInt64 = 1, resampling: Resampling = .bayesian,
-                             featurizer settings: FeaturizerSettings = .init(),
+                             table: ItemTable? = nil, members: Int = 5, seed: UInt64 = 1,
+                             resampling: Resampling = .bayesian, selection: ModelSelection = .init(),
                              model modelSettings: LogisticRegressionSettings = .init(),
-                             calibration scheme: CalibrationScheme = .holdout) -> (Classifier, Calibration?) {
-        func fit(_ rows: [Int]) -> Classifier {
-            let t = rows.map { texts[$0] }, v = rows.map { vectors[$0] }
-            let featurizer = Featurizer.fit(texts: t, vectors: v, settings: settings)
-            let ensemble = LogisticEnsemble.fit(features: featurizer.transform(texts: t, vectors: v),
-                                                labels: rows.map { labels[$0] }, classes: classes,
-                                                count: members, seed: seed, resampling: resampling,
-                                                settings: modelSettings)
-            return Classifier(featurizer: featurizer, ensemble: ensemble)
-        }
-        let all = Array(labels.indices)
-        guard scheme != .none, labels.count >= 20 else { return (fit(all), nil) }
-        var order = all
-        var rng = SeededGenerator(seed: seed ^ 0xCA11_B8A7)
-        order.shuffle(using: &rng)
-        let holdout = labels.count >= 100
-        let heldOutParts: [[Int]] = holdout
-            ? [Array(order.prefix(labels.count / 5))]
-            : (0..<5).map { f in order.enumerated().filter { $0.offset % 5 == f }.map(\.element) }
-        var logits: [[Float]] = Array(repeating: [], count: members)  // per member, held-out rows in order
-        var heldLabels: [Int] = []
-        var deployed: Classifier?
-        for part in heldOutParts {
-            let held = Set(part)
-            let model = fit(all.filter { !held.contains($0) })
-            let x = model.featurizer.transform(texts: part.map { texts[$0] }, vectors: part.map { vectors[$0] })
-            for (m, member) in model.ensemble.members.enumerated() { logits[m] += member.logits(x).storage }
-            heldLabels += part.map { labels[$0] }
-            if holdout { deployed = model }
-        }
-        let flat = logits.flatMap { $0 }
-        let temperature = TemperatureScaling.fit(logits: flat, members: members, labels: heldLabels, classes: classes)
-        func heldOutProbabilities(_ t: Float) -> Matrix {
-            var p = flat
-            let n = heldLabels.count
-            for m in 0..<members {
-                var block = Matrix(rows: n, cols: classes, storage: Array(p[(m * n * classes)..<((m + 1) * n * classes)]))
-                if t != 1 { BLAS.scale(&block.storage, by: 1 / t) }
-                Softmax.applyRows(&block)
-                p.replaceSubrange((m * n * classes)..<((m + 1) * n * classes), with: block.storage)
+                             calibration scheme: CalibrationScheme = .cv) -> (Classifier, Training) {
+        let n = labels.count
+        let tableTexts = table?.texts ?? texts, tableVectors = table?.vectors ?? vectors
+        let candidates = selection.featurizer.map { [$0] }
+            ?? ModelSelection.featureCandidates(hasText: tableTexts.contains { $0 != nil },
+                                                tableTexts: tableTexts.lazy.filter { $0 != nil }.count)
+        let grid = selection.c.map { [$0] } ?? selection.cGrid
+        let validate = n >= ModelSelection.minimumLabels && (grid.count > 1 || candidates.count > 1 || scheme == .cv)
+        let foldCount = min(selection.folds, n)
+        let foldOf = validate ? Folds.stratified(labels: labels, folds: foldCount, seed: seed ^ 0xF01D_5EED) : []
+
+        struct Best { var score: SelectionScore; var featurizer: Featurizer; var x: FeatureMatrix
+                      var logits: [Float]; var start: LogisticRegression? }
+        var best: Best?
+        var scores: [SelectionScore] = []
+        for settings in candidates {
+            let full = Featurizer.fit(texts: tableTexts, vectors: tableVectors, settings: settings)
+            var active = Set<Int32>()
+            if let sparse = full.transform(texts: texts, vectors: vectors).sparse { active.formUnion(sparse.columns) }
+            let featurizer = full.restricted(toColumns: active.map(Int.init).sorted())
+            let x = featurizer.transform(texts: texts, vectors: vectors)
+            guard validate else {
+                let c = selection.c ?? ModelSelection.fallbackC
+                best = Best(score: SelectionScore(features: settings, c: c, accuracy: .nan, logLoss: .nan),
+                            featurizer: featurizer, x: x, logits: [], start: nil)
+                break
             }
-            return LogisticEnsemble.mean(p, members: members, rows: n, classes: classes)
+            let path = CrossValidation.path(features: x, labels: labels, classes: classes, folds: foldOf, grid: grid,
+                                            settings: modelSettings)
+            for (ci, c) in grid.enumerated() {
+                let score = SelectionScore(features: settings, c: c, accuracy: path.scores[ci].accuracy,
+                                           logLoss: path.scores[ci].logLoss)
+                scores.append(score)
+                let better = best.map { b in
+                    score.accuracy > b.score.accuracy + 1e-12
+                        || (abs(score.accuracy - b.score.accuracy) <= 1e-12 && score.logLoss < b.score.logLoss)
+                } ?? true
+                if better {
+                    best = Best(score: score, featurizer: featurizer, x: x, logits: path.outOfFoldLogits[ci],
+                                start: path.foldModels[ci].first)
+                }
+            }
         }
-        let before = heldOutProbabilities(1), after = heldOutProbabilities(temperature)
-        let calibration = Calibration(temperature: temperature,
-                                      scheme: holdout ? (scheme == .refit ? "holdout 20%, refit on all" : "holdout 20%") : "5-fold",
-                                      heldOut: heldLabels.count,
-                                      eceBefore: Metrics.expectedCalibrationError(before, labels: heldLabels),
-                                      eceAfter: Metrics.expectedCalibrationError(after, labels: heldLabels),
-                                      reliability: holdout ? Reliability(probabilities: after, labels: heldLabels) : nil)
-        let model = scheme == .refit ? fit(all) : (deployed ?? fit(all))
-        return (Classifier(featurizer: model.featurizer, ensemble: model.ensemble.calibrated(temperature: temperature)), calibration)
+        let chosen = best!
+        var settings = modelSettings
+        settings.c = chosen.score.c
+        let ensemble = LogisticEnsemble.fit(features: chosen.x, labels: labels, classes: classes, count: members,
+                                            seed: seed, resampling: resampling, settings: settings, start: chosen.start)
+        var calibration: Calibration?
+        if validate, scheme == .cv {
+            let fitted = TemperatureScaling.fit(logits: chosen.logits, members: 1, labels: labels, classes: classes)
+            func probabilities(_ t: Float) -> Matrix {
+                var p = Matrix(rows: n, cols: classes, storage: chosen.logits)
+                if t != 1 { BLAS.scale(&p.storage, by: 1 / t) }
+                Softmax.applyRows(&p)
+                return p
+            }
+            let before = probabilities(1), after = probabilities(fitted)
+            let eceBefore = Metrics.expectedCalibrationError(before, labels: labels)
+            let eceAfter = Metrics.expectedCalibrationError(after, labels: labels)
+            let applied = eceAfter < eceBefore
+            calibration = Calibration(temperature: applied ? fitted : 1, fitted: fitted, applied: applied,
+                                      scheme: "\(foldCount)-fold out-of-fold", heldOut: n,
+                                      eceBefore: eceBefore, eceAfter: eceAfter,
+                                      reliability: Reliability(probabilities: applied ? after : before, labels: labels))
+        }
+        let deployed = calibration.map { ensemble.calibrated(temperature: $0.temperature) } ?? ensemble
+        return (Classifier(featurizer: chosen.featurizer, ensemble: deployed),
+                Training(c: chosen.score.c, features: chosen.score.features, folds: validate ? foldCount : 0,
+                         scores: scores, calibration: calibration))
     }
 
     /// Member-major probabilities for raw items (see `LogisticEnsemble.memberProbabilities`).

@@ -4,12 +4,14 @@ extension Classifier {
     /// A versioned binary encoding (little-endian), stored with the model version.
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.write(UInt32(0x5155_4D32)) // "QUM2"
+        w.write(UInt32(0x5155_4D33)) // "QUM3": QUM2 plus the norm terms
         w.write(UInt32(featurizer.settings.maxNGram))
         w.write(UInt32(featurizer.settings.sublinearTF ? 1 : 0))
         w.write(UInt32(featurizer.settings.minDocumentFrequency))
         w.write(featurizer.terms)
         w.write(featurizer.idf)
+        w.write(featurizer.normTerms)
+        w.write(featurizer.normIDF)
         w.write(featurizer.means)
         w.write(featurizer.scales)
         w.write(ensemble.temperature.bitPattern)
@@ -23,13 +25,19 @@ extension Classifier {
         return w.bytes
     }
 
-    /// Decodes `encoded()`; nil when the bytes are not a Quorum model.
+    /// Decodes `encoded()` (and the older QUM2, which had no norm terms); nil when the bytes are not a Quorum model.
     public init?(encoded bytes: [UInt8]) {
         var r = ByteReader(bytes)
-        guard r.readUInt32() == 0x5155_4D32,
+        let magic = r.readUInt32()
+        guard magic == 0x5155_4D33 || magic == 0x5155_4D32,
               let ngram = r.readUInt32(), let sublinear = r.readUInt32(), let minDF = r.readUInt32(),
-              let terms = r.readUInt64s(), let idf = r.readFloats(), terms.count == idf.count,
-              let means = r.readFloats(), let scales = r.readFloats(), means.count == scales.count,
+              let terms = r.readUInt64s(), let idf = r.readFloats(), terms.count == idf.count else { return nil }
+        var normTerms: [UInt64] = [], normIDF: [Float] = []
+        if magic == 0x5155_4D33 {
+            guard let t = r.readUInt64s(), let v = r.readFloats(), t.count == v.count else { return nil }
+            normTerms = t; normIDF = v
+        }
+        guard let means = r.readFloats(), let scales = r.readFloats(), means.count == scales.count,
               let t = r.readUInt32(), let count = r.readUInt32(), count >= 1 else { return nil }
         var members: [LogisticRegression] = []
         for _ in 0..<count {
@@ -40,7 +48,7 @@ extension Classifier {
         }
         featurizer = Featurizer(settings: FeaturizerSettings(maxNGram: Int(ngram), sublinearTF: sublinear == 1,
                                                              minDocumentFrequency: Int(minDF)),
-                                terms: terms, idf: idf, means: means, scales: scales)
+                                terms: terms, idf: idf, normTerms: normTerms, normIDF: normIDF, means: means, scales: scales)
         ensemble = LogisticEnsemble(members: members, temperature: Float(bitPattern: t))
     }
 }

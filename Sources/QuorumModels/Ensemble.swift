@@ -43,9 +43,10 @@ public struct LogisticEnsemble: Sendable, Equatable {
     /// for all of them.
     ///
     /// - Complexity: O(iterations × (nnz + n × dense width) × count × classes).
+    /// `start` (e.g. a cross-validation fold's model) warm-starts the first member.
     public static func fit(features: FeatureMatrix, labels: [Int], classes: Int, count: Int, seed: UInt64,
                            resampling: Resampling = .bayesian,
-                           settings: LogisticRegressionSettings = .init()) -> LogisticEnsemble {
+                           settings: LogisticRegressionSettings = .init(), start: LogisticRegression? = nil) -> LogisticEnsemble {
         precondition(count >= 1, "an ensemble needs at least one member")
         let weights = count == 1
             ? [[Float](repeating: 1, count: labels.count)]
@@ -54,7 +55,7 @@ public struct LogisticEnsemble: Sendable, Equatable {
                                        : bayesianWeights(n: labels.count, seed: seed &+ UInt64(m))
             }
         let first = LogisticRegression.fit(features: features, labels: labels, classes: classes,
-                                           sampleWeights: weights[0], settings: settings)
+                                           sampleWeights: weights[0], start: start, settings: settings)
         guard count > 1 else { return LogisticEnsemble(members: [first]) }
         let rest = LogisticRegression.fitBatch(features: features, labels: labels, classes: classes,
                                                sampleWeights: Array(weights.dropFirst()), start: first, settings: settings)

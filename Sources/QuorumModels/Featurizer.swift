@@ -16,6 +16,12 @@ public struct FeaturizerSettings: Sendable, Equatable {
         self.minDocumentFrequency = minDocumentFrequency
     }
 
+    /// A short name: "words+pairs, min df 2, sublinear" .
+    public var name: String {
+        (maxNGram == 1 ? "words" : maxNGram == 2 ? "words+pairs" : "words 1-\(maxNGram)-grams")
+            + ", min df \(minDocumentFrequency)" + (sublinearTF ? ", sublinear tf" : "")
+    }
+
     /// The settings as recorded with a model version.
     public var summary: String {
         "word 1-\(maxNGram)-grams, \(sublinearTF ? "sublinear " : "")TF-IDF (smoothed IDF, min df \(minDocumentFrequency)), L2-normalised; vectors standardised"
@@ -32,39 +38,76 @@ public struct FeaturizerSettings: Sendable, Equatable {
 ///   4–14 accuracy points on text.
 /// - Vectors: standardised to zero mean and unit variance per dimension.
 /// - Both: the sparse text block followed by the dense vector block.
+///
+/// The vocabulary and IDF need no labels, so `quorum train` learns them from
+/// the whole item table (pool and seed items, never test items). A trained
+/// model then keeps columns only for the terms its labelled items contain
+/// (`restricted(toColumns:)`); the other terms stay as *norm terms*, which
+/// count in each row's L2 norm but have no column, so a restricted featurizer
+/// produces exactly the values of the full one on the columns it keeps.
 public struct Featurizer: Sendable, Equatable {
     public let settings: FeaturizerSettings
     /// Term hashes in column order.
     public let terms: [UInt64]
     /// IDF per column.
     public let idf: [Float]
+    /// Terms without a column that still count in the L2 norm, and their IDF.
+    public let normTerms: [UInt64]
+    public let normIDF: [Float]
     /// Per-dimension mean and scale of the vectors (scale = 1 / std, or 1 where std = 0).
     public let means: [Float]
     public let scales: [Float]
-    private let column: [UInt64: Int32]
+    /// Term → column (≥ 0), or −(1 + index into `normTerms`).
+    private let index: [UInt64: Int32]
+
+    /// The largest vocabulary kept (by document frequency), so a huge pool cannot make a huge model.
+    public static let maxTerms = 1 << 20
 
     public var textWidth: Int { terms.count }
+    /// Whether the items had any text (a vocabulary, with or without columns).
+    public var hasText: Bool { !terms.isEmpty || !normTerms.isEmpty }
     public var vectorWidth: Int { means.count }
     public var width: Int { textWidth + vectorWidth }
 
-    public init(settings: FeaturizerSettings, terms: [UInt64], idf: [Float], means: [Float], scales: [Float]) {
+    public init(settings: FeaturizerSettings, terms: [UInt64], idf: [Float], normTerms: [UInt64] = [], normIDF: [Float] = [],
+                means: [Float], scales: [Float]) {
         precondition(terms.count == idf.count, "\(terms.count) terms but \(idf.count) IDF values")
+        precondition(normTerms.count == normIDF.count, "\(normTerms.count) norm terms but \(normIDF.count) IDF values")
         self.settings = settings
         self.terms = terms
         self.idf = idf
+        self.normTerms = normTerms
+        self.normIDF = normIDF
         self.means = means
         self.scales = scales
-        var column: [UInt64: Int32] = [:]
-        column.reserveCapacity(terms.count)
-        for (j, t) in terms.enumerated() { column[t] = Int32(j) }
-        self.column = column
+        var index: [UInt64: Int32] = [:]
+        index.reserveCapacity(terms.count + normTerms.count)
+        for (j, t) in terms.enumerated() { index[t] = Int32(j) }
+        for (e, t) in normTerms.enumerated() { index[t] = -Int32(e) - 1 }
+        self.index = index
     }
 
     public static func == (a: Featurizer, b: Featurizer) -> Bool {
-        a.settings == b.settings && a.terms == b.terms && a.idf == b.idf && a.means == b.means && a.scales == b.scales
+        a.settings == b.settings && a.terms == b.terms && a.idf == b.idf && a.normTerms == b.normTerms
+            && a.normIDF == b.normIDF && a.means == b.means && a.scales == b.scales
     }
 
-    /// Learns the vocabulary, IDF and vector statistics from training items.
+    /// The same featurizer with columns only for `keep` (ascending column
+    /// indices of the text block); every other term becomes a norm term, so
+    /// the kept columns' values do not change.
+    ///
+    /// - Complexity: O(vocabulary).
+    public func restricted(toColumns keep: [Int]) -> Featurizer {
+        var kept = [Bool](repeating: false, count: textWidth)
+        for j in keep { kept[j] = true }
+        var normTerms = self.normTerms, normIDF = self.normIDF
+        for j in 0..<textWidth where !kept[j] { normTerms.append(terms[j]); normIDF.append(idf[j]) }
+        return Featurizer(settings: settings, terms: keep.map { terms[$0] }, idf: keep.map { idf[$0] },
+                          normTerms: normTerms, normIDF: normIDF, means: means, scales: scales)
+    }
+
+    /// Learns the vocabulary, IDF and vector statistics from items (labels are not needed).
+    /// At most `maxTerms` terms are kept, the most frequent first.
     ///
     /// - Complexity: O(total tokens + vocabulary log vocabulary + n × vector dimension).
     public static func fit(texts: [String?], vectors: [[Float]?], settings: FeaturizerSettings) -> Featurizer {
@@ -78,7 +121,12 @@ public struct Featurizer: Sendable, Equatable {
                 if lastDoc.updateValue(Int32(doc), forKey: term) != Int32(doc) { df[term, default: 0] += 1 }
             }
         }
-        let terms = df.filter { $0.value >= settings.minDocumentFrequency }.keys.sorted()
+        var kept = df.filter { $0.value >= settings.minDocumentFrequency }
+        if kept.count > maxTerms {
+            let cut = kept.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(maxTerms)
+            kept = Dictionary(uniqueKeysWithValues: cut.map { ($0.key, $0.value) })
+        }
+        let terms = kept.keys.sorted()
         let idf = terms.map { Float(log(Double(1 + n) / Double(1 + Int(df[$0]!))) + 1) }
         var means: [Float] = []
         var scales: [Float] = []
@@ -112,7 +160,8 @@ public struct Featurizer: Sendable, Equatable {
         var sparse: SparseMatrix?
         if textWidth > 0 {
             var matrix = SparseMatrix(cols: textWidth)
-            var counts = [Float](repeating: 0, count: textWidth)
+            // Columns first, then norm terms at textWidth + e: sorted, the columns come first.
+            var counts = [Float](repeating: 0, count: textWidth + normTerms.count)
             var touched: [Int32] = []
             var values: [Float] = []
             for text in texts {
@@ -120,7 +169,8 @@ public struct Featurizer: Sendable, Equatable {
                 values.removeAll(keepingCapacity: true)
                 if let text {
                     Featurizer.forEachTerm(text, maxNGram: settings.maxNGram) { term in
-                        guard let j = column[term] else { return }
+                        guard let found = index[term] else { return }
+                        let j = found >= 0 ? found : Int32(textWidth) - found - 1
                         if counts[Int(j)] == 0 { touched.append(j) }
                         counts[Int(j)] += 1
                     }
@@ -128,10 +178,15 @@ public struct Featurizer: Sendable, Equatable {
                     var norm: Float = 0
                     for j in touched {
                         let tf = counts[Int(j)]
-                        let v = (settings.sublinearTF ? 1 + logf(tf) : tf) * idf[Int(j)]
+                        let weight = Int(j) < textWidth ? idf[Int(j)] : normIDF[Int(j) - textWidth]
+                        let v = (settings.sublinearTF ? 1 + logf(tf) : tf) * weight
                         counts[Int(j)] = 0
                         values.append(v)
                         norm += v * v
+                    }
+                    if let firstNormTerm = touched.firstIndex(where: { Int($0) >= textWidth }) {
+                        touched.removeSubrange(firstNormTerm...)
+                        values.removeSubrange(firstNormTerm...)
                     }
                     if norm > 0 {
                         let inv = 1 / norm.squareRoot()

@@ -62,23 +62,31 @@ public struct LogisticRegression: Sendable, Equatable {
 
     /// Fits one model per weight vector, all in lockstep so that each
     /// evaluation reads the features once for every model (see `BatchedSoftmaxObjective`).
+    /// Cross-validation folds are weight vectors too: 0 on the held-out rows.
     ///
+    /// - Parameters:
+    ///   - start: one model every fit starts from; nil = all zeros.
+    ///   - starts: one start per weight vector (a warm start along a C path); overrides `start`.
     /// - Complexity: O(iterations × (nnz + n × dense width) × models × classes).
     public static func fitBatch(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [[Float]],
-                                start: LogisticRegression? = nil,
+                                start: LogisticRegression? = nil, starts: [LogisticRegression]? = nil,
                                 settings: LogisticRegressionSettings = .init()) -> [LogisticRegression] {
         precondition(features.rows == labels.count, "fit: \(features.rows) rows but \(labels.count) labels")
         precondition(labels.allSatisfy { (0..<classes).contains($0) }, "fit: label outside 0..<\(classes)")
         precondition(sampleWeights.allSatisfy { $0.count == labels.count }, "fit: one weight per row")
         var objective = BatchedSoftmaxObjective(features: features, labels: labels, classes: classes,
                                                 sampleWeights: sampleWeights, c: settings.c)
-        var initial = [Float](repeating: 0, count: objective.parameterCount)
-        if let start, start.weights.rows == features.width, start.classes == classes {
-            initial = start.weights.storage + start.bias
+        func initial(_ model: LogisticRegression?) -> [Float] {
+            guard let model, model.weights.rows == features.width, model.classes == classes else {
+                return [Float](repeating: 0, count: objective.parameterCount)
+            }
+            return model.weights.storage + model.bias
         }
+        let initials = starts.map { precondition($0.count == sampleWeights.count, "fit: one start per model"); return $0.map(initial) }
+            ?? Array(repeating: initial(start), count: sampleWeights.count)
         // Large text models keep a shorter history so memory stays bounded.
         let memory = objective.parameterCount * sampleWeights.count > 4_000_000 ? 5 : 10
-        let results = LBFGS.minimize(starts: Array(repeating: initial, count: sampleWeights.count), memory: memory,
+        let results = LBFGS.minimize(starts: initials, memory: memory,
                                      maxIterations: settings.maxIterations, tolerance: Float(settings.tolerance)) { xs, gs in
             objective.evaluate(xs, gradients: &gs)
         }

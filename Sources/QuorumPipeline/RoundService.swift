@@ -31,8 +31,8 @@ public enum RoundService {
         /// The metadata field that holds each item's deadline (ISO 8601 date or time), if any.
         public var deadlineField: String?
         public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
-                    blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = .leastConfident,
-                    diversity: Diversity.Method = .kCenter, stratifyBy: String? = nil, stratumFloor: Int = 0,
+                    blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
+                    diversity: Diversity.Method = SamplerOptions.defaultDiversity, stratifyBy: String? = nil, stratumFloor: Int = 0,
                     goldRate: Double = 0, blindRate: Double = 0, deadlineField: String? = nil) {
             self.goldRate = goldRate
             self.blindRate = blindRate

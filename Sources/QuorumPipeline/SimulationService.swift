@@ -4,28 +4,40 @@ import QuorumImport
 import QuorumModels
 import QuorumNumerics
 import QuorumSampling
+import QuorumStore
 
-/// `quorum simulate`: active learning replayed offline on a labelled file.
+/// `quorum simulate`: active learning replayed offline on a labelled file,
+/// through the very path a lead uses.
 ///
-/// The file's labels act as the oracle (or as N simulated annotators who
-/// each flip to a wrong label with probability P). The blend and a uniform
-/// random baseline start from the same initial labels and are scored on the
-/// same held-out test split, for every seed.
+/// Every run is a temporary project: the file's training split is imported
+/// (the `--initial` seeded labels as `seed` items, the rest as `pool`), its
+/// test split as `test`; then each round is `round start` → the file's labels
+/// answering as annotators (`label --answers`, or N simulated annotators who
+/// each flip to a wrong label with probability P) → `round close` (consensus,
+/// retrain with model selection, evaluate). The blend and a uniform random
+/// baseline run on the same splits and seeds.
 public enum SimulationService {
     public struct Options: Sendable {
         public var rounds: Int
         public var batch: Int
         public var initial: Int
         public var seeds: Int
-        public var sampler: SamplerOptions
-        public var members: Int
-        public var c: Double
+        public var blend: Blend
+        /// `--blend auto`: each round starts from the last round's blend, moved by what its picks bought.
+        public var adaptive: Bool
+        public var uncertainty: UncertaintyMeasure
+        public var diversity: Diversity.Method
+        /// How each round's model is trained (as `quorum train`).
+        public var train: TrainService.Options
         public var annotators: Int
         public var noise: Double
-        public init(rounds: Int, batch: Int, initial: Int = 20, seeds: Int = 1, sampler: SamplerOptions = .init(),
-                    members: Int = 1, c: Double = 1, annotators: Int = 1, noise: Double = 0) {
-            self.rounds = rounds; self.batch = batch; self.initial = initial; self.seeds = seeds; self.sampler = sampler
-            self.members = members; self.c = c; self.annotators = annotators; self.noise = noise
+        public init(rounds: Int, batch: Int, initial: Int = 20, seeds: Int = 1, blend: Blend = .standard, adaptive: Bool = false,
+                    uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
+                    diversity: Diversity.Method = SamplerOptions.defaultDiversity,
+                    train: TrainService.Options = .init(), annotators: Int = 1, noise: Double = 0) {
+            self.rounds = rounds; self.batch = batch; self.initial = initial; self.seeds = seeds; self.blend = blend
+            self.adaptive = adaptive; self.uncertainty = uncertainty; self.diversity = diversity
+            self.train = train; self.annotators = annotators; self.noise = noise
         }
     }
 
@@ -43,34 +55,64 @@ public enum SimulationService {
         }
     }
 
+    /// One seed's run of one arm: what each round picked, and the accuracy after it.
+    public struct Run: Sendable, Equatable {
+        public var seed: Int
+        public var arm: String
+        public var rounds: [(round: Int, picked: [String], accuracy: Double, blend: String)]
+
+        public static func == (a: Run, b: Run) -> Bool { a.json == b.json }
+
+        var json: JSONValue {
+            .object([("seed", .int(seed)), ("arm", .string(arm)), ("rounds", .array(rounds.map { r in
+                .object([("round", .int(r.round)), ("blend", .string(r.blend)), ("accuracy", .double(r.accuracy)),
+                         ("picked", .array(r.picked.map { .string($0) }))])
+            }))])
+        }
+    }
+
     public struct Result: Sendable, Equatable {
         public var dataset: String
         public var blend: String
+        public var labels: [String]
         public var fullAccuracy: Double
         public var blended: Arm
         public var random: Arm
         public var seeds: Int
-        public var testItems: Int
+        public var rounds: Int
+        public var batch: Int
+        public var testIDs: [String]
+        /// Per seed, the ids of the initial labels.
+        public var initialIDs: [[String]]
+        public var runs: [Run]
         public var poolItems: Int
+        public var seconds: Double
 
-        /// The contract's JSON shape for `simulate --out`.
+        /// The contract's JSON shape for `simulate --out`, plus the splits and every run's picks.
         public var json: JSONValue {
             guard case .object(var blendFields) = blended.json, case .object(var randomFields) = random.json else { return .null }
             randomFields.insert(("full_accuracy", .double(fullAccuracy)), at: 0)
             blendFields.insert(contentsOf: [("dataset", .string(dataset)), ("blend", .string(blend)),
                                             ("full_accuracy", .double(fullAccuracy))], at: 0)
-            blendFields += [("random", .object(randomFields)), ("seeds", .int(seeds)),
-                            ("test_items", .int(testItems)), ("pool_items", .int(poolItems))]
+            blendFields += [("random", .object(randomFields)), ("seeds", .int(seeds)), ("rounds", .int(rounds)),
+                            ("batch", .int(batch)), ("labels", .array(labels.map { .string($0) })),
+                            ("test_items", .int(testIDs.count)), ("pool_items", .int(poolItems)),
+                            ("test_ids", .array(testIDs.map { .string($0) })),
+                            ("initial_ids", .object(initialIDs.enumerated().map { ("\($0.offset + 1)", .array($0.element.map { .string($0) })) })),
+                            ("runs", .array(runs.map(\.json)))]
             return .object(blendFields)
         }
     }
 
-    /// Runs the simulation. `progress` gets a line per round.
+    /// Runs the simulation in temporary projects under `workDirectory`
+    /// (default: the system's temporary directory), removed afterwards.
+    /// `progress` gets a line per round, with an ETA.
     ///
-    /// - Complexity: seeds × 2 × rounds × (training on ≤ initial + rounds·batch labels + scoring the pool).
-    public static func run(path: String, options: Options, progress: (String) -> Void = { _ in }) throws -> Result {
+    /// - Complexity: seeds × 2 × rounds × (round start + round close on the pool).
+    public static func run(path: String, options: Options, workDirectory: String? = nil,
+                           progress: (String) -> Void = { _ in }) throws -> Result {
+        let started = monotonicSeconds()
         let data = try load(path)
-        let classes = data.labels.count
         // Split: the file's "split" field when it has one, else a stable 20% by id hash.
         var train: [Int] = [], test: [Int] = []
         for i in data.ids.indices {
@@ -81,47 +123,80 @@ public enum SimulationService {
             throw QuorumError(.badInput, "\(path): \(train.count) training and \(test.count) test items are too few to simulate",
                               hint: "use a file with more labelled items")
         }
-        // Features are learned from the whole (unlabelled) pool once: vocabulary, IDF and scaling need no labels.
-        let featurizer = Featurizer.fit(texts: train.map { data.texts[$0] }, vectors: train.map { data.vectors[$0] }, settings: .init())
-        let x = featurizer.transform(texts: train.map { data.texts[$0] }, vectors: train.map { data.vectors[$0] })
-        let xTest = featurizer.transform(texts: test.map { data.texts[$0] }, vectors: test.map { data.vectors[$0] })
-        let truth = train.map { data.y[$0] }, truthTest = test.map { data.y[$0] }
-        let settings = LogisticRegressionSettings(c: options.c)
-        func accuracy(_ rows: [Int], _ labels: [Int], seed: UInt64) -> Double {
-            let model = LogisticEnsemble.fit(features: x.rows(at: rows), labels: labels, classes: classes,
-                                             count: options.members, seed: seed, settings: settings)
-            return Metrics.accuracy(model.probabilities(xTest), labels: truthTest)
+        let base = (workDirectory ?? FileManager.default.temporaryDirectory.path) + "/quorum-simulate-\(getpid())-\(UInt64(started * 1e6))"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let testFile = base + "/test.jsonl"
+        try write(test, data: data, labelled: true, to: testFile)
+
+        // The full-pool model: every training label, trained as `quorum train` does.
+        let full = try withProject(base + "/full", data: data) { store in
+            try write(train, data: data, labelled: true, to: base + "/full.jsonl")
+            _ = try ImportService.run(store: store, path: base + "/full.jsonl", options: .init(kind: .seed))
+            _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test))
+            return try TrainService.run(store: store, options: options.train).testAccuracy ?? 0
         }
-        let full = accuracy(Array(train.indices), truth, seed: 1)
         progress("\(data.ids.count) items: \(train.count) pool, \(test.count) test; full-pool accuracy \(JSONValue.format((full * 1e4).rounded() / 1e4))")
+
+        let steps = options.seeds * 2 * options.rounds
+        var done = 0
         var sums = [[Double]](repeating: [Double](repeating: 0, count: options.rounds + 1), count: 2)
-        let groups = train.map { data.groups[$0] }
+        var runs: [Run] = []
+        var initialIDs: [[String]] = []
         for s in 0..<options.seeds {
             let seed = UInt64(s + 1)
             var rng = SeededGenerator(seed: seed)
-            let initial = Array(Array(train.indices).shuffled(using: &rng).prefix(options.initial))
+            let initial = Array(train.shuffled(using: &rng).prefix(options.initial))
+            initialIDs.append(initial.map { data.ids[$0] })
+            let initialSet = Set(initial)
+            let seedFile = base + "/seed-\(seed).jsonl", poolFile = base + "/pool-\(seed).jsonl"
+            try write(initial, data: data, labelled: true, to: seedFile)
+            try write(train.filter { !initialSet.contains($0) }, data: data, labelled: false, to: poolFile)
             for arm in 0..<2 {
-                var labelled = initial
-                var given = initial.map { annotate(truth[$0], classes: classes, options: options, seed: seed &+ UInt64($0)) }
-                for r in 0...options.rounds {
-                    let model = LogisticEnsemble.fit(features: x.rows(at: labelled), labels: given, classes: classes,
-                                                     count: options.members, seed: seed, settings: settings)
-                    let acc = Metrics.accuracy(model.probabilities(xTest), labels: truthTest)
-                    sums[arm][r] += acc
-                    progress("seed \(s + 1)/\(options.seeds) \(arm == 0 ? "blend " : "random") round \(r)/\(options.rounds): \(labelled.count) labels, accuracy \(JSONValue.format((acc * 1e4).rounded() / 1e4))")
-                    guard r < options.rounds else { break }
-                    let taken = Set(labelled)
-                    let pool = Array(train.indices).filter { !taken.contains($0) }
-                    guard !pool.isEmpty else { break }
-                    let picks: [Int]
-                    var samplerOptions = options.sampler
-                    samplerOptions.seed = seed &* 1000 &+ UInt64(r)
-                    if arm == 1 { samplerOptions.blend = try! Blend(parsing: "random=1") }
-                    let candidates = poolCandidates(pool, model: model, x: x, groups: groups, classes: classes)
-                    picks = Sampler.pick(candidates, count: options.batch, options: samplerOptions).map { pool[$0.index] }
-                    labelled += picks
-                    given += picks.map { annotate(truth[$0], classes: classes, options: options, seed: seed &+ UInt64($0)) }
+                let name = arm == 0 ? "blend" : "random"
+                var run = Run(seed: s + 1, arm: name, rounds: [])
+                try withProject(base + "/\(name)-\(seed)", data: data) { store in
+                    _ = try ImportService.run(store: store, path: seedFile, options: .init(kind: .seed))
+                    _ = try ImportService.run(store: store, path: poolFile, options: .init(kind: .pool))
+                    _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test))
+                    var trainOptions = options.train
+                    trainOptions.seed = seed
+                    let first = try TrainService.run(store: store, options: trainOptions)
+                    sums[arm][0] += first.testAccuracy ?? 0
+                    for r in 1...options.rounds {
+                        var start = RoundService.StartOptions(size: options.batch, overlap: options.annotators,
+                                                              seed: seed &* 1000 &+ UInt64(r),
+                                                              blend: arm == 0 ? options.blend : Blend.uniform,
+                                                              adaptive: arm == 0 && options.adaptive,
+                                                              uncertainty: options.uncertainty, diversity: options.diversity)
+                        start.auditRate = 0
+                        let round: RoundService.StartSummary
+                        do { round = try RoundService.start(store: store, options: start) } catch let e as QuorumError where e.kind == .state {
+                            break  // the pool is used up
+                        }
+                        let picks = try store.read { try $0.picks(round: round.round) }.map(\.itemID)
+                        let index = Dictionary(uniqueKeysWithValues: picks.map { ($0, data.index[$0]!) })
+                        for a in 0..<options.annotators {
+                            let answers = base + "/answers.jsonl"
+                            let lines = picks.map { id in
+                                JSONValue.object([("id", .string(id)), ("label", .string(data.labels[
+                                    annotate(data.y[index[id]!], classes: data.labels.count, options: options,
+                                             seed: seed &+ UInt64(index[id]!) &+ UInt64(a) &* 0x9E37_79B9)]))]).serialized()
+                            }
+                            try (lines.joined(separator: "\n") + "\n").write(toFile: answers, atomically: false, encoding: .utf8)
+                            _ = try LabelService.answerFromFile(store: store, annotator: "simulated-\(a + 1)", round: round.round, path: answers)
+                        }
+                        let closed = try RoundService.close(store: store, round: round.round, train: trainOptions)
+                        let accuracy = closed.train.testAccuracy ?? 0
+                        sums[arm][r] += accuracy
+                        run.rounds.append((r, picks, accuracy, closed.metrics.blend ?? ""))
+                        done += 1
+                        let elapsed = monotonicSeconds() - started
+                        let eta = elapsed / Double(done) * Double(steps - done)
+                        progress("seed \(s + 1)/\(options.seeds) \(name) round \(r)/\(options.rounds): \(options.initial + r * options.batch) labels, accuracy \(JSONValue.format((accuracy * 1e4).rounded() / 1e4)) · \(done)/\(steps) rounds · ETA \(formatDuration(eta))")
+                    }
                 }
+                runs.append(run)
             }
         }
         let labelsAt = (0...options.rounds).map { options.initial + $0 * options.batch }
@@ -130,8 +205,38 @@ public enum SimulationService {
             return Arm(curve: curve, labelsTo95: curve.first { $0.accuracy >= 0.95 * full }?.labels,
                        labelsTo99: curve.first { $0.accuracy >= 0.99 * full }?.labels)
         }
-        return Result(dataset: (path as NSString).lastPathComponent, blend: options.sampler.blend.spec, fullAccuracy: full,
-                      blended: arm(0), random: arm(1), seeds: options.seeds, testItems: test.count, poolItems: train.count)
+        return Result(dataset: (path as NSString).lastPathComponent, blend: options.adaptive ? "auto" : options.blend.spec,
+                      labels: data.labels, fullAccuracy: full, blended: arm(0), random: arm(1), seeds: options.seeds,
+                      rounds: options.rounds, batch: options.batch, testIDs: test.map { data.ids[$0] }, initialIDs: initialIDs,
+                      runs: runs, poolItems: train.count, seconds: monotonicSeconds() - started)
+    }
+
+    /// Creates a project at `directory` with the file's labels, runs `body` on it.
+    @discardableResult
+    static func withProject<T>(_ directory: String, data: Data, _ body: (any ProjectStore) throws -> T) throws -> T {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try Project.create(directory, name: "simulation", labels: data.labels)
+        return try body(try Project.open(directory))
+    }
+
+    /// Writes the items at `rows` as JSONL (id, text, vector, and the label when `labelled`).
+    static func write(_ rows: [Int], data: Data, labelled: Bool, to path: String) throws {
+        var out = ""
+        for i in rows {
+            var fields: [(String, JSONValue)] = [("id", .string(data.ids[i]))]
+            if let text = data.texts[i] { fields.append(("text", .string(text))) }
+            if let vector = data.vectors[i] { fields.append(("vector", .raw("[" + vector.map { "\($0)" }.joined(separator: ",") + "]"))) }
+            if labelled { fields.append(("label", .string(data.labels[data.y[i]]))) }
+            out += JSONValue.object(fields).serialized() + "\n"
+        }
+        try out.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    static func formatDuration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s"
     }
 
     /// The label people give: the truth, or the majority of `annotators`
@@ -149,20 +254,6 @@ public enum SimulationService {
         return tied[Int(rng.next() % UInt64(tied.count))]
     }
 
-    static func poolCandidates(_ pool: [Int], model: LogisticEnsemble, x: FeatureMatrix, groups: [Int64], classes: Int) -> PoolCandidates {
-        let xp = x.rows(at: pool)
-        let members = model.memberProbabilities(xp)
-        var mean = Matrix(rows: pool.count, cols: classes)
-        var measures = EnsembleMeasures(count: pool.count)
-        members.withUnsafeBufferPointer {
-            Ensemble.measures(members: $0, memberCount: model.members.count, items: pool.count, classes: classes,
-                              mean: &mean, into: &measures)
-        }
-        let strata = measures.predicted.map { String($0) }
-        return PoolCandidates(keys: pool.map(Int64.init), contentGroups: pool.map { groups[$0] }, strata: strata,
-                              measures: measures, embeddings: xp.dense ?? mean)
-    }
-
     struct Data {
         var ids: [String] = []
         var texts: [String?] = []
@@ -171,6 +262,8 @@ public enum SimulationService {
         var split: [String?] = []
         var groups: [Int64] = []
         var labels: [String] = []
+        /// Row by id.
+        var index: [String: Int] = [:]
     }
 
     /// Reads a labelled JSONL or CSV file: every record needs a label.
@@ -189,7 +282,12 @@ public enum SimulationService {
                                     hint: "give every item text or a vector").asQuorumError
             }
             if index[label] == nil { index[label] = data.labels.count; data.labels.append(label) }
-            data.ids.append(record.id ?? "line-\(record.line)")
+            let id = record.id ?? "line-\(record.line)"
+            guard data.index.updateValue(data.ids.count, forKey: id) == nil else {
+                throw ItemFileError(file: path, line: record.line, field: "id", problem: "id \"\(id)\" appears twice",
+                                    hint: "give every item its own id").asQuorumError
+            }
+            data.ids.append(id)
             data.texts.append(record.text)
             data.vectors.append(record.hasVector ? record.vector : nil)
             data.y.append(index[label]!)

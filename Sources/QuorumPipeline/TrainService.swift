@@ -9,17 +9,21 @@ import QuorumStore
 /// as the live model version.
 public enum TrainService {
     public struct Options: Sendable {
-        public var c: Double
+        /// A fixed C; nil = chosen by cross-validation over `ModelSelection.standardGrid`.
+        public var c: Double?
+        /// Fixed feature settings; nil = chosen by cross-validation.
+        public var features: FeaturizerSettings?
         public var members: Int
         public var seed: UInt64
         /// Record the model as the shadow: it scores the pool, but routing and sampling keep using the live model.
         public var shadow: Bool
         public var calibration: Classifier.CalibrationScheme
         public var resampling: Resampling
-        public init(c: Double = 1.0, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false,
-                    calibration: Classifier.CalibrationScheme = .holdout, resampling: Resampling = .bayesian) {
+        public init(c: Double? = nil, features: FeaturizerSettings? = nil, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false,
+                    calibration: Classifier.CalibrationScheme = .cv, resampling: Resampling = .bayesian) {
             self.resampling = resampling
             self.c = c
+            self.features = features
             self.members = members
             self.seed = seed
             self.shadow = shadow
@@ -38,16 +42,21 @@ public enum TrainService {
         public var ece: Double?
         public var iterations: Int
         public var calibration: Classifier.Calibration?
-        /// Labelled items the deployed ensemble learned from (the rest calibrated it).
-        public var fittedOn: Int
+        /// What cross-validation chose: C, the feature settings, the folds and every cell's scores.
+        public var training: Classifier.Training
         public var scored: Int
         public var seconds: Double
+        /// The feature settings' name, or "vectors" when the items have no text.
+        public var featuresName: String
 
         /// The contract's JSON shape for `train --format json`.
         public var json: JSONValue {
             .object([("model_version", .string(modelVersion)), ("shadow", .bool(shadow)), ("members", .int(members)),
                      ("test_accuracy", .number(testAccuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
-                     ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)), ("fitted_on", .int(fittedOn)),
+                     ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)),
+                     ("c", .double(training.c)), ("features", .string(featuresName)),
+                     ("folds", .int(training.folds)),
+                     ("selection", .array(training.scores.map(\.json))),
                      ("test_items", .int(testItems)),
                      ("iterations", .int(iterations)), ("scored", .int(scored)),
                      ("calibration", calibration.map(\.json) ?? .null)])
@@ -71,11 +80,15 @@ public enum TrainService {
                               hint: "import labelled items with `quorum import FILE --as seed`, or label a round and close it")
         }
         let y = train.map { labels.index(of: $0.1)! }
-        let featurizerSettings = FeaturizerSettings()
-        let (classifier, calibration) = Classifier.train(
+        // Vocabulary, IDF and vector scaling come from the item table (seed and pool, never test or gold).
+        let table = train.filter { $0.0.kind == .seed }.map(\.0) + scoreable.filter { $0.kind == .pool }
+        let (classifier, training) = Classifier.train(
             texts: train.map { $0.0.text }, vectors: train.map { $0.0.vector }, labels: y, classes: labels.count,
-            members: options.members, seed: options.seed, resampling: options.resampling, featurizer: featurizerSettings,
-            model: LogisticRegressionSettings(c: options.c), calibration: options.calibration)
+            table: Classifier.ItemTable(texts: table.map(\.text), vectors: table.map(\.vector)),
+            members: options.members, seed: options.seed, resampling: options.resampling,
+            selection: ModelSelection(c: options.c, featurizer: options.features), calibration: options.calibration)
+        let calibration = training.calibration
+        let featurizerSettings = training.features
         // Evaluate on held-out test items.
         let test = try w.items(kinds: [.test])
         var accuracy: Double?, macroF1: Double?, ece: Double?
@@ -90,7 +103,9 @@ public enum TrainService {
         let id = try w.nextModelID()
         let settings = JSONValue.object([
             ("model", .string("ensemble of multinomial logistic regressions, each on a bootstrap resample")),
-            ("optimizer", .string("L-BFGS")), ("C", .double(options.c)), ("members", .int(options.members)),
+            ("optimizer", .string("L-BFGS")), ("C", .double(training.c)), ("c", .double(training.c)),
+            ("c_chosen_by", .string(options.c == nil && training.folds > 0 ? "\(training.folds)-fold cross-validation" : "fixed")),
+            ("features", .string(classifier.featurizer.hasText ? featurizerSettings.name : "vectors")), ("members", .int(options.members)),
             ("seed", .int(Int(truncatingIfNeeded: options.seed))),
             ("temperature", .double(Double(classifier.ensemble.temperature))),
             ("calibration", .string(options.calibration.rawValue)), ("bootstrap", .string(options.resampling.rawValue)),
@@ -98,7 +113,8 @@ public enum TrainService {
                 ("description", .string(featurizerSettings.summary)), ("max_ngram", .int(featurizerSettings.maxNGram)),
                 ("sublinear_tf", .bool(featurizerSettings.sublinearTF)),
                 ("min_df", .int(featurizerSettings.minDocumentFrequency)),
-                ("vocabulary", .int(classifier.featurizer.textWidth)), ("vector_dimensions", .int(classifier.featurizer.vectorWidth)),
+                ("vocabulary", .int(classifier.featurizer.textWidth + classifier.featurizer.normTerms.count)),
+                ("columns", .int(classifier.featurizer.textWidth)), ("vector_dimensions", .int(classifier.featurizer.vectorWidth)),
             ])),
         ])
         let metrics = JSONValue.object([
@@ -107,6 +123,7 @@ public enum TrainService {
             ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
             ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
             ("calibration", calibration.map(\.json) ?? .null),
+            ("selection", .array(training.scores.map(\.json))),
             ("reliability", calibration?.reliability?.json ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
@@ -117,10 +134,9 @@ public enum TrainService {
         let summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: train.count, testItems: test.count,
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
                               iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
-                              calibration: calibration,
-                              fittedOn: train.count - (calibration?.reliability == nil || options.calibration == .refit ? 0 : calibration?.heldOut ?? 0),
-                              scored: scored,
-                              seconds: monotonicSeconds() - started)
+                              calibration: calibration, training: training,
+                              scored: scored, seconds: monotonicSeconds() - started,
+                              featuresName: classifier.featurizer.hasText ? featurizerSettings.name : "vectors")
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))
         return summary
     }
@@ -172,7 +188,16 @@ extension Reliability {
 extension Classifier.Calibration {
     /// As recorded with the model version: temperature, scheme, ECE before and after (15 bins).
     public var json: JSONValue {
-        .object([("temperature", .double(Double(temperature))), ("scheme", .string(scheme)), ("held_out", .int(heldOut)),
+        .object([("temperature", .double(Double(temperature))), ("fitted_temperature", .double(Double(fitted))),
+                 ("applied", .bool(applied)), ("scheme", .string(scheme)), ("held_out", .int(heldOut)),
                  ("ece_before", .double(eceBefore)), ("ece_after", .double(eceAfter))])
+    }
+}
+
+extension SelectionScore {
+    /// One cell of the cross-validated search, as `train --format json` shows it.
+    public var json: JSONValue {
+        .object([("features", .string(features.name)), ("c", .double(c)),
+                 ("accuracy", .double((accuracy * 1e6).rounded() / 1e6)), ("log_loss", .double((logLoss * 1e6).rounded() / 1e6))])
     }
 }

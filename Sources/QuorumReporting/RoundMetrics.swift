@@ -31,8 +31,11 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     /// Whether labelling can stop, and why.
     public var stop: Bool?
     public var stopReason: String?
-    /// Per strategy: the share of its settled picks the picking model got wrong.
+    /// Per strategy: the held-out log-likelihood its settled picks bought per label
+    /// (see `RoundService.strategyGains`); random's is the bar the others must clear.
     public var strategyGain: [String: Double]?
+    /// What `--blend auto` makes of the gains, in words (e.g. weight moving to random).
+    public var blendNote: String?
     /// The blend this round was sampled with.
     public var blend: String?
 
@@ -73,7 +76,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ("tasks", .int(tasks)), ("answers", .int(answers)), ("disputes", .int(disputes)),
             ("prediction_stability", .number(predictionStability)), ("mean_uncertainty", .number(meanUncertainty)),
             ("stop", stop.map { .bool($0) } ?? .null), ("stop_reason", .text(stopReason)),
-            ("blend", .text(blend)),
+            ("blend", .text(blend)), ("blend_note", .text(blendNote)),
             ("strategy_gain", strategyGain.map { g in .object(g.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }) } ?? .null),
         ])
     }

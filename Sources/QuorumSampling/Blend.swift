@@ -41,6 +41,9 @@ public struct Blend: Sendable, Equatable {
     /// small strata are seen and uniform picks to keep estimates unbiased.
     public static let standard = Blend(unchecked: [(.uncertainty, 0.7), (.stratified, 0.15), (.random, 0.15)])
 
+    /// Uniform sampling alone: the baseline every blend is measured against.
+    public static let uniform = Blend(unchecked: [(.random, 1)])
+
     init(unchecked weights: [(Strategy, Double)]) {
         self.weights = weights.map { (strategy: $0.0, weight: $0.1) }
     }

@@ -64,8 +64,12 @@ public struct SamplerOptions: Sendable {
     public var stratumFloor: Int
     public var seed: UInt64
 
-    public init(blend: Blend = .standard, uncertainty: UncertaintyMeasure = .leastConfident,
-                diversity: Diversity.Method = .kCenter, candidateFactor: Int = 3, stratumFloor: Int = 0, seed: UInt64 = 1) {
+    /// The defaults, chosen by the benchmark in experiments/learning/README.md.
+    public static let defaultUncertainty = UncertaintyMeasure.margin
+    public static let defaultDiversity = Diversity.Method.none
+
+    public init(blend: Blend = .standard, uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
+                diversity: Diversity.Method = SamplerOptions.defaultDiversity, candidateFactor: Int = 3, stratumFloor: Int = 0, seed: UInt64 = 1) {
         self.blend = blend
         self.uncertainty = uncertainty
         self.diversity = diversity

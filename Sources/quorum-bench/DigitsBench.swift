@@ -49,7 +49,7 @@ enum DigitsBench {
         for _ in 0..<repeats {
             let t0 = now()
             let (c, _) = Classifier.train(texts: trainTexts, vectors: split.trainX, labels: split.trainY, classes: 10,
-                                          members: members, featurizer: FeaturizerSettings(), model: settings,
+                                          members: members, selection: .fixed(c: settings.c), model: settings,
                                           calibration: .none)
             fitSeconds.append(now() - t0)
             classifier = c

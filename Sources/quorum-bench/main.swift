@@ -22,7 +22,6 @@ let usage = """
            quorum-bench dawid-skene [--data DIR] [--repeats 3]
            quorum-bench label-latency [--pool 1000000] [--round 5000] [--cycles 2000] [--worker-pause-ms 50] [--workdir DIR]
            quorum-bench scoring [--data DIR] [--members 5] [--items 1000000] [--classes 20] [--repeats 3] [--chunk 16384]
-           quorum-bench engine --train FILE --test FILE --labels A,B,C [--c 1.0] [--members 5] [--seed 1] [--configs a,b,c] [--repeats N] [--max-iter N]
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -40,7 +39,6 @@ do {
     case "gemm": result = try GEMMBench.run(options)
     case "digits": result = try DigitsBench.run(options)
     case "scoring": result = try ScoringBench.run(options)
-    case "engine": result = try EngineBench.run(options)
     case "training": result = try TrainingBench.run(options)
     case "kcenter": result = try KCenterBench.run(options)
     case "dawid-skene": result = try DawidSkeneBench.run(options)

@@ -9,28 +9,37 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the pre-labelling model on seed and consensus labels, and score the pool.")
     @OptionGroup var project: ProjectOptions
-    @Option(help: "Inverse regularisation strength (as scikit-learn's C).") var c = 1.0
+    @Option(help: ArgumentHelp("Inverse regularisation strength (as scikit-learn's C); default: chosen by 5-fold cross-validation over 0.01, 0.1, 1, 10, 100.",
+                               valueName: "C"))
+    var c: Double?
+    @Option(help: ArgumentHelp("Text features: words or words+pairs (min df 2 once there are 100 texts); default: chosen by cross-validation.",
+                               valueName: "kind"))
+    var features: TextFeatures?
     @Option(help: "Ensemble members, each trained on a bootstrap resample.") var members = 5
     @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
     @Flag(help: "Score with the new model without changing the routing (see `quorum report`).") var shadow = false
-    @Option(help: ArgumentHelp("holdout: calibrate on 20% held out (safest for --target-error); refit: then refit on every label (more accurate); none.",
+    @Option(help: ArgumentHelp("cv: a temperature fitted on the cross-validation's out-of-fold predictions, kept where it lowers their ECE; none.",
                                valueName: "scheme"))
-    var calibration: Classifier.CalibrationScheme = .holdout
+    var calibration: Classifier.CalibrationScheme = .cv
     @Option(help: ArgumentHelp("How members resample the labels: bayesian (Exp(1) weights, drops no item) or classic.",
                                valueName: "kind"))
     var bootstrap: Resampling = .bayesian
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
-        guard c > 0 else { throw ValidationError("--c must be positive.") }
+        if let c { guard c > 0, c.isFinite else { throw ValidationError("--c must be a positive number.") } }
         guard (1...50).contains(members) else { throw ValidationError("--members must be between 1 and 50.") }
     }
 
     func run() throws {
-        let s = try TrainService.run(store: try project.open(), options: .init(c: c, members: members, seed: seed, shadow: shadow, calibration: calibration, resampling: bootstrap))
+        let s = try TrainService.run(store: try project.open(), options: .init(
+            c: c, features: features?.settings, members: members, seed: seed, shadow: shadow, calibration: calibration, resampling: bootstrap))
+        let chosen = s.training.folds > 0 && (c == nil || features == nil)
+            ? "chosen by \(s.training.folds)-fold cross-validation (\(s.training.scores.count) settings tried)" : "fixed"
         output.emit(s.json) {
             """
-            Model \(s.modelVersion)\(s.shadow ? " (shadow)" : ""): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.\(s.calibration.map { "\ncalibration (\($0.scheme), \($0.heldOut) held-out labels): temperature \(fmt(Double($0.temperature), 2)), ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
+            Model \(s.modelVersion)\(s.shadow ? " (shadow)" : ""): \(s.members) members trained on \(s.trainedOn) labelled items in \(fmt(s.seconds, 2)) s (up to \(s.iterations) L-BFGS iterations); scored \(s.scored) items.
+            C = \(JSONValue.format(s.training.c)), features: \(s.featuresName); \(chosen).\(s.calibration.map { "\ncalibration (\($0.scheme)): temperature \(fmt(Double($0.fitted), 2)) \($0.applied ? "applied" : "not applied (no lower ECE)"), out-of-fold ECE \(fmt($0.eceBefore)) → \(fmt($0.eceAfter))" } ?? "")
             test accuracy \(fmt(s.testAccuracy.map { $0 * 100 }, 1))% · macro F1 \(fmt(s.macroF1.map { $0 * 100 }, 1))% · ECE \(fmt(s.ece)) (\(s.testItems) test items)
             """
         }
@@ -182,4 +191,15 @@ struct Doctor: ParsableCommand {
 }
 
 extension Classifier.CalibrationScheme: ExpressibleByArgument {}
+
+/// `train --features`.
+enum TextFeatures: String, ExpressibleByArgument, CaseIterable {
+    case words
+    case wordsAndPairs = "words+pairs"
+
+    /// Min df 2, as the cross-validated candidates use once a table has 100 texts.
+    var settings: FeaturizerSettings {
+        FeaturizerSettings(maxNGram: self == .words ? 1 : 2, sublinearTF: true, minDocumentFrequency: 2)
+    }
+}
 extension Resampling: ExpressibleByArgument {}

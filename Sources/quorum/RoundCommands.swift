@@ -30,8 +30,8 @@ struct Round: ParsableCommand {
         var auditRate = 0.05
         @Option(help: ArgumentHelp("Strategy weights, e.g. uncertainty=0.7,stratified=0.15,random=0.15, or auto (adapts each round).", valueName: "spec"))
         var blend: String?
-        @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = .leastConfident
-        @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = .kCenter
+        @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty
+        @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = SamplerOptions.defaultDiversity
         @Option(help: ArgumentHelp("Metadata field whose values are the strata (default: the predicted class).", valueName: "field"))
         var stratifyBy: String?
         @Option(help: ArgumentHelp("Picks every stratum gets at least, when it has them.", valueName: "n"))
@@ -117,13 +117,21 @@ struct Round: ParsableCommand {
             abstract: "Close a round: consensus, retrain, evaluate on the test items, record the metrics.")
         @OptionGroup var project: ProjectOptions
         @Option(help: "The round (default: the open one).") var round: Int?
-        @Option(help: "Inverse regularisation strength of the retrained model.") var c = 1.0
+        @Option(help: ArgumentHelp("Inverse regularisation strength of the retrained model; default: chosen by cross-validation, as `quorum train`.",
+                                   valueName: "C"))
+        var c: Double?
+        @Option(help: "Ensemble members of the retrained model.") var members = 5
         @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+
+        func validate() throws {
+            if let c { guard c > 0, c.isFinite else { throw ValidationError("--c must be a positive number.") } }
+            guard (1...50).contains(members) else { throw ValidationError("--members must be between 1 and 50.") }
+        }
         @OptionGroup var output: FormatOptions
 
         func run() throws {
             let s = try RoundService.close(store: try project.open(), round: round,
-                                           train: .init(c: c, seed: seed))
+                                           train: .init(c: c, members: members, seed: seed))
             let m = s.metrics
             output.emit(m.json) {
                 var lines = ["Round \(m.round) closed. Model \(m.modelVersion ?? "-") trained on \(m.labelled) labelled items."]

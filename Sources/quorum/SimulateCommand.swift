@@ -9,9 +9,11 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay active learning offline on a labelled file, against uniform random sampling.",
         discussion: """
-            The file's labels act as the oracle, or as --annotators simulated annotators who are each wrong with \
-            probability --noise. The blend and the random baseline start from the same --initial labels and are \
-            scored on the same test split (the file's "split" field, else a stable 20% by id) for every seed.
+            Every run is a temporary project driven through the same code as a lead's rounds: round start, \
+            the file's labels answering (or --annotators simulated annotators who are each wrong with probability \
+            --noise), round close (consensus, retrain with model selection, evaluate). The blend and the random \
+            baseline start from the same --initial labels and are scored on the same test split (the file's "split" \
+            field, else a stable 20% by id) for every seed.
             """)
     /// Accepted like every command's; a simulation needs no project.
     @OptionGroup var project: ProjectOptions
@@ -19,15 +21,17 @@ struct Simulate: ParsableCommand {
     @Option(help: "Rounds per run.") var rounds: Int
     @Option(help: "Labels added per round.") var batch: Int
     @Option(help: "Labels to start from (seeded random).") var initial = 20
-    @Option(help: ArgumentHelp("Strategy weights (default \(Blend.standard.spec)).", valueName: "spec")) var blend: String?
-    @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = .leastConfident
-    @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = .kCenter
+    @Option(help: ArgumentHelp("Strategy weights (default \(Blend.standard.spec)), or auto.", valueName: "spec")) var blend: String?
+    @Option(help: "How uncertainty is scored.") var uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty
+    @Option(help: "How a batch is kept diverse.") var diversity: Diversity.Method = SamplerOptions.defaultDiversity
     @Option(help: "Simulated annotators per item.") var annotators = 1
     @Option(help: "Probability that a simulated annotator is wrong.") var noise = 0.0
     @Option(help: "Runs, with seeds 1…S.") var seeds = 1
-    @Option(help: "Ensemble members per model.") var members = 1
-    @Option(help: "Inverse regularisation strength.") var c = 1.0
+    @Option(help: "Ensemble members per model (as `quorum train`).") var members = 5
+    @Option(help: ArgumentHelp("A fixed C; default: chosen by cross-validation each round, as `quorum train`.", valueName: "C"))
+    var c: Double?
     @Option(help: "Where to write the JSON result.") var out: String
+    @Flag(help: "Replace --out if it exists.") var force = false
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
@@ -35,15 +39,19 @@ struct Simulate: ParsableCommand {
             throw ValidationError("--rounds, --batch, --seeds, --annotators and --members must be at least 1, --initial at least 2.")
         }
         guard (0..<1).contains(noise) else { throw ValidationError("--noise must be in [0, 1).") }
-        if let blend { do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") } }
+        if let c { guard c > 0, c.isFinite else { throw ValidationError("--c must be a positive number.") } }
+        if let blend, blend != "auto" { do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") } }
     }
 
     func run() throws {
+        if !force, FileManager.default.fileExists(atPath: out) {
+            throw QuorumError(.badInput, "\(out) already exists", hint: "choose another --out, or pass --force to replace it")
+        }
         let options = SimulationService.Options(
             rounds: rounds, batch: batch, initial: initial, seeds: seeds,
-            sampler: SamplerOptions(blend: try blend.map { try Blend(parsing: $0) } ?? .standard, uncertainty: uncertainty,
-                                    diversity: diversity),
-            members: members, c: c, annotators: annotators, noise: noise)
+            blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard, adaptive: blend == "auto",
+            uncertainty: uncertainty, diversity: diversity,
+            train: TrainService.Options(c: c, members: members), annotators: annotators, noise: noise)
         let result = try SimulationService.run(path: data, options: options) { printError($0) }
         do {
             try Data((result.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
@@ -51,7 +59,7 @@ struct Simulate: ParsableCommand {
             throw QuorumError(.environment, "\(out): cannot write the result (\(error.localizedDescription))")
         }
         output.emit(result.json) {
-            var lines = ["\(result.dataset): full-pool accuracy \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testItems) test, \(result.seeds) seeds)",
+            var lines = ["\(result.dataset): full-pool accuracy \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testIDs.count) test, \(result.seeds) seeds, \(Int(result.seconds)) s)",
                          "labels   blend    random"]
             for (b, r) in zip(result.blended.curve, result.random.curve) {
                 lines.append(String(b.labels).padding(6, left: true) + "  " + Report.percent(b.accuracy).padding(6, left: true)

@@ -28,8 +28,13 @@ import Testing
         try digitsProject(cli)
         let train = try cli.json(["train"])
         let calibration = try #require(train["calibration"] as? [String: Any])
-        #expect(calibration["scheme"] as? String == "holdout 20%")
-        #expect((calibration["ece_after"] as? Double ?? 1) <= (calibration["ece_before"] as? Double ?? 0))
+        #expect(calibration["scheme"] as? String == "5-fold out-of-fold")
+        #expect(calibration["held_out"] as? Int == train["trained_on"] as? Int, "every label has an out-of-fold prediction")
+        let applied = try #require(calibration["applied"] as? Bool)
+        #expect(applied == ((calibration["ece_after"] as? Double ?? 1) < (calibration["ece_before"] as? Double ?? 0)),
+                "the temperature is kept only where it lowers the out-of-fold ECE")
+        #expect(train["c"] is Double)
+        #expect(train["features"] as? String == "vectors")
         let round = try cli.json(["round", "start", "--size", "20", "--target-error", "0.02", "--audit-rate", "0.1"])
         let accepted = try #require(round["auto_accepted"] as? Int)
         #expect(accepted > 50, "a well-trained digits model auto-accepts a good share of the pool")
@@ -186,7 +191,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         let path = try cli.write("nolabels.jsonl", "{\"id\":\"a\",\"text\":\"x\",\"label\":\"p\"}\n{\"id\":\"b\",\"text\":\"y\"}\n")
-        let r = try cli.run(["simulate", "--data", path, "--rounds", "1", "--batch", "1", "--out", "/dev/null"])
+        let r = try cli.run(["simulate", "--data", path, "--rounds", "1", "--batch", "1", "--out", (cli.project as NSString).appendingPathComponent("x.json")])
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(path):2: label:"))
     }
@@ -237,5 +242,58 @@ import Testing
         }
         let goldIDs = Set(lines[100..<130].compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String })
         #expect(!ids.contains { goldIDs.contains($0) })
+    }
+}
+
+/// `simulate` runs the lead's path: replayed by hand with the CLI, the same
+/// state and seeds give the same picks, round after round.
+@Suite struct SimulatePathTests {
+    @Test func simulateAndRoundStartPickTheSameItems() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        let lines = Array(Digits.lines.prefix(400))
+        let data = try cli.write("data.jsonl", lines.joined(separator: "\n"))
+        let out = (cli.project as NSString).appendingPathComponent("sim.json")
+        try cli.ok(["simulate", "--data", data, "--rounds", "2", "--batch", "15", "--members", "2", "--out", out])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let labels = try #require(json["labels"] as? [String])
+        let testIDs = try #require(json["test_ids"] as? [String])
+        let initial = try #require((json["initial_ids"] as? [String: Any])?["1"] as? [String])
+        let run = try #require((json["runs"] as? [[String: Any]])?.first { $0["arm"] as? String == "blend" })
+        let picked = try #require(run["rounds"] as? [[String: Any]]).map { $0["picked"] as? [String] ?? [] }
+        #expect(picked.count == 2 && picked.allSatisfy { $0.count == 15 })
+
+        // The same project by hand: the same items in the same order, then train, round start, answers, round close.
+        var rows: [String: [String: Any]] = [:]
+        var order: [String] = []
+        for line in lines {
+            let row = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let id = try #require(row["id"] as? String)
+            rows[id] = row
+            order.append(id)
+        }
+        func file(_ name: String, _ ids: [String], labelled: Bool) throws -> String {
+            try cli.write(name, ids.map { id in
+                var row = rows[id]!
+                if !labelled { row["label"] = nil }
+                return String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]), as: UTF8.self)
+            }.joined(separator: "\n"))
+        }
+        let tested = Set(testIDs), seeded = Set(initial)
+        try cli.ok(["init", "--labels", labels.joined(separator: ",")])
+        try cli.ok(["import", try file("seed.jsonl", initial, labelled: true), "--as", "seed"])
+        try cli.ok(["import", try file("pool.jsonl", order.filter { !tested.contains($0) && !seeded.contains($0) }, labelled: false)])
+        try cli.ok(["import", try file("test.jsonl", testIDs, labelled: true), "--as", "test"])
+        try cli.ok(["train", "--members", "2", "--seed", "1"])
+        for (r, expected) in picked.enumerated() {
+            let start = try cli.json(["round", "start", "--size", "15", "--seed", String(1000 + r + 1), "--audit-rate", "0"])
+            #expect(start["tasks"] as? Int == 15)
+            let status = try cli.json(["round", "status"])
+            let ids = try #require(status["picks"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(Set(ids) == Set(expected), "round \(r + 1): the CLI picked what simulate picked")
+            let answers = try cli.write("answers-\(r).jsonl", ids.map { "{\"id\":\"\($0)\",\"label\":\"\(rows[$0]!["label"]!)\"}" }.joined(separator: "\n"))
+            try cli.ok(["label", "--annotator", "simulated-1", "--answers", answers])
+            try cli.ok(["round", "close", "--members", "2", "--seed", "1"])
+        }
     }
 }

@@ -24,7 +24,7 @@ import Testing
         #expect(train["model_version"] as? String == "m1")
         #expect(train["members"] as? Int == 5)
         let calibration = try #require(train["calibration"] as? [String: Any])
-        #expect(calibration["scheme"] as? String == "5-fold")
+        #expect(calibration["scheme"] as? String == "5-fold out-of-fold")
         #expect((calibration["temperature"] as? Double ?? 0) > 0)
         let firstAccuracy = try #require(train["test_accuracy"] as? Double)
         #expect(firstAccuracy > 0.5, "40 labels of digits give well above chance (0.1)")

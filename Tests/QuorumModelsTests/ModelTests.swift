@@ -118,6 +118,32 @@ import QuorumNumerics
         #expect(x.dense!.storage == [0, 1])
     }
 
+    @Test func restrictingColumnsKeepsTheirValues() {
+        // A vocabulary from the whole table; the model keeps only the terms of its labelled items.
+        let table = ["the cat sat on the mat", "the dog sat", "a cat and a dog", "birds sing at dawn", "dogs bark at night"]
+        let full = Featurizer.fit(texts: table, vectors: [nil, nil, nil, nil, nil], settings: FeaturizerSettings(maxNGram: 2))
+        let labelled = ["the cat sat", "dogs bark"]
+        let active = Set(full.transform(texts: labelled, vectors: [nil, nil]).sparse!.columns).map(Int.init).sorted()
+        let restricted = full.restricted(toColumns: active)
+        #expect(restricted.textWidth == active.count)
+        #expect(restricted.textWidth + restricted.normTerms.count == full.textWidth)
+        // Any text: the restricted row holds exactly the full row's values on the kept columns (the L2 norm still counts every term).
+        let probe = ["the cat sat at dawn with dogs", "dogs bark at the mat"]
+        let a = full.transform(texts: probe, vectors: [nil, nil]).sparse!, b = restricted.transform(texts: probe, vectors: [nil, nil]).sparse!
+        for i in 0..<2 {
+            var expected: [Int32: Float] = [:]
+            for e in a.rowStart[i]..<a.rowStart[i + 1] {
+                if let j = active.firstIndex(of: Int(a.columns[e])) { expected[Int32(j)] = a.values[e] }
+            }
+            var got: [Int32: Float] = [:]
+            for e in b.rowStart[i]..<b.rowStart[i + 1] { got[b.columns[e]] = b.values[e] }
+            #expect(got == expected)
+        }
+        let c = Classifier(featurizer: restricted, ensemble: LogisticEnsemble(members: [LogisticRegression(
+            weights: Matrix(rows: restricted.width, cols: 2), bias: [0, 0])]))
+        #expect(Classifier(encoded: c.encoded()) == c, "norm terms survive the encoding")
+    }
+
     @Test func caseIsFoldedAndPunctuationSplits() {
         var a: [UInt64] = [], b: [UInt64] = []
         Featurizer.forEachTerm("the quick fox", maxNGram: 2) { a.append($0) }
@@ -127,9 +153,10 @@ import QuorumNumerics
     }
 
     @Test func classifierRoundTripsThroughItsEncoding() {
-        let (c, calibration) = Classifier.train(texts: ["good film", "bad film", "great", "awful"], vectors: [[1], [2], [3], [4]],
-                                                labels: [0, 1, 0, 1], classes: 2, members: 3)
-        #expect(calibration == nil, "too few labels to calibrate")
+        let (c, training) = Classifier.train(texts: ["good film", "bad film", "great", "awful"], vectors: [[1], [2], [3], [4]],
+                                             labels: [0, 1, 0, 1], classes: 2, members: 3)
+        #expect(training.calibration == nil && training.folds == 0, "too few labels to cross-validate or calibrate")
+        #expect(training.c == ModelSelection.fallbackC)
         #expect(Classifier(encoded: c.encoded()) == c)
         #expect(Classifier(encoded: [1, 2, 3]) == nil)
     }

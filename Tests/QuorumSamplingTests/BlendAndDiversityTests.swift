@@ -128,7 +128,7 @@ import QuorumNumerics
     }
 
     @Test func uncertaintyPicksTheLeastConfident() {
-        let options = SamplerOptions(blend: try! Blend(parsing: "uncertainty=1"), diversity: .none)
+        let options = SamplerOptions(blend: try! Blend(parsing: "uncertainty=1"), uncertainty: .leastConfident, diversity: .none)
         let picks = Sampler.pick(pool(100, withModel: true), count: 5, options: options)
         #expect(picks.map(\.index) == [0, 1, 2, 3, 4])
         #expect(picks.allSatisfy { $0.strategy == .uncertainty })
@@ -172,22 +172,36 @@ import QuorumNumerics
 }
 
 @Suite struct AdaptiveBlendTests {
-    @Test func weightsMoveTowardTheStrategyThatTaughtMost() {
-        let next = AdaptiveBlend.update(.standard, gains: [.uncertainty: 0.5, .stratified: 0.1, .random: 0.1])
-        let w = Dictionary(uniqueKeysWithValues: next.weights.map { ($0.strategy, $0.weight) })
-        #expect(abs(next.weights.map(\.weight).reduce(0, +) - 1) < 1e-12)
-        #expect(w[.uncertainty]! > 0.7)
-        // exp(2·0.5)·0.7 = 1.90280; exp(0.2)·0.15 = 0.18321 (twice); normalised: 0.83853, 0.08074, 0.08074.
-        // Random is below its floor, so it is set to 0.1 and the others scaled by 0.9 / 0.91926:
-        // uncertainty 0.82096 (computed with Python's math.exp).
-        #expect(abs(w[.uncertainty]! - 0.82096) < 1e-4)
-        #expect(abs(w[.random]! - 0.1) < 1e-12)
+    func weights(_ blend: Blend) -> [Strategy: Double] {
+        Dictionary(uniqueKeysWithValues: blend.weights.map { ($0.strategy, $0.weight) })
+    }
+
+    @Test func weightFollowsWhatPicksBoughtAgainstRandom() {
+        // Standard 0.7 / 0.15 / 0.15. Uncertainty beat random: +min(0.7·0.25, 0.15 − 0.1) = +0.05 from random;
+        // stratified fell behind: half its 0.15 moves to random. By hand: 0.75, 0.075, 0.175.
+        let w = weights(AdaptiveBlend.update(.standard, gains: [.uncertainty: 0.5, .stratified: 0.05, .random: 0.1]))
+        #expect(abs(w[.uncertainty]! - 0.75) < 1e-12)
+        #expect(abs(w[.stratified]! - 0.075) < 1e-12)
+        #expect(abs(w[.random]! - 0.175) < 1e-12)
+    }
+
+    @Test func uncertaintyThatStopsPayingLosesItsWeightToRandom() {
+        var blend = Blend.standard
+        for _ in 0..<5 { blend = AdaptiveBlend.update(blend, gains: [.uncertainty: -0.01, .random: 0.02]) }
+        let w = weights(blend)
+        #expect(abs(w[.uncertainty]! - 0.7 / 32) < 1e-12, "halved five times")
+        #expect(abs(w[.stratified]! - 0.15) < 1e-12, "no gain measured: unchanged")
+        let expectedRandom: Double = 1 - 0.7 / 32 - 0.15
+        #expect(abs(w[.random]! - expectedRandom) < 1e-12)
+        let note = AdaptiveBlend.note(gains: [.uncertainty: -0.01, .random: 0.02])
+        #expect(note?.contains("uncertainty picks bought less than random picks") == true)
+        #expect(note?.contains("moves to random") == true)
     }
 
     @Test func randomKeepsItsFloor() {
         var blend = Blend.standard
-        for _ in 0..<10 { blend = AdaptiveBlend.update(blend, gains: [.uncertainty: 1, .stratified: 0, .random: 0]) }
-        let w = Dictionary(uniqueKeysWithValues: blend.weights.map { ($0.strategy, $0.weight) })
+        for _ in 0..<10 { blend = AdaptiveBlend.update(blend, gains: [.uncertainty: 1, .stratified: 0.5, .random: 0]) }
+        let w = weights(blend)
         #expect(abs(w[.random]! - AdaptiveBlend.randomFloor) < 1e-12)
         #expect(abs(blend.weights.map(\.weight).reduce(0, +) - 1) < 1e-12)
         let noRandom = AdaptiveBlend.update(try! Blend(parsing: "uncertainty=1"), gains: [:])
