@@ -31,13 +31,15 @@ public enum SimulationService {
         public var train: TrainService.Options
         public var annotators: Int
         public var noise: Double
+        /// Also run the uniform random baseline (the same splits and seeds).
+        public var baseline: Bool
         public init(rounds: Int, batch: Int, initial: Int = 20, seeds: Int = 1, blend: Blend = .standard, adaptive: Bool = false,
                     uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
                     diversity: Diversity.Method = SamplerOptions.defaultDiversity,
-                    train: TrainService.Options = .init(), annotators: Int = 1, noise: Double = 0) {
+                    train: TrainService.Options = .init(), annotators: Int = 1, noise: Double = 0, baseline: Bool = true) {
             self.rounds = rounds; self.batch = batch; self.initial = initial; self.seeds = seeds; self.blend = blend
             self.adaptive = adaptive; self.uncertainty = uncertainty; self.diversity = diversity
-            self.train = train; self.annotators = annotators; self.noise = noise
+            self.train = train; self.annotators = annotators; self.noise = noise; self.baseline = baseline
         }
     }
 
@@ -77,7 +79,8 @@ public enum SimulationService {
         public var labels: [String]
         public var fullAccuracy: Double
         public var blended: Arm
-        public var random: Arm
+        /// nil when the baseline was not run.
+        public var random: Arm?
         public var seeds: Int
         public var rounds: Int
         public var batch: Int
@@ -90,11 +93,15 @@ public enum SimulationService {
 
         /// The contract's JSON shape for `simulate --out`, plus the splits and every run's picks.
         public var json: JSONValue {
-            guard case .object(var blendFields) = blended.json, case .object(var randomFields) = random.json else { return .null }
-            randomFields.insert(("full_accuracy", .double(fullAccuracy)), at: 0)
+            guard case .object(var blendFields) = blended.json else { return .null }
+            var randomJSON = JSONValue.null
+            if let random, case .object(var randomFields) = random.json {
+                randomFields.insert(("full_accuracy", .double(fullAccuracy)), at: 0)
+                randomJSON = .object(randomFields)
+            }
             blendFields.insert(contentsOf: [("dataset", .string(dataset)), ("blend", .string(blend)),
                                             ("full_accuracy", .double(fullAccuracy))], at: 0)
-            blendFields += [("random", .object(randomFields)), ("seeds", .int(seeds)), ("rounds", .int(rounds)),
+            blendFields += [("random", randomJSON), ("seeds", .int(seeds)), ("rounds", .int(rounds)),
                             ("batch", .int(batch)), ("labels", .array(labels.map { .string($0) })),
                             ("test_items", .int(testIDs.count)), ("pool_items", .int(poolItems)),
                             ("test_ids", .array(testIDs.map { .string($0) })),
@@ -138,7 +145,8 @@ public enum SimulationService {
         }
         progress("\(data.ids.count) items: \(train.count) pool, \(test.count) test; full-pool accuracy \(JSONValue.format((full * 1e4).rounded() / 1e4))")
 
-        let steps = options.seeds * 2 * options.rounds
+        let arms = options.baseline ? 2 : 1
+        let steps = options.seeds * arms * options.rounds
         var done = 0
         var sums = [[Double]](repeating: [Double](repeating: 0, count: options.rounds + 1), count: 2)
         var runs: [Run] = []
@@ -152,7 +160,7 @@ public enum SimulationService {
             let seedFile = base + "/seed-\(seed).jsonl", poolFile = base + "/pool-\(seed).jsonl"
             try write(initial, data: data, labelled: true, to: seedFile)
             try write(train.filter { !initialSet.contains($0) }, data: data, labelled: false, to: poolFile)
-            for arm in 0..<2 {
+            for arm in 0..<arms {
                 let name = arm == 0 ? "blend" : "random"
                 var run = Run(seed: s + 1, arm: name, rounds: [])
                 try withProject(base + "/\(name)-\(seed)", data: data) { store in
@@ -206,7 +214,7 @@ public enum SimulationService {
                        labelsTo99: curve.first { $0.accuracy >= 0.99 * full }?.labels)
         }
         return Result(dataset: (path as NSString).lastPathComponent, blend: options.adaptive ? "auto" : options.blend.spec,
-                      labels: data.labels, fullAccuracy: full, blended: arm(0), random: arm(1), seeds: options.seeds,
+                      labels: data.labels, fullAccuracy: full, blended: arm(0), random: options.baseline ? arm(1) : nil, seeds: options.seeds,
                       rounds: options.rounds, batch: options.batch, testIDs: test.map { data.ids[$0] }, initialIDs: initialIDs,
                       runs: runs, poolItems: train.count, seconds: monotonicSeconds() - started)
     }

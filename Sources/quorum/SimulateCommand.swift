@@ -30,6 +30,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Ensemble members per model (as `quorum train`).") var members = 5
     @Option(help: ArgumentHelp("A fixed C; default: chosen by cross-validation each round, as `quorum train`.", valueName: "C"))
     var c: Double?
+    @Flag(inversion: .prefixedNo, help: "Also run the uniform random baseline on the same splits and seeds.") var baseline = true
     @Option(help: "Where to write the JSON result.") var out: String
     @Flag(help: "Replace --out if it exists.") var force = false
     @OptionGroup var output: FormatOptions
@@ -51,7 +52,7 @@ struct Simulate: ParsableCommand {
             rounds: rounds, batch: batch, initial: initial, seeds: seeds,
             blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard, adaptive: blend == "auto",
             uncertainty: uncertainty, diversity: diversity,
-            train: TrainService.Options(c: c, members: members), annotators: annotators, noise: noise)
+            train: TrainService.Options(c: c, members: members), annotators: annotators, noise: noise, baseline: baseline)
         let result = try SimulationService.run(path: data, options: options) { printError($0) }
         do {
             try Data((result.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
@@ -61,13 +62,14 @@ struct Simulate: ParsableCommand {
         output.emit(result.json) {
             var lines = ["\(result.dataset): full-pool accuracy \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testIDs.count) test, \(result.seeds) seeds, \(Int(result.seconds)) s)",
                          "labels   blend    random"]
-            for (b, r) in zip(result.blended.curve, result.random.curve) {
+            for (i, b) in result.blended.curve.enumerated() {
                 lines.append(String(b.labels).padding(6, left: true) + "  " + Report.percent(b.accuracy).padding(6, left: true)
-                             + "   " + Report.percent(r.accuracy).padding(6, left: true))
+                             + "   " + (result.random.map { Report.percent($0.curve[i].accuracy) } ?? "-").padding(6, left: true))
             }
             func reach(_ n: Int?) -> String { n.map(String.init) ?? "not reached" }
-            lines.append("labels to 99% of full accuracy: blend \(reach(result.blended.labelsTo99)), random \(reach(result.random.labelsTo99))")
-            lines.append("labels to 95%: blend \(reach(result.blended.labelsTo95)), random \(reach(result.random.labelsTo95))")
+            let random = result.random.map { (reach($0.labelsTo99), reach($0.labelsTo95)) } ?? ("not run", "not run")
+            lines.append("labels to 99% of full accuracy: blend \(reach(result.blended.labelsTo99)), random \(random.0)")
+            lines.append("labels to 95%: blend \(reach(result.blended.labelsTo95)), random \(random.1)")
             return lines.joined(separator: "\n")
         }
     }
