@@ -1,12 +1,14 @@
 import QuorumNumerics
 
-/// Batch diversity over embeddings: k-center greedy and k-means++ seeding.
+/// Batch diversity over embeddings: k-center greedy, k-means++ seeding (plain
+/// or weighted by priority) and cluster-margin.
 ///
 /// Every method measures squared Euclidean distances and never forms an
 /// n × n matrix: distances to existing centers come from one blocked GEMM
 /// pass over tiles of candidates × centers, and each pick touches only the
 /// rows it needs. The methods live in their own files: `KCenter.swift`
-/// (lazy exact greedy) and `KMeansPlusPlus.swift` (seeding).
+/// (lazy exact greedy), `KMeansPlusPlus.swift` (seeding, plain and
+/// weighted) and `ClusterMargin.swift`.
 public enum Diversity {
     /// The method, as `--diversity` names it.
     public enum Method: String, Sendable, CaseIterable {
@@ -14,6 +16,11 @@ public enum Diversity {
         case kCenter = "k-center"
         /// Each pick is drawn with probability ∝ its squared distance to the nearest chosen row.
         case kMeansPlusPlus = "kmeans++"
+        /// k-means++ with probability ∝ priority × squared distance (BADGE-like).
+        case weightedKMeansPlusPlus = "weighted-kmeans++"
+        /// Cluster the candidates, then round-robin over clusters from smallest to
+        /// largest, taking the highest-priority remaining item of each (Citovsky et al. 2021).
+        case clusterMargin = "cluster-margin"
         /// The first `count` candidates, as given.
         case none
     }
@@ -24,10 +31,15 @@ public enum Diversity {
     ///   and from `centers` (ties: the lowest index); exact greedy.
     /// - `.kMeansPlusPlus`: each pick is drawn with probability ∝ that squared
     ///   distance (seeded).
+    /// - `.weightedKMeansPlusPlus`: drawn with probability ∝ `priority` × that
+    ///   squared distance (seeded; negative priorities count as 0).
+    /// - `.clusterMargin`: seeded k-means into `count` clusters, then round-robin
+    ///   over the clusters from smallest to largest, taking the highest-priority
+    ///   remaining row of each; `centers` are not used.
     ///
-    /// With no centers, the first pick is the row with the highest `priority`
-    /// (ties: the lowest index); for k-means++ without a priority it is a
-    /// seeded random row.
+    /// With no centers, the first pick of the k-center and k-means++ methods is
+    /// the row with the highest `priority` (ties: the lowest index); for plain
+    /// k-means++ without a priority it is a seeded random row.
     ///
     /// - Parameters:
     ///   - centers: rows already covered (e.g. labelled items), m × d; may be empty.
@@ -36,8 +48,9 @@ public enum Diversity {
     /// - Returns: indices into `candidates`, in pick order.
     /// - Complexity: k-center: O(m × n × d) for the centers pass (BLAS) plus, per
     ///   pick, distance evaluations only for the rows whose upper bound reaches the
-    ///   top (worst case O(count × n × d) in all); k-means++: O((m + count) × n × d).
-    ///   Extra memory O(n + count² + tile), never n × n.
+    ///   top (worst case O(count × n × d) in all); k-means++: O((m + count) × n × d);
+    ///   cluster-margin: O(iterations × count × n × d) by BLAS. Extra memory
+    ///   O(n + count² + tile), never n × n.
     public static func select(_ method: Method, candidates: Matrix, count: Int, centers: Matrix? = nil,
                               priority: [Double]? = nil, seed: UInt64 = 1) -> [Int] {
         let k = min(count, candidates.rows)
@@ -54,7 +67,10 @@ public enum Diversity {
         case .none: return Array(0..<k)
         case .kCenter: return kCenter(candidates, count: k, centers: centers, priority: priority)
         case .kMeansPlusPlus:
-            return seeding(candidates, count: k, centers: centers, priority: priority, seed: seed)
+            return seeding(candidates, count: k, centers: centers, priority: priority, weighted: false, seed: seed)
+        case .weightedKMeansPlusPlus:
+            return seeding(candidates, count: k, centers: centers, priority: priority, weighted: true, seed: seed)
+        case .clusterMargin: return clusterMargin(candidates, count: k, priority: priority, seed: seed)
         }
     }
 

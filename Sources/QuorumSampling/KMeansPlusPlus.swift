@@ -2,7 +2,9 @@ import QuorumNumerics
 
 extension Diversity {
     /// k-means++ seeding: each pick is drawn with probability ∝ its squared
-    /// distance to the nearest center so far. With no centers the first pick is the highest priority (ties: the lowest index),
+    /// distance to the nearest center so far — times its priority when
+    /// `weighted` (BADGE-like; negative priorities count as 0). With no
+    /// centers the first pick is the highest priority (ties: the lowest index),
     /// or a seeded random row without priorities.
     ///
     /// Sampling needs every candidate's exact minimum distance, so all of them
@@ -11,11 +13,13 @@ extension Diversity {
     /// center c′ satisfies ‖c − c′‖ ≥ 2‖x − c′‖ cannot get closer to the new
     /// center c, so it is skipped (Elkan's bound). While most candidates remain,
     /// one GEMV serves them all; once most are pruned, one dot product per survivor.
-    /// When every unchosen row is at distance 0, the first unchosen row is taken.
+    /// When the weighted mass of the unchosen rows is 0 (every positive-priority
+    /// row already covered), the draw falls back to plain distances, then to
+    /// the first unchosen row.
     ///
     /// - Complexity: O((m + count) × n × d) time, by BLAS; O(n + m + count + tile) extra memory.
     static func seeding(_ candidates: Matrix, count k: Int, centers: Matrix?, priority: [Double]?,
-                        seed: UInt64) -> [Int] {
+                        weighted: Bool, seed: UInt64) -> [Int] {
         let n = candidates.rows, d = candidates.cols
         let existing = centers?.rows ?? 0
         let norms = squaredNorms(candidates)
@@ -25,6 +29,7 @@ extension Diversity {
         if let centers, existing > 0 {
             nearestCenters(candidates, norms: norms, centers: centers, minDistance: &minDistance, nearest: &nearest)
         }
+        let weight: [Double]? = weighted ? priority.map { $0.map { max($0, 0) } } : nil
         var picked: [Int] = []
         picked.reserveCapacity(k)
         var chosen = [Bool](repeating: false, count: n)
@@ -39,7 +44,8 @@ extension Diversity {
             if step == 0 && existing == 0 {
                 next = priority == nil ? Int(rng.next() % UInt64(n)) : highestPriority(priority, count: n)
             } else {
-                next = draw(minDistance, nil, chosen, &rng)
+                next = draw(minDistance, weight, chosen, &rng)
+                    ?? draw(minDistance, nil, chosen, &rng)
                     ?? chosen.firstIndex(of: false) ?? -1
             }
             guard next >= 0 else { break }
