@@ -13,12 +13,12 @@ extension Diversity {
     /// is up to date and still on top (so its exact value is at least every
     /// other row's bound). A refresh stops as soon as the row falls below the
     /// runner-up's bound, and goes on from there when the row is next on top.
-    /// Most rows are never refreshed again once a far row is ahead of them. A
-    /// refresh skips a center c for row x when
-    /// ‖c − c′‖² ≥ 4·d(x, c′) (c′ the nearest center so far: by the triangle
-    /// inequality c cannot be nearer; Elkan's bound, with a 1e-4 margin so
-    /// rounding never prunes a real improvement), using the squared distances
-    /// between picks, kept while count²/2 ≤ n·d.
+    /// Most rows are never refreshed again once a far row is ahead of them.
+    /// A refresh skips a center c for row x when ‖c − c′‖² ≥ 4·d(x, c′), c′
+    /// the nearest center so far (by the triangle inequality c cannot be
+    /// nearer: Elkan's bound, with a 1e-4 margin so rounding never prunes a
+    /// real improvement), using the squared distances between picks, kept
+    /// while count²/2 ≤ n·d.
     ///
     /// Distances to picks are Σ(x − c)² (`squaredDistance`), so equal rows tie
     /// exactly; the nearest existing center comes from the blocked GEMM pass,
