@@ -8,25 +8,33 @@ import QuorumNumerics
         return Matrix(rows: n, cols: d, storage: (0..<(n * d)).map { _ in Float(rng.next() % 2000) / 100 - 10 })
     }
 
-    /// The naive reference: recompute every distance at each pick.
+    /// The naive reference, O(n·(m + count)·d): every row's minimum squared distance Σ(x − c)²
+    /// over all centers so far, updated with each pick over every row; each pick is the
+    /// unpicked row with the largest (ties: the lowest index). `first` is the first pick when
+    /// there are no centers.
     func naiveKCenter(_ x: Matrix, count: Int, centers: Matrix?, first: Int) -> [Int] {
-        func dist(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) }
-        let rows = (0..<x.rows).map { Array(x.storage[($0 * x.cols)..<(($0 + 1) * x.cols)]) }
-        var chosen: [[Float]] = centers.map { c in (0..<c.rows).map { Array(c.storage[($0 * c.cols)..<(($0 + 1) * c.cols)]) } } ?? []
+        func dist(_ a: Matrix, _ i: Int, _ b: Matrix, _ j: Int) -> Float {
+            var s: Float = 0
+            for c in 0..<a.cols { let t = a[i, c] - b[j, c]; s += t * t }
+            return s
+        }
+        var minDistance = [Float](repeating: .infinity, count: x.rows)
+        if let centers {
+            for i in 0..<x.rows { for j in 0..<centers.rows { minDistance[i] = min(minDistance[i], dist(x, i, centers, j)) } }
+        }
         var picked: [Int] = []
+        var isPicked = [Bool](repeating: false, count: x.rows)
         for step in 0..<count {
             var next = -1
-            if step == 0 && chosen.isEmpty {
+            if step == 0 && (centers?.rows ?? 0) == 0 {
                 next = first
             } else {
                 var best: Float = -1
-                for i in rows.indices where !picked.contains(i) {
-                    let d = chosen.map { dist(rows[i], $0) }.min()!
-                    if d > best { best = d; next = i }
-                }
+                for i in 0..<x.rows where !isPicked[i] && minDistance[i] > best { best = minDistance[i]; next = i }
             }
             picked.append(next)
-            chosen.append(rows[next])
+            isPicked[next] = true
+            for i in 0..<x.rows { minDistance[i] = min(minDistance[i], dist(x, i, x, next)) }
         }
         return picked
     }
