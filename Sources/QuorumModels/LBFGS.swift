@@ -64,9 +64,17 @@ enum LBFGS {
                 for m in 0..<count {
                     if pending.contains(m) {
                         let step = states[m].step
-                        for i in 0..<trial[m].count { trial[m][i] = states[m].x[i] + step * states[m].direction[i] }
+                        states[m].x.withUnsafeBufferPointer { x in
+                            states[m].direction.withUnsafeBufferPointer { d in
+                                trial[m].withUnsafeMutableBufferPointer { t in
+                                    for i in 0..<t.count { t[i] = x[i] + step * d[i] }
+                                }
+                            }
+                        }
                     } else if !states[m].active {
-                        trial[m] = states[m].x
+                        trial[m].withUnsafeMutableBufferPointer { t in
+                            states[m].x.withUnsafeBufferPointer { x in t.baseAddress!.update(from: x.baseAddress!, count: x.count) }
+                        }
                     }
                 }
                 let results = f(trial, &gradients)
@@ -74,7 +82,7 @@ enum LBFGS {
                     trialValues[m] = results[m]
                     if results[m] <= states[m].f + 1e-4 * Double(states[m].step) * states[m].slope {
                         pending.remove(m)
-                        accept(&states[m], x: trial[m], g: gradients[m], f: results[m], memory: memory, tolerance: tolerance)
+                        accept(&states[m], x: &trial[m], g: &gradients[m], f: results[m], memory: memory, tolerance: tolerance)
                     } else {
                         states[m].step *= 0.5
                     }
@@ -88,8 +96,9 @@ enum LBFGS {
     /// Two-loop recursion: direction = −H·g, restarting from steepest descent
     /// when that is not a descent direction.
     private static func direction(_ st: inout State, alpha: inout [Float]) {
-        let p = st.x.count
-        for i in 0..<p { st.direction[i] = -st.g[i] }
+        st.g.withUnsafeBufferPointer { g in
+            st.direction.withUnsafeMutableBufferPointer { d in for i in 0..<g.count { d[i] = -g[i] } }
+        }
         for k in stride(from: st.s.count - 1, through: 0, by: -1) {
             alpha[k] = st.rho[k] * BLAS.dot(st.s[k], st.direction)
             BLAS.axpy(-alpha[k], st.y[k], &st.direction)
@@ -106,34 +115,52 @@ enum LBFGS {
         st.slope = Double(BLAS.dot(st.g, st.direction))
         if st.slope >= 0 {
             st.s.removeAll(); st.y.removeAll(); st.rho.removeAll()
-            for i in 0..<p { st.direction[i] = -st.g[i] }
+            st.g.withUnsafeBufferPointer { g in
+                st.direction.withUnsafeMutableBufferPointer { d in for i in 0..<g.count { d[i] = -g[i] } }
+            }
             st.slope = Double(BLAS.dot(st.g, st.direction))
         }
     }
 
-    private static func accept(_ st: inout State, x: [Float], g: [Float], f: Double, memory: Int, tolerance: Float) {
+    /// Takes the accepted point: `x` and `g` swap buffers with the state's
+    /// (no copy), so they hold the previous point afterwards, to be overwritten.
+    private static func accept(_ st: inout State, x: inout [Float], g: inout [Float], f: Double, memory: Int, tolerance: Float) {
         let p = x.count
         var sk = st.s.count == memory ? st.s.removeFirst() : [Float](repeating: 0, count: p)
         var yk = st.y.count == memory ? st.y.removeFirst() : [Float](repeating: 0, count: p)
         if st.rho.count == memory { st.rho.removeFirst() }
-        for i in 0..<p {
-            sk[i] = x[i] - st.x[i]
-            yk[i] = g[i] - st.g[i]
+        x.withUnsafeBufferPointer { xn in
+            g.withUnsafeBufferPointer { gn in
+                st.x.withUnsafeBufferPointer { xo in
+                    st.g.withUnsafeBufferPointer { go in
+                        sk.withUnsafeMutableBufferPointer { s in
+                            yk.withUnsafeMutableBufferPointer { y in
+                                for i in 0..<p {
+                                    s[i] = xn[i] - xo[i]
+                                    y[i] = gn[i] - go[i]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         let sy = BLAS.dot(sk, yk)
         if sy > 1e-12 {
             st.s.append(sk); st.y.append(yk); st.rho.append(1 / sy)
         }
         let decrease = st.f - f
-        st.x = x
-        st.g = g
+        swap(&st.x, &x)
+        swap(&st.g, &g)
         st.f = f
-        st.converged = maxNorm(g) <= tolerance || decrease.magnitude <= 1e-12 * max(1, f.magnitude)
+        st.converged = maxNorm(st.g) <= tolerance || decrease.magnitude <= 1e-12 * max(1, f.magnitude)
     }
 
     static func maxNorm(_ v: [Float]) -> Float {
-        var m: Float = 0
-        for e in v { m = max(m, e.magnitude) }
-        return m
+        v.withUnsafeBufferPointer { p in
+            var m: Float = 0
+            for e in p { m = max(m, e.magnitude) }
+            return m
+        }
     }
 }
