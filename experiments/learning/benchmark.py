@@ -47,6 +47,8 @@ ARMS = {
     "blend-cluster-margin": ["--diversity", "cluster-margin"],
     "blend-weighted-kmeans": ["--diversity", "weighted-kmeans++"],
     "uncertainty85": ["--blend", "uncertainty=0.85,random=0.15"],
+    "blend60": ["--blend", "uncertainty=0.6,stratified=0.15,random=0.25"],
+    "blend50": ["--blend", "uncertainty=0.5,stratified=0.2,random=0.3"],
     "auto": ["--blend", "auto"],
 }
 
