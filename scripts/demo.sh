@@ -36,7 +36,7 @@ q import "$dir/test.jsonl" --as test
 q doctor
 echo "== the model before the round (40 seed labels)"
 q train
-echo "== round 1: the 50 least-confident items, 2 annotators each"
+echo "== round 1: 50 items picked by the default blend, 2 annotators each"
 q round start --size 50 --overlap 2
 q label --annotator alice --answers "$data"
 q label --annotator bob --answers "$dir/bob.jsonl"
