@@ -23,9 +23,13 @@ extension RoundService {
     /// round model's C, on its features. nil without a Quorum model or with
     /// fewer than 4 settled random picks.
     ///
+    /// `picker`: the model live before this close (normally the one that picked), so that
+    /// the stored model versions are not all read again.
+    ///
     /// - Complexity: O(strategies + 2) fits on the labels before the round.
-    static func strategyGains(_ w: any StoreWriter, round: RoundRecord) throws -> [String: Double]? {
-        guard let modelID = round.modelVersion, let model = try w.models().first(where: { $0.id == modelID }),
+    static func strategyGains(_ w: any StoreWriter, round: RoundRecord, picker: ModelVersion?) throws -> [String: Double]? {
+        guard let modelID = round.modelVersion,
+              let model = try picker?.id == modelID ? picker : w.models().first(where: { $0.id == modelID }),
               let classifier = Classifier(encoded: model.state) else { return nil }
         let settings = (try? JSONSerialization.jsonObject(with: Data(model.settingsJSON.utf8)) as? [String: Any]) ?? [:]
         let c = settings["c"] as? Double ?? settings["C"] as? Double ?? 1
@@ -104,7 +108,7 @@ extension RoundService {
             metrics.stop = signal.stop
             metrics.stopReason = signal.reason
             metrics.blend = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any])?["blend"] as? String
-            metrics.strategyGain = try strategyGains(w, round: round)
+            metrics.strategyGain = try strategyGains(w, round: round, picker: previousModel)
             metrics.blendNote = metrics.strategyGain.flatMap { gains in
                 AdaptiveBlend.note(gains: gains.reduce(into: [:]) { out, g in if let s = Strategy(rawValue: g.key) { out[s] = g.value } })
             }
