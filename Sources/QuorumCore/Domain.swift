@@ -19,7 +19,7 @@ public struct LabelSet: Sendable, Equatable {
 
     /// Creates a label set, rejecting empty, duplicate or blank names.
     public init(_ names: [String]) throws(QuorumError) {
-        let trimmed = names.map { $0.trimmingWhitespace() }
+        let trimmed = names.map { $0.trimmingWhitespace().nfc }
         guard trimmed.count >= 2 else {
             throw QuorumError(.badInput, "a project needs at least two labels, got \(trimmed.count)",
                               hint: "pass them comma-separated, e.g. --labels cat,dog")

@@ -47,10 +47,12 @@ public struct NewItem: Sendable {
 /// What happened to one inserted item.
 public enum InsertOutcome: Sendable, Equatable {
     case inserted
-    /// The id exists with the same content: skipped.
+    /// The id exists with the same content, kind and label: skipped.
     case duplicate
-    /// The id exists with different content (its kind is given): an error for the caller to report.
-    case conflict(existingKind: ItemKind)
+    /// The id exists with different content, kind or label: an error for the
+    /// caller to report. `existingKind` is the stored kind, `difference` names
+    /// what differs ("content", "kind" or "label").
+    case conflict(existingKind: ItemKind, difference: String = "content")
 }
 
 /// The project's settings.

@@ -24,7 +24,7 @@ public enum DoctorService {
     }
 
     public static func run(projectDirectory: String?, gemmSize: Int = 1024) -> Report {
-        let sqlite = projectDirectory.flatMap { try? SQLiteStore.open(project: $0).sqliteVersion() } ?? SQLiteStore.libraryVersion
+        let sqlite = projectDirectory.flatMap { try? SQLiteStore.open(project: $0, readOnly: true).sqliteVersion() } ?? SQLiteStore.libraryVersion
         let cpu = CPUFeatures.current()
         return Report(sqliteVersion: sqlite, blas: BLASRuntime.info(), cpu: cpu.modelName,
                       bestCoreType: OpenBLASCoreType.best(for: cpu),

@@ -82,7 +82,7 @@ public enum ImportService {
                                    "add a \"\(options.mapping.labelField)\" to every item, or import the file --as pool")
                     }
                     guard project.labels.index(of: given) != nil else {
-                        throw fail(line, options.mapping.labelField, "\"\(given)\" is not one of the project's labels (\(project.labels.names.joined(separator: ", ")))",
+                        throw fail(line, options.mapping.labelField, "\"\(TerminalText.visible(given))\" is not one of the project's labels (\(project.labels.names.joined(separator: ", ")))",
                                    "fix the label, or create the project with the labels your data uses")
                     }
                     label = given
@@ -94,6 +94,10 @@ public enum ImportService {
                 if let given = record.id {
                     guard !given.isEmpty else {
                         throw fail(line, options.mapping.idField, "the id is empty", "give every item a non-empty id")
+                    }
+                    guard !TerminalText.containsUnsafe(given) else {
+                        throw fail(line, options.mapping.idField, "the id \"\(TerminalText.visible(given))\" contains control or bidi characters",
+                                   "use ids of printable characters (no tabs, line breaks, escapes or direction marks)")
                     }
                     id = given
                 } else if idsRequired == true {
@@ -110,8 +114,14 @@ public enum ImportService {
                     summary.inserted += 1
                 case .duplicate:
                     summary.duplicates += 1
-                case .conflict(let existingKind):
-                    throw fail(line, options.mapping.idField, "item \"\(id)\" already exists (as a \(existingKind.rawValue) item) with different content",
+                case .conflict(let existingKind, "kind"):
+                    throw fail(line, options.mapping.idField, "item \"\(TerminalText.visible(id))\" already exists as a \(existingKind.rawValue) item, not \(options.kind.rawValue)",
+                               "an item keeps its kind; give this item a new id, or import the file --as \(existingKind.rawValue)")
+                case .conflict(let existingKind, "label"):
+                    throw fail(line, options.mapping.labelField, "item \"\(TerminalText.visible(id))\" already exists (as a \(existingKind.rawValue) item) with another label",
+                               "a re-import cannot change a label; fix the file, or give the item a new id")
+                case .conflict(let existingKind, _):
+                    throw fail(line, options.mapping.idField, "item \"\(TerminalText.visible(id))\" already exists (as a \(existingKind.rawValue) item) with different content",
                                "give this item a new id, or remove it from the file")
                 }
                 if let progress, summary.read % 4096 == 0 {
@@ -169,9 +179,18 @@ extension ItemFileReader {
         do { return try ItemFileReader(path: path, mapping: mapping) } catch { throw error.asQuorumError }
     }
 
-    /// `next(into:)`, its errors as messages for people.
+    /// `next(into:)`, its errors as messages for people, with the record's
+    /// id and label in Unicode NFC (`String.nfc`): every file Quorum reads
+    /// (items, answers, rulings, predictions) comes through here, so
+    /// canonically equivalent spellings name one item and one label.
     func nextRecord(into record: inout ItemRecord) throws(QuorumError) -> Bool {
-        do { return try next(into: &record) } catch { throw error.asQuorumError }
+        let found: Bool
+        do { found = try next(into: &record) } catch { throw error.asQuorumError }
+        if found {
+            if let id = record.id { record.id = id.nfc }
+            if let label = record.label { record.label = label.nfc }
+        }
+        return found
     }
 }
 

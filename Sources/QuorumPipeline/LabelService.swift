@@ -82,9 +82,22 @@ public enum LabelService {
 
     /// How long a claimed task is held for its annotator before it returns to the queue.
     public static let defaultLease: Double = 600
+    /// The leases an annotator may ask for: one second to one day. An
+    /// unbounded lease (`inf`, 1e300) would hold a task forever and overflow
+    /// every "time left" shown to others.
+    public static let leaseRange: ClosedRange<Double> = 1...86_400
+
+    /// Refuses a lease outside `leaseRange` (NaN and infinities included).
+    public static func validateLease(_ lease: Double) throws(QuorumError) {
+        guard leaseRange.contains(lease) else {
+            throw QuorumError(.badInput, "--lease \(lease) is out of range",
+                              hint: "give a number of seconds from \(Int(leaseRange.lowerBound)) to \(Int(leaseRange.upperBound)) (one day), e.g. 600")
+        }
+    }
 
     /// The task queue one annotator's loop works through (also used by the latency benchmark).
     public static func queue(store: any ProjectStore, annotator: String, round: Int, lease: Double = defaultLease) throws -> any LabelQueue {
+        try validateLease(lease)
         let record = try store.write { w in
             try w.ensureAnnotator(annotator, role: "annotator")
             return try RoundService.resolve(w, round)
@@ -96,7 +109,7 @@ public enum LabelService {
     public static func interactive(store: any ProjectStore, annotator: String, round id: Int?,
                                    lease: Double = defaultLease) throws -> LabelLoop.Summary {
         try validateAnnotatorName(annotator)
-        guard lease > 0 else { throw QuorumError(.badInput, "--lease must be positive, got \(lease)") }
+        try validateLease(lease)
         let (round, labels) = try store.write { w in
             try w.ensureAnnotator(annotator, role: "annotator")
             return (try RoundService.resolve(w, id), try w.project().labels)

@@ -3,17 +3,19 @@ import QuorumStore
 
 /// Opening and creating projects: the one place that knows the store's type.
 public enum Project {
-    /// Opens the project in `directory` (the SQLite store today).
-    public static func open(_ directory: String) throws -> any ProjectStore {
-        try SQLiteStore.open(project: directory)
+    /// Opens the project in `directory` (the SQLite store today). A
+    /// `readOnly` open never writes to the project.
+    public static func open(_ directory: String, readOnly: Bool = false) throws -> any ProjectStore {
+        try SQLiteStore.open(project: directory, readOnly: readOnly)
     }
 
     /// `quorum init`: creates a project, refusing to overwrite one. `ordered`
     /// says the labels are a scale in list order (see `ProjectInfo.ordered`).
     public static func create(_ directory: String, name: String, labels: [String], ordered: Bool = false) throws -> ProjectInfo {
         let labelSet = try LabelSet(labels)
-        for label in labelSet.names where label.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
-            throw QuorumError(.badInput, "label \"\(label)\" contains a tab or a line break", hint: "use plain one-line label names")
+        for label in labelSet.names where TerminalText.containsUnsafe(label) {
+            throw QuorumError(.badInput, "label \"\(TerminalText.visible(label))\" contains a tab, a line break, a control or a bidi character",
+                              hint: "use plain one-line label names of printable characters")
         }
         let store = try SQLiteStore.create(inProject: directory, name: name, labels: labelSet, ordered: ordered)
         return try store.write { w in

@@ -297,7 +297,7 @@ public enum RoundService {
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
                           answers: progress.answers, wanted: progress.wanted,
                           annotators: people.sorted { $0.key < $1.key }.map { ($0.key, $0.value.answers, $0.value.skips, $0.value.flags) },
-                          claims: try r.activeClaims(round: round.id, now: now).map { ($0.annotator, $0.itemID, $0.expiresAt - now) },
+                          claims: try r.activeClaims(round: round.id, now: now).map { ($0.annotator, $0.itemID, min($0.expiresAt - now, LabelService.leaseRange.upperBound)) },
                           byStrategy: byStrategy, picks: picks)
         }
     }

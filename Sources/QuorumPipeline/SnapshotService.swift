@@ -98,23 +98,20 @@ public enum SnapshotService {
     }
 
     /// Writes `text` to `path` atomically, or fails with a message naming the file and `what` it is.
-    public static func write(_ text: String, to path: String, what: String) throws {
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw QuorumError(.environment, "\(path): cannot write the \(what) (\(error.localizedDescription))",
-                              hint: "check that the directory exists and is writable")
-        }
-    }
 
     public static func diff(store: any ProjectStore, from a: String, to b: String) throws -> SnapshotDiff {
         try store.read { r in SnapshotDiff(old: try load(r, a).1, new: try load(r, b).1) }
     }
 
-    /// Writes the snapshot to `path` atomically; the same snapshot always gives the same bytes.
-    public static func export(store: any ProjectStore, name: String, format: ExportFormat, to path: String) throws -> Int {
+    /// Writes the snapshot to `path` atomically (under `OutputFile`'s rules:
+    /// never the project's database, an existing file only with `force`); the
+    /// same snapshot always gives the same bytes.
+    public static func export(store: any ProjectStore, name: String, format: ExportFormat, to path: String,
+                              force: Bool = false, project: String? = nil) throws -> Int {
+        try OutputFile.check(path, force: force, project: project)
         let (_, rows) = try show(store: store, name: name)
-        try write(format == .jsonl ? SnapshotCodec.jsonl(rows) : SnapshotCodec.csv(rows), to: path, what: "export")
+        try OutputFile.write(format == .jsonl ? SnapshotCodec.jsonl(rows) : SnapshotCodec.csv(rows), to: path, what: "export",
+                             force: force, project: project)
         return rows.count
     }
 

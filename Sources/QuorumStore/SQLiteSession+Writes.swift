@@ -41,11 +41,18 @@ extension SQLiteSession: StoreWriter {
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
         if sqlite3_changes(db.sqliteConnection) == 1 { return .inserted }
-        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, content_hash FROM items WHERE id = ?"),
+        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, content_hash, label FROM items WHERE id = ?"),
                                         arguments: [item.id])
         let hash: Int64? = existing?["content_hash"]
-        if hash == item.contentHash { return .duplicate }
-        return .conflict(existingKind: ItemKind(rawValue: existing?["kind"] ?? "pool") ?? .pool)
+        let kind = ItemKind(rawValue: existing?["kind"] ?? "pool") ?? .pool
+        let label: String? = existing?["label"]
+        guard hash == item.contentHash else { return .conflict(existingKind: kind) }
+        guard kind == item.kind else { return .conflict(existingKind: kind, difference: "kind") }
+        // Byte-wise: ids and labels are NFC where they enter (String.nfc).
+        guard label?.utf8.elementsEqual(item.label?.utf8 ?? "".utf8) ?? (item.label == nil) else {
+            return .conflict(existingKind: kind, difference: "label")
+        }
+        return .duplicate
     }
 
     static func bind(_ s: SQLiteStatement, _ index: Int32, _ text: String?) {

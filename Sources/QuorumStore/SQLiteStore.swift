@@ -12,11 +12,14 @@ public final class SQLiteStore: ProjectStore {
     /// How long a writer waits for another process's transaction.
     public static let busyTimeout: TimeInterval = 30
 
-    private let pool: DatabasePool
+    private let pool: any DatabaseWriter
     /// The database file's path.
     public let path: String
+    /// Opened read-only: every write fails, and nothing (not even a schema
+    /// upgrade) is written to the file.
+    public let isReadOnly: Bool
 
-    private init(path: String) throws {
+    private init(path: String, readOnly: Bool = false) throws {
         var config = Configuration()
         // A busy database is retried, not reported: short sleeps first (another
         // annotator's write takes well under a millisecond), growing to 2 ms, for
@@ -35,8 +38,14 @@ public final class SQLiteStore: ProjectStore {
             // and a 128 MB page cache keeps large imports off the disk.
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
         }
-        pool = try DatabasePool(path: path, configuration: config)
+        if readOnly {
+            config.readonly = true
+            pool = try DatabaseQueue(path: path, configuration: config)
+        } else {
+            pool = try DatabasePool(path: path, configuration: config)
+        }
         self.path = path
+        self.isReadOnly = readOnly
     }
 
     /// The database path for a project directory.
@@ -67,12 +76,48 @@ public final class SQLiteStore: ProjectStore {
         return store
     }
 
-    /// Opens the project in `directory`, applying any migrations it lacks.
-    public static func open(project directory: String) throws -> SQLiteStore {
+    /// Opens the project in `directory`. A writable open applies any schema
+    /// steps the project lacks; a `readOnly` open writes nothing and refuses a
+    /// project whose schema is behind (run a command that writes, once).
+    /// Either way, a file that is not a Quorum project (empty, not SQLite, or
+    /// a SQLite database without Quorum's tables) and a project written by a
+    /// newer Quorum (a schema step this version does not know) are refused
+    /// before anything is written.
+    public static func open(project directory: String, readOnly: Bool = false) throws -> SQLiteStore {
         let path = databasePath(inProject: directory)
         guard FileManager.default.fileExists(atPath: path) else {
             throw QuorumError(.state, "\(directory): no Quorum project here (\(fileName) not found)",
                               hint: "run `quorum init --labels A,B` to create one, or pass --project DIR or set QUORUM_PROJECT")
+        }
+        let shown = TerminalText.visible(path)
+        let notAProject = "move it away, or pass --project with the directory of a Quorum project"
+        guard let header = FileManager.default.contents(atPath: path)?.prefix(16), !header.isEmpty else {
+            throw QuorumError(.state, "\(shown) is not a Quorum project (the file is empty)", hint: notAProject)
+        }
+        guard header == Data("SQLite format 3\0".utf8) else {
+            throw QuorumError(.state, "\(shown) is not a Quorum project (not a SQLite database)", hint: notAProject)
+        }
+        let probe = try SQLiteStore(path: path, readOnly: true)
+        let (isQuorum, unknown, pending) = try probe.pool.read { db -> (Bool, [String], Bool) in
+            let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            guard tables.isSuperset(of: ["grdb_migrations", "project", "labels", "items"]) else { return (false, [], false) }
+            let applied = try Schema.migrator.appliedIdentifiers(db)
+            let known = Set(Schema.migrator.migrations)
+            return (true, applied.subtracting(known).sorted(), !known.isSubset(of: applied))
+        }
+        guard isQuorum else {
+            throw QuorumError(.state, "\(shown) is not a Quorum project (a SQLite database without Quorum's tables)", hint: notAProject)
+        }
+        guard unknown.isEmpty else {
+            throw QuorumError(.state, "\(shown) was written by a newer Quorum (schema steps \(unknown.map { TerminalText.visible($0) }.joined(separator: ", ")) are unknown to this version)",
+                              hint: "use that Quorum version or a newer one; this one will not write to the project")
+        }
+        if readOnly {
+            guard !pending else {
+                throw QuorumError(.state, "\(shown) was made by an older Quorum and needs a schema upgrade, which this read-only command will not write",
+                                  hint: "run `quorum upgrade` once (it needs write access), then try again")
+            }
+            return probe
         }
         let store = try SQLiteStore(path: path)
         try Schema.migrator.migrate(store.pool)

@@ -22,7 +22,9 @@ struct Label: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
-        guard lease > 0 else { throw ValidationError("--lease must be a positive number of seconds, e.g. 600.") }
+        guard LabelService.leaseRange.contains(lease) else {
+            throw ValidationError("--lease must be a number of seconds from 1 to 86400 (one day), e.g. 600.")
+        }
     }
 
     func run() throws {
@@ -101,7 +103,7 @@ struct Redact: ParsableCommand {
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: FormatOptions
         func run() throws {
-            let all = try RedactionService.patterns(store: try project.open())
+            let all = try RedactionService.patterns(store: try project.openForReading())
             output.emit(.object([("builtin", .array(["email", "phone", "card"].map { .string($0) })),
                                  ("patterns", .array(all.map { .string($0) }))])) {
                 "Built in: e-mail addresses, phone numbers, card numbers (Luhn-checked).\n"

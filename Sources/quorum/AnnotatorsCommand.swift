@@ -26,7 +26,7 @@ struct Annotators: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let cards = try AnnotatorService.list(store: try project.open())
+            let cards = try AnnotatorService.list(store: try project.openForReading())
             output.emit(.object([("annotators", .array(cards.map(\.json)))])) {
                 guard !cards.isEmpty else { return "Nobody yet. Add people with `quorum annotators add NAME`." }
                 var lines = ["name          role         answers  gold acc  agree  override  trap fell  =model shown/blind  median s"]

@@ -73,7 +73,7 @@ struct Snapshot: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let all = try SnapshotService.list(store: try project.open())
+            let all = try SnapshotService.list(store: try project.openForReading())
             output.emit(.object([("snapshots", .array(all.map(\.json)))])) {
                 if all.isEmpty { return "No snapshots yet. Create one with `quorum snapshot create -m MSG`." }
                 return all.map { "\($0.name)  \($0.items) items  \($0.hash.prefix(12))  \($0.createdAt)  \($0.message)" }.joined(separator: "\n")
@@ -89,7 +89,7 @@ struct Snapshot: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let sheet = try SnapshotService.datasheet(store: try project.open(), name: id)
+            let sheet = try SnapshotService.datasheet(store: try project.openForReading(), name: id)
             output.emit(sheet.json(header: sheet.snapshot.json)) { sheet.text }
         }
     }
@@ -100,14 +100,15 @@ struct Snapshot: ParsableCommand {
         @OptionGroup var project: ProjectOptions
         @Argument(help: "The snapshot, e.g. v1.") var id: String
         @Option(help: "Write the datasheet to this file instead of standard output.") var out: String?
+        @Flag(help: "Replace --out if it exists.") var force = false
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let sheet = try SnapshotService.datasheet(store: try project.open(), name: id)
+            let sheet = try SnapshotService.datasheet(store: try project.openForReading(), name: id)
             let text = output.format == .json ? sheet.json(header: sheet.snapshot.json).serialized() + "\n" : sheet.markdown
-            guard let out else { return print(text, terminator: "") }
-            try SnapshotService.write(text, to: out, what: "datasheet")
-            print("Wrote the datasheet of \(sheet.snapshot.name) to \(out).")
+            guard let out else { return print(output.format == .json ? text : TerminalText.visible(text, keepNewlines: true), terminator: "") }
+            try OutputFile.write(text, to: out, what: "datasheet", force: force, project: project.directory)
+            print("Wrote the datasheet of \(sheet.snapshot.name) to \(TerminalText.visible(out)).")
         }
     }
 
@@ -119,7 +120,7 @@ struct Snapshot: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let d = try SnapshotService.diff(store: try project.open(), from: a, to: b)
+            let d = try SnapshotService.diff(store: try project.openForReading(), from: a, to: b)
             let json = JSONValue.object([
                 ("added", .int(d.added.count)), ("removed", .int(d.removed.count)), ("relabelled", .int(d.relabelled.count)),
                 ("unchanged", .int(d.unchanged)),
@@ -146,11 +147,13 @@ struct Snapshot: ParsableCommand {
         @OptionGroup var project: ProjectOptions
         @Argument(help: "The snapshot, e.g. v1.") var id: String
         @Option(help: "File format.") var format: SnapshotService.ExportFormat = .jsonl
-        @Option(help: "Where to write.") var out: String
+        @Option(help: "Where to write (never the project's database; an existing file only with --force).") var out: String
+        @Flag(help: "Replace --out if it exists.") var force = false
 
         func run() throws {
-            let n = try SnapshotService.export(store: try project.open(), name: id, format: format, to: out)
-            print("Wrote \(n) rows of \(id) to \(out).")
+            let n = try SnapshotService.export(store: try project.openForReading(), name: id, format: format, to: out,
+                                               force: force, project: project.directory)
+            print("Wrote \(n) rows of \(TerminalText.visible(id)) to \(TerminalText.visible(out)).")
         }
     }
 
@@ -160,7 +163,7 @@ struct Snapshot: ParsableCommand {
         @Argument(help: "The snapshot, e.g. v1.") var id: String
 
         func run() throws {
-            let info = try SnapshotService.verify(store: try project.open(), name: id)
+            let info = try SnapshotService.verify(store: try project.openForReading(), name: id)
             print("\(info.name) verified: \(info.items) rows, hash \(info.hash).")
         }
     }

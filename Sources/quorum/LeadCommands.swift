@@ -72,7 +72,7 @@ struct Status: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
-        let counts = try Project.counts(try project.open())
+        let counts = try Project.counts(try project.openForReading())
         output.emit(counts.json) {
             let items = ItemKind.allCases.map { "\($0.rawValue) \(counts.items[$0] ?? 0)" }.joined(separator: " · ")
             return """
@@ -159,9 +159,10 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var project: ProjectOptions
     @Option(help: "Output format: text, json or html.") var format: Format = .text
     @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Flag(help: "Replace --out if it exists.") var force = false
 
     func run() throws {
-        let store = try project.open()
+        let store = try project.openForReading()
         let rounds = try ReportService.rounds(store: store)
         let shadow = try ReportService.shadowComparison(store: store)
         let agreement = try ReportService.agreement(store: store)
@@ -183,15 +184,21 @@ struct ReportCommand: ParsableCommand {
             document = text.hasSuffix("\n") ? text : text + "\n"
         }
         guard let out else {
-            print(document, terminator: "")
+            print(format == .json ? document : TerminalText.visible(document, keepNewlines: true), terminator: "")
             return
         }
-        do {
-            try Data(document.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-        } catch {
-            throw QuorumError(.badInput, "\(out): cannot write the report (\(error.localizedDescription))",
-                              hint: "check that the directory exists and is writable")
-        }
-        printError("Wrote \(out).")
+        try OutputFile.write(document, to: out, what: "report", force: force, project: project.directory)
+        printError("Wrote \(TerminalText.visible(out)).")
+    }
+}
+
+struct Upgrade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring a project made by an older Quorum up to this version's schema (read-only commands never do).")
+    @OptionGroup var project: ProjectOptions
+
+    func run() throws {
+        _ = try project.open()
+        print("The project is up to date with this Quorum's schema.")
     }
 }

@@ -13,7 +13,7 @@ struct Models: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let entries = try ModelService.list(store: try project.open())
+            let entries = try ModelService.list(store: try project.openForReading())
             output.emit(.object([("models", .array(entries.map(\.json)))])) {
                 guard !entries.isEmpty else { return "No models yet. Train one with `quorum train`." }
                 var lines = ["model  status   kind                     trained on  members  test acc    ECE  created"]

@@ -91,7 +91,7 @@ struct Round: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let s = try RoundService.status(store: try project.open(), round: round)
+            let s = try RoundService.status(store: try project.openForReading(), round: round)
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 return """
@@ -102,10 +102,10 @@ struct Round: ParsableCommand {
                         "\(a.name) \(a.answers)" + (a.skips + a.flags > 0 ? " (+\(a.skips) skipped, \(a.flags) flagged)" : "")
                     }.joined(separator: ", "))
                     + (s.claims.isEmpty ? "" : "\nworking:  " + s.claims.map { c in
-                        "\(c.annotator) on \(c.itemID) (\(Int((c.secondsLeft / 60).rounded(.up))) min left on the lease)"
+                        "\(c.annotator) on \(TerminalText.visible(c.itemID)) (\(Int(min(max(c.secondsLeft, 0), 1e9) / 60 + 0.999)) min left on the lease)"
                     }.joined(separator: ", "))
                     + Dictionary(grouping: s.picks, by: \.pick.strategy).sorted { $0.key < $1.key }.map { strategy, picks in
-                        "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \($0.itemID) (\(fmt($0.pick.score, 3)))" }
+                        "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \(TerminalText.visible($0.itemID)) (\(fmt($0.pick.score, 3)))" }
                             .joined(separator: ", ") + (picks.count > 5 ? ", …" : "")
                     }.joined()
             }

@@ -45,20 +45,15 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        if !force, FileManager.default.fileExists(atPath: out) {
-            throw QuorumError(.badInput, "\(out) already exists", hint: "choose another --out, or pass --force to replace it")
-        }
+        let project = ProcessInfo.processInfo.environment["QUORUM_PROJECT"] ?? "."
+        try OutputFile.check(out, force: force, project: project)
         let options = SimulationService.Options(
             rounds: rounds, batch: batch, initial: initial, seeds: seeds,
             blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard, adaptive: blend == "auto",
             uncertainty: uncertainty, diversity: diversity,
             train: TrainService.Options(c: c, members: members), annotators: annotators, noise: noise, baseline: baseline)
         let result = try SimulationService.run(path: data, options: options) { printError($0) }
-        do {
-            try Data((result.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-        } catch {
-            throw QuorumError(.environment, "\(out): cannot write the result (\(error.localizedDescription))")
-        }
+        try OutputFile.write(result.json.serialized(pretty: true) + "\n", to: out, what: "result", force: force, project: project)
         output.emit(result.json) {
             var lines = ["\(result.dataset): full-pool accuracy \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testIDs.count) test, \(result.seeds) seeds, \(Int(result.seconds)) s)",
                          "labels   blend    random"]
