@@ -38,6 +38,8 @@ echo "== the model before the round (40 seed labels)"
 q train
 echo "== round 1: 50 items picked by the default blend, 2 annotators each"
 q round start --size 50 --overlap 2
+q annotators add alice
+q annotators add bob
 q label --annotator alice --answers "$data"
 q label --annotator bob --answers "$dir/bob.jsonl"
 q round status

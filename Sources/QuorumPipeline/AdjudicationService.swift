@@ -80,6 +80,11 @@ public enum AdjudicationService {
     }
 
     /// The interactive loop over open disputes.
+    /// Refuses anyone without the adjudicator role (before anything else is asked of them).
+    public static func checkAdjudicator(store: any ProjectStore, name: String) throws {
+        try store.read { r in try requireAdjudicator(r, name) }
+    }
+
     public static func interactive(store: any ProjectStore, adjudicator: String) throws -> LabelLoop.Summary {
         let labels = try store.read { r in
             try requireAdjudicator(r, adjudicator)

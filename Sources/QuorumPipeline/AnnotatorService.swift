@@ -47,6 +47,46 @@ public enum AnnotatorService {
         }
     }
 
+    /// Who may label: only people the lead registered (the default), or
+    /// anyone who gives a name (registered on their first answer).
+    public enum Policy: String, Sendable, CaseIterable { case registered, open }
+    static let policyKey = "labelling_policy"
+
+    /// `quorum annotators policy open|registered`.
+    public static func setPolicy(store: any ProjectStore, _ policy: Policy) throws {
+        try store.write { w in
+            try w.setSetting(policyKey, policy.rawValue)
+            try w.appendEvent(EventRecord(kind: "annotators.policy", detailJSON: JSONValue.object([("policy", .string(policy.rawValue))]).serialized()))
+        }
+    }
+
+    public static func policy(_ r: any StoreReader) throws -> Policy {
+        try r.setting(policyKey).flatMap(Policy.init(rawValue:)) ?? .registered
+    }
+
+    /// Lets `name` label: a registered person (any role), or anyone under the
+    /// open policy (registered as an annotator on the spot). Everyone else is
+    /// refused with what the lead should do.
+    static func admit(_ w: any StoreWriter, _ name: String) throws {
+        try validateAnnotatorName(name)
+        if try w.annotators().contains(where: { $0.name == name }) { return }
+        guard try policy(w) == .open else { throw notRegistered(name) }
+        try w.ensureAnnotator(name, role: "annotator")
+    }
+
+    /// `admit`'s check, read-only: for refusing before a terminal is asked for.
+    public static func checkMayLabel(store: any ProjectStore, name: String) throws {
+        try validateAnnotatorName(name)
+        try store.read { r in
+            guard try r.annotators().contains(where: { $0.name == name }) || policy(r) == .open else { throw notRegistered(name) }
+        }
+    }
+
+    static func notRegistered(_ name: String) -> QuorumError {
+        QuorumError(.state, "\(name) is not registered to label in this project",
+                    hint: "the lead registers people with `quorum annotators add \(name)` (or lets anyone label with `quorum annotators policy open`)")
+    }
+
     /// Every registered person's scorecard.
     ///
     /// - Complexity: O(answers + items).

@@ -34,7 +34,7 @@ public enum LabelService {
                 throw QuorumError(.state, "round \(round.id) is closed", hint: "answers go to the open round; see `quorum round status`")
             }
             let labels = try w.project().labels
-            try w.ensureAnnotator(annotator, role: "annotator")
+            try AnnotatorService.admit(w, annotator)
             let open = try w.openTasks(round: round.id, annotator: annotator, limit: nil)
             var taskByItem = Dictionary(open.map { ($0.item.id, $0) }, uniquingKeysWith: { a, _ in a })
             var seen: [String: Int] = [:]
@@ -99,7 +99,7 @@ public enum LabelService {
     public static func queue(store: any ProjectStore, annotator: String, round: Int, lease: Double = defaultLease) throws -> any LabelQueue {
         try validateLease(lease)
         let record = try store.write { w in
-            try w.ensureAnnotator(annotator, role: "annotator")
+            try AnnotatorService.admit(w, annotator)
             return try RoundService.resolve(w, round)
         }
         return StoreLabelQueue(store: store, annotator: annotator, round: record, lease: lease)
@@ -111,7 +111,7 @@ public enum LabelService {
         try validateAnnotatorName(annotator)
         try validateLease(lease)
         let (round, labels) = try store.write { w in
-            try w.ensureAnnotator(annotator, role: "annotator")
+            try AnnotatorService.admit(w, annotator)
             return (try RoundService.resolve(w, id), try w.project().labels)
         }
         guard round.status == .open else {

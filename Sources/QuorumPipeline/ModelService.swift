@@ -29,6 +29,36 @@ public enum ModelService {
         try store.read { try $0.models().map { Entry(model: $0) } }
     }
 
+    /// `quorum models promote ID`: makes a shadow or an earlier model live.
+    /// Routing and sampling use it from the next round; the previous live
+    /// model is retired (and can be promoted back). Returns (promoted, previous live).
+    public static func promote(store: any ProjectStore, id: String) throws -> (ModelVersion, String?) {
+        try store.write { w in
+            let models = try w.models()
+            guard let model = models.first(where: { $0.id == id }) else {
+                throw QuorumError(.badInput, "no model \"\(TerminalText.visible(id))\" in this project",
+                                  hint: "see `quorum models list` for the model versions (m1, m2, …)")
+            }
+            let previous = models.first(where: \.isLive)?.id
+            guard !model.isLive else {
+                throw QuorumError(.state, "model \(id) is already live", hint: "promote another model, or train a new one")
+            }
+            try w.promoteModel(id)
+            try w.appendEvent(EventRecord(kind: "model.promote", modelVersion: id, detailJSON: JSONValue.object([
+                ("previous_live", .text(previous)), ("was_shadow", .bool(model.isShadow)),
+            ]).serialized()))
+            return (model, previous)
+        }
+    }
+
+    /// Refuses a new shadow model while another one is in shadow, unless the
+    /// caller asked to replace it: a shadow is never retired without a word.
+    static func requireShadowSlot(_ r: any StoreReader, replacing: Bool) throws {
+        guard !replacing, let current = try r.shadowModel() else { return }
+        throw QuorumError(.state, "model \(current.id) is already in shadow",
+                          hint: "pass --replace-shadow to retire it, or `quorum models promote \(current.id)` to make it live first")
+    }
+
     public struct ImportSummary: Sendable, Equatable {
         public var modelVersion: String
         public var name: String
@@ -50,11 +80,13 @@ public enum ModelService {
     /// nothing. Probabilities must be numbers in [0, 1] summing to 1 (±1e-3)
     /// over known labels (a label left out counts as 0); items must exist and
     /// appear once. When the file covers test items, the model is evaluated on them.
-    public static func importPredictions(store: any ProjectStore, path: String, name: String, shadow: Bool) throws -> ImportSummary {
+    public static func importPredictions(store: any ProjectStore, path: String, name: String, shadow: Bool,
+                                         replaceShadow: Bool = false) throws -> ImportSummary {
         let name = name.trimmingWhitespace()
         guard !name.isEmpty else { throw QuorumError(.badInput, "--model needs a name", hint: "name the model, e.g. --model bert-v3") }
         let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: ["probs"]))
         return try store.write { w in
+            if shadow { try requireShadowSlot(w, replacing: replaceShadow) }
             let labels = try w.project().labels
             var known: [String: StoredItem] = [:]
             for item in try w.items(kinds: ItemKind.allCases) { known[item.id] = item }

@@ -167,6 +167,9 @@ public enum SimulationService {
                     _ = try ImportService.run(store: store, path: seedFile, options: .init(kind: .seed))
                     _ = try ImportService.run(store: store, path: poolFile, options: .init(kind: .pool))
                     _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test))
+                    for a in 0..<options.annotators {
+                        try AnnotatorService.add(store: store, name: "simulated-\(a + 1)", role: .annotator)
+                    }
                     var trainOptions = options.train
                     trainOptions.seed = seed
                     let first = try TrainService.run(store: store, options: trainOptions)

@@ -19,9 +19,12 @@ public enum TrainService {
         public var shadow: Bool
         public var calibration: Classifier.CalibrationScheme
         public var resampling: Resampling
+        /// With `shadow`: retire the current shadow model (else a second shadow is refused).
+        public var replaceShadow: Bool
         public init(c: Double? = nil, features: FeaturizerSettings? = nil, members: Int = 5, seed: UInt64 = 1, shadow: Bool = false,
-                    calibration: Classifier.CalibrationScheme = .cv, resampling: Resampling = .bayesian) {
+                    calibration: Classifier.CalibrationScheme = .cv, resampling: Resampling = .bayesian, replaceShadow: Bool = false) {
             self.resampling = resampling
+            self.replaceShadow = replaceShadow
             self.c = c
             self.features = features
             self.members = members
@@ -165,7 +168,11 @@ public enum TrainService {
 
     /// `quorum train`, in its own transaction.
     public static func run(store: any ProjectStore, options: Options) throws -> Summary {
-        try store.write { w in try train(w, options: options) }
+        if options.shadow { try store.read { r in try ModelService.requireShadowSlot(r, replacing: options.replaceShadow) } }
+        return try store.write { w in
+            if options.shadow { try ModelService.requireShadowSlot(w, replacing: options.replaceShadow) }
+            return try train(w, options: options)
+        }
     }
 }
 

@@ -89,6 +89,8 @@ public protocol StoreWriter: StoreReader {
 
     /// Records a model version; when live (or shadow), it replaces the live (or shadow) model.
     func insertModel(_ model: ModelVersion) throws
+    /// Makes the model `id` the live one (no longer the shadow); the previous live model is retired.
+    func promoteModel(_ id: String) throws
     /// The next free model id ("m1", "m2", …).
     func nextModelID() throws -> String
     func insertPredictions(model: String, _ predictions: [Prediction]) throws

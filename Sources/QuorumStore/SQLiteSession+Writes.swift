@@ -77,6 +77,11 @@ extension SQLiteSession: StoreWriter {
                              model.metricsJSON, Data(model.state), model.isLive, model.isShadow])
     }
 
+    func promoteModel(_ id: String) throws {
+        try db.execute(sql: "UPDATE model_versions SET is_live = 0 WHERE is_live = 1 AND id <> ?", arguments: [id])
+        try db.execute(sql: "UPDATE model_versions SET is_live = 1, is_shadow = 0 WHERE id = ?", arguments: [id])
+    }
+
     func nextModelID() throws -> String {
         "m\((try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM model_versions") ?? 0) + 1)"
     }

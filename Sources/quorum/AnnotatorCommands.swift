@@ -37,6 +37,7 @@ struct Label: ParsableCommand {
             }
             return
         }
+        try AnnotatorService.checkMayLabel(store: store, name: annotator)
         guard RawTerminal.isInteractive else {
             throw QuorumError(.badInput, "the interactive loop needs a terminal",
                               hint: "run it in a terminal, or pass --answers FILE")
@@ -65,6 +66,7 @@ struct Adjudicate: ParsableCommand {
             }
             return
         }
+        try AdjudicationService.checkAdjudicator(store: store, name: annotator)
         guard RawTerminal.isInteractive else {
             throw QuorumError(.badInput, "the interactive loop needs a terminal", hint: "run it in a terminal, or pass --answers FILE")
         }

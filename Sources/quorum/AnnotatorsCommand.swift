@@ -5,7 +5,20 @@ import QuorumReporting
 
 struct Annotators: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Who may label and adjudicate, with each person's scorecard.",
-                                                    subcommands: [Add.self, List.self])
+                                                    subcommands: [Add.self, List.self, PolicyCommand.self])
+
+    struct PolicyCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "policy",
+            abstract: "Who may label: registered (only people added with `annotators add`; the default) or open (anyone who gives a name).")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "registered or open.") var policy: AnnotatorService.Policy
+
+        func run() throws {
+            try AnnotatorService.setPolicy(store: try project.open(), policy)
+            print(policy == .open ? "Anyone who gives a name may now label." : "Only registered people may now label.")
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a person, or change their role.")
@@ -44,3 +57,5 @@ struct Annotators: ParsableCommand {
 }
 
 extension AnnotatorService.Role: ExpressibleByArgument {}
+
+extension AnnotatorService.Policy: ExpressibleByArgument {}

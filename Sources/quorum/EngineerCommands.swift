@@ -17,7 +17,8 @@ struct Train: ParsableCommand {
     var features: TextFeatures?
     @Option(help: "Ensemble members, each trained on a bootstrap resample.") var members = 5
     @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
-    @Flag(help: "Score with the new model without changing the routing (see `quorum report`).") var shadow = false
+    @Flag(help: "Score with the new model without changing the routing (see `quorum report`; `quorum models promote` makes it live).") var shadow = false
+    @Flag(help: "With --shadow: retire the model now in shadow.") var replaceShadow = false
     @Option(help: ArgumentHelp("cv: a temperature fitted on the cross-validation's out-of-fold predictions, kept where it lowers their ECE; none.",
                                valueName: "scheme"))
     var calibration: Classifier.CalibrationScheme = .cv
@@ -33,7 +34,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let s = try TrainService.run(store: try project.open(), options: .init(
-            c: c, features: features?.settings, members: members, seed: seed, shadow: shadow, calibration: calibration, resampling: bootstrap))
+            c: c, features: features?.settings, members: members, seed: seed, shadow: shadow, calibration: calibration, resampling: bootstrap, replaceShadow: replaceShadow))
         let chosen = s.training.folds > 0 && (c == nil || features == nil)
             ? "chosen by \(s.training.folds)-fold cross-validation (\(s.training.scores.count) settings tried)" : "fixed"
         output.emit(s.json) {

@@ -4,7 +4,7 @@ import QuorumPipeline
 
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Model versions: trained and imported models.",
-                                                    subcommands: [List.self])
+                                                    subcommands: [List.self, Promote.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,6 +33,20 @@ struct Models: ParsableCommand {
     }
 }
 
+extension Models {
+    struct Promote: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a shadow or an earlier model live; routing and sampling use it from the next round.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The model version, e.g. m3.") var id: String
+
+        func run() throws {
+            let (model, previous) = try ModelService.promote(store: try project.open(), id: id)
+            print("Model \(model.id) is live\(previous.map { "; \($0) is retired (promote it to go back)" } ?? "").")
+        }
+    }
+}
+
 struct Predictions: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Bring in your own model's predictions.",
                                                     subcommands: [ImportPredictions.self])
@@ -46,10 +60,12 @@ struct Predictions: ParsableCommand {
         @Argument(help: "A .jsonl file of predictions.") var file: String
         @Option(help: "The model's name, e.g. bert-v3.") var model: String
         @Flag(help: "Record it as the shadow model instead of the live one.") var shadow = false
+        @Flag(help: "With --shadow: retire the model now in shadow.") var replaceShadow = false
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let s = try ModelService.importPredictions(store: try project.open(), path: file, name: model, shadow: shadow)
+            let s = try ModelService.importPredictions(store: try project.open(), path: file, name: model, shadow: shadow,
+                                                          replaceShadow: replaceShadow)
             output.emit(s.json) {
                 "Imported \(s.items) predictions of \(s.name) as model \(s.modelVersion)\(s.shadow ? " (shadow)" : " (live)")."
                     + (s.testAccuracy.map { " Test accuracy \(fmt($0 * 100, 1))% on \(s.testItems) test items, ECE \(fmt(s.ece))." } ?? "")

@@ -8,6 +8,7 @@ import QuorumStore
     func project() throws -> CLI {
         let cli = CLI()
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"first\"}\n{\"id\":\"b\",\"text\":\"second\"}\n"), "--as", "pool"])
         try cli.ok(["import", try cli.write("seed.jsonl", "{\"id\":\"s\",\"text\":\"seed\",\"label\":\"yes\"}\n"), "--as", "seed"])
         try cli.ok(["round", "start", "--size", "2", "--overlap", "2"])

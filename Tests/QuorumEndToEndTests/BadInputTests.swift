@@ -8,6 +8,7 @@ import Testing
     func project() throws -> CLI {
         let cli = CLI()
         try cli.ok(["init", "--labels", "cat,dog"])
+        try cli.register()
         try cli.ok(["import", try cli.write("good.jsonl", """
             {"id":"g1","text":"a good cat","vector":[1,2,3],"label":"cat"}
             {"id":"g2","text":"a good dog","vector":[3,2,1],"label":"dog"}

@@ -74,6 +74,15 @@ struct CLI {
         return object
     }
 
+    /// The people the end-to-end tests label as. Only registered people may
+    /// label (issue 11), so a test's project registers them after `init`.
+    static let people = ["ann", "bo", "cy", "dee", "alice", "bob", "carol", "dave", "simulated-1"]
+
+    /// Registers `people` as annotators.
+    func register(_ people: [String] = CLI.people) throws {
+        for name in people { try ok(["annotators", "add", name]) }
+    }
+
     /// Writes a file inside the project directory and returns its path.
     func write(_ name: String, _ text: String) throws -> String {
         let path = (project as NSString).appendingPathComponent(name)

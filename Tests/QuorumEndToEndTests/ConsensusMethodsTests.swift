@@ -8,6 +8,7 @@ import Testing
     static func project(gold: Bool) throws -> CLI {
         let cli = CLI()
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register()
         let goldLines = Array(Digits.pool.prefix(gold ? 60 : 0))
         let files: [(String, [String], String)] = [("pool.jsonl", Array(Digits.pool.dropFirst(goldLines.count)), "pool"),
                                                    ("seed.jsonl", Digits.seed, "seed"), ("test.jsonl", Digits.test, "test"),
@@ -112,6 +113,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "a,b"])
+        try cli.register()
         let r = try cli.run(["consensus", "--method", "model-aware"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("quorum train"))
@@ -124,6 +126,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", ["a", "b", "c", "d"].map { #"{"id":"\#($0)","text":"item \#($0) text"}"# }
             .joined(separator: "\n") + "\n")])
         try cli.ok(["round", "start", "--size", "4", "--overlap", "2", "--diversity", "none"])

@@ -20,6 +20,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         let initJSON = try cli.json(["init", "--labels", "1,2,3", "--ordered"])
+        try cli.register()
         #expect(initJSON["ordered"] as? Bool == true)
         let seeds = (1...6).map { "{\"id\":\"s\($0)\",\"text\":\"seed text number \($0)\",\"label\":\"\(($0 - 1) % 3 + 1)\"}" }
         let pool = (1...10).map { String(format: "{\"id\":\"p%02d\",\"text\":\"pool text number %d\"}", $0, $0) }

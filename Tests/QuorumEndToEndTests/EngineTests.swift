@@ -7,6 +7,7 @@ import Testing
     /// digits split at random by line: every 5th line test, 3 of 5 seed, 1 of 5 pool.
     func digitsProject(_ cli: CLI) throws {
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register()
         let lines = Digits.lines.enumerated()
         try cli.ok(["import", try cli.write("test.jsonl", lines.filter { ($0.offset + 1) % 5 == 0 }.map(\.element).joined(separator: "\n")), "--as", "test"])
         try cli.ok(["import", try cli.write("seed.jsonl", lines.filter { [1, 2, 3].contains(($0.offset + 1) % 5) }.map(\.element).joined(separator: "\n")), "--as", "seed"])
@@ -95,10 +96,37 @@ import Testing
         #expect(try cli.json(["round", "start", "--size", "3"])["model_version"] as? String == "m1")
     }
 
+    /// Issue 11, item 20: a shadow is never retired without a word, and
+    /// `models promote` makes a shadow (or an earlier model) live.
+    @Test func promotingAShadowAndNeverReplacingOneSilently() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try digitsProject(cli)
+        try cli.ok(["train", "--members", "1"])
+        try cli.ok(["train", "--members", "1", "--c", "0.05", "--shadow"])
+        let second = try cli.run(["train", "--members", "1", "--c", "1", "--shadow"])
+        #expect(second.status == 1 && second.stderr.contains("m2 is already in shadow") && second.stderr.contains("--replace-shadow"),
+                "\(second.stderr)")
+        func statuses() throws -> [String?] {
+            try #require(try cli.json(["models", "list"])["models"] as? [[String: Any]]).map { $0["status"] as? String }
+        }
+        #expect(try statuses() == ["live", "shadow"])
+        try cli.ok(["train", "--members", "1", "--c", "1", "--shadow", "--replace-shadow"])
+        #expect(try statuses() == ["live", "retired", "shadow"])
+        let promoted = try cli.ok(["models", "promote", "m3"])
+        #expect(promoted.contains("Model m3 is live; m1 is retired"))
+        #expect(try statuses() == ["retired", "retired", "live"])
+        #expect(try cli.json(["round", "start", "--size", "3"])["model_version"] as? String == "m3")
+        let unknown = try cli.run(["models", "promote", "m9"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no model \"m9\""))
+        #expect(try cli.ok(["audit", "log"]).contains("model.promote"))
+    }
+
     @Test func externalPredictionsBecomeTheLiveModel() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "cat,dog"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n{\"id\":\"c\",\"text\":\"z\"}\n")])
         try cli.ok(["import", try cli.write("test.jsonl", "{\"id\":\"t\",\"text\":\"w\",\"label\":\"dog\"}\n"), "--as", "test"])
         let good = try cli.write("preds.jsonl", """
@@ -124,6 +152,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "cat,dog"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n")])
         let cases: [(String, String, String)] = [
             ("{\"id\":\"a\",\"probs\":{\"cat\":0.9,\"dog\":0.2}}\n", "probs", "sum to 1.1"),
@@ -203,6 +232,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register()
         let lines = Digits.lines
         try cli.ok(["import", try cli.write("seed.jsonl", lines.prefix(100).joined(separator: "\n")), "--as", "seed"])
         try cli.ok(["import", try cli.write("gold.jsonl", lines[100..<130].joined(separator: "\n")), "--as", "gold"])
@@ -281,6 +311,7 @@ import Testing
         }
         let tested = Set(testIDs), seeded = Set(initial)
         try cli.ok(["init", "--labels", labels.joined(separator: ",")])
+        try cli.register()
         try cli.ok(["import", try file("seed.jsonl", initial, labelled: true), "--as", "seed"])
         try cli.ok(["import", try file("pool.jsonl", order.filter { !tested.contains($0) && !seeded.contains($0) }, labelled: false)])
         try cli.ok(["import", try file("test.jsonl", testIDs, labelled: true), "--as", "test"])

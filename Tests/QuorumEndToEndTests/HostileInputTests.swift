@@ -184,4 +184,31 @@ import Testing
             #expect(r.stderr.contains("--lease must be a number of seconds from 1 to 86400"), "\(r.stderr)")
         }
     }
+
+    // MARK: 13 and 21. Only registered people label; the role check comes first
+
+    @Test func onlyRegisteredPeopleLabelAndRoleChecksComeFirst() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"one\"}\n{\"id\":\"b\",\"text\":\"two\"}\n")])
+        try cli.ok(["round", "start", "--size", "2", "--blend", "random=1"])
+        let answers = try cli.write("a.jsonl", "{\"id\":\"a\",\"label\":\"yes\"}\n")
+        let before = try cli.ok(["status", "--format", "json"])
+        let stranger = try cli.run(["label", "--annotator", "anyone", "--answers", answers])
+        #expect(stranger.status == 1 && stranger.stderr.contains("anyone is not registered") && stranger.stderr.contains("annotators add anyone"),
+                "\(stranger.stderr)")
+        #expect(try cli.ok(["status", "--format", "json"]) == before, "nothing was written")
+        // Without a terminal, the role is checked before the terminal is asked for.
+        let loop = try cli.run(["label", "--annotator", "anyone"])
+        #expect(loop.status == 1 && loop.stderr.contains("not registered") && !loop.stderr.contains("terminal"), "\(loop.stderr)")
+        let judge = try cli.run(["adjudicate", "--annotator", "anyone"])
+        #expect(judge.status == 1 && judge.stderr.contains("is not an adjudicator") && !judge.stderr.contains("terminal"), "\(judge.stderr)")
+        // Registered, or an open project: the answer is recorded.
+        try cli.ok(["annotators", "add", "ann"])
+        #expect(try cli.json(["label", "--annotator", "ann", "--answers", answers])["answered"] as? Int == 1)
+        try cli.ok(["annotators", "policy", "open"])
+        let other = try cli.write("b.jsonl", "{\"id\":\"b\",\"label\":\"no\"}\n")
+        #expect(try cli.json(["label", "--annotator", "anyone", "--answers", other])["answered"] as? Int == 1)
+    }
 }

@@ -9,6 +9,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", """
             {"id":"a","text":"the first item to label"}
             {"id":"b","text":"the second item to label"}
@@ -38,6 +39,7 @@ import Testing
     /// A small text project with a trained model, so items have suggestions.
     static func textProject(_ cli: CLI, blindRate: String) throws {
         try cli.ok(["init", "--labels", "pos,neg"])
+        try cli.register()
         var seed: [String] = []
         for i in 0..<8 {
             seed.append(#"{"id":"sp\#(i)","text":"good great fine lovely film number \#(i)","label":"pos"}"#)
@@ -118,6 +120,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         let long = (0..<600).map { "word\($0)" }.joined(separator: " ")
         try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"long","text":"\#(long)"}"# + "\n")])
         try cli.ok(["round", "start", "--size", "1"])
@@ -153,6 +156,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", """
             {"id":"a","text":"first item"}
             {"id":"b","text":"second item"}
@@ -190,6 +194,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n")])
         try cli.ok(["round", "start", "--size", "1"])
         let r = try cli.run(["label", "--annotator", "ann"])

@@ -9,6 +9,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register()
         let pool = try cli.write("pool.jsonl", Digits.pool.joined(separator: "\n") + "\n")
         let seed = try cli.write("seed.jsonl", Digits.seed.joined(separator: "\n") + "\n")
         let test = try cli.write("test.jsonl", Digits.test.joined(separator: "\n") + "\n")
@@ -154,6 +155,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register()
         try cli.ok(["import", try cli.write("seed.jsonl", Digits.seed.joined(separator: "\n")), "--as", "seed"])
         try cli.ok(["import", try cli.write("pool.jsonl", Digits.pool.prefix(200).joined(separator: "\n"))])
         try cli.ok(["snapshot", "create"])
@@ -172,6 +174,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", "{\"id\":\"a\",\"text\":\"first\"}\n{\"id\":\"b\",\"text\":\"second\"}\n")])
         try cli.ok(["round", "start", "--size", "2", "--overlap", "2"])
         try cli.ok(["label", "--annotator", "ann", "--answers", try cli.write("ann.jsonl", "{\"id\":\"a\",\"label\":\"yes\"}\n{\"id\":\"b\",\"label\":\"no\"}\n")])

@@ -17,6 +17,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try pool(cli, 500)
         #expect(try cli.json(["round", "start", "--size", "500", "--overlap", "2", "--diversity", "none"])["tasks"] as? Int == 500)
         let names = ["ann", "bo", "cy", "dee"]
@@ -50,6 +51,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try pool(cli, 30)
         try cli.ok(["round", "start", "--size", "30", "--diversity", "none"])
         let store = try SQLiteStore.open(project: cli.project)
