@@ -47,6 +47,10 @@ public struct SnapshotInfo: Sendable, Equatable {
     public var consensusMethod: String
     /// The rounds whose labels it covers.
     public var rounds: [Int]
+    /// The event log's head when the snapshot was made (the last event's seq
+    /// and hash): an anchor `audit verify` checks. nil for older snapshots.
+    public var auditSeq: Int64?
+    public var auditHash: String?
 
     public init(number: Int, parent: Int?, hash: String, items: Int, createdAt: String, createdBy: String,
                 message: String, modelVersion: String?, consensusMethod: String, rounds: [Int]) {

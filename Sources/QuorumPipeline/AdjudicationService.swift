@@ -130,7 +130,11 @@ final class DisputeQueue: LabelQueue {
         if answerID < 0 { return skipped.remove(-answerID) != nil }
         return try store.write { w in
             let removed = try w.deleteAdjudication(itemKey: answerID)
-            if removed { _ = try ConsensusService.aggregate(w) }
+            if removed {
+                try w.appendEvent(EventRecord(kind: "adjudication.undo", itemID: try w.items(keys: [answerID]).first?.id,
+                                              annotator: adjudicator, detailJSON: "{}"))
+                _ = try ConsensusService.aggregate(w)
+            }
             return removed
         }
     }

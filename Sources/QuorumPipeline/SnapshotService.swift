@@ -48,11 +48,12 @@ public enum SnapshotService {
             }
             rows = SnapshotCodec.canonicalOrder(rows)
             let previous = try w.snapshots().last
-            let info = SnapshotInfo(number: (previous?.number ?? 0) + 1, parent: previous?.number,
+            var info = SnapshotInfo(number: (previous?.number ?? 0) + 1, parent: previous?.number,
                                     hash: SnapshotCodec.contentHash(rows), items: rows.count,
                                     createdAt: Timestamp.now(), createdBy: author, message: message,
                                     modelVersion: try w.liveModel()?.id, consensusMethod: method,
                                     rounds: try w.rounds().map(\.id))
+            if let head = try w.eventHead() { (info.auditSeq, info.auditHash) = (head.seq, head.hash) }
             try w.insertSnapshot(info, rows: rows, rowHashes: rows.map(SnapshotCodec.rowHash))
             try w.appendEvent(EventRecord(kind: "snapshot", modelVersion: info.modelVersion, detailJSON: info.json.serialized()))
             return info
@@ -141,6 +142,7 @@ extension SnapshotInfo {
                  ("parent", .text(parent.map { "v\($0)" })), ("created_at", .string(createdAt)),
                  ("created_by", .string(createdBy)), ("message", .string(message)),
                  ("model_version", .text(modelVersion)), ("consensus_method", .string(consensusMethod)),
-                 ("rounds", .array(rounds.map { .int($0) }))])
+                 ("rounds", .array(rounds.map { .int($0) })),
+                 ("audit_head", auditSeq.map { seq in .object([("seq", .int(Int(seq))), ("hash", .text(auditHash))]) } ?? .null)])
     }
 }

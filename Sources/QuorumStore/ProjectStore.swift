@@ -69,6 +69,8 @@ public protocol StoreReader {
 
     /// The event log in order, or one item's events.
     func events(itemID: String?) throws -> [StoredEvent]
+    /// The last event's seq and hash (the chain's head), or nil for an empty log.
+    func eventHead() throws -> (seq: Int64, hash: String)?
 
     func snapshots() throws -> [SnapshotInfo]
     func snapshot(number: Int) throws -> SnapshotInfo?

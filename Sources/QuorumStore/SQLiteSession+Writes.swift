@@ -164,11 +164,12 @@ extension SQLiteSession: StoreWriter {
     func insertSnapshot(_ info: SnapshotInfo, rows: [SnapshotRow], rowHashes: [String]) throws {
         precondition(rows.count == rowHashes.count, "one digest per snapshot row")
         try db.execute(sql: """
-            INSERT INTO snapshots(number, parent, hash, items, created_at, created_by, message, model_version, method, rounds)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO snapshots(number, parent, hash, items, created_at, created_by, message, model_version, method, rounds,
+                                  audit_seq, audit_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [info.number, info.parent, info.hash, info.items, info.createdAt, info.createdBy,
                              info.message, info.modelVersion, info.consensusMethod,
-                             info.rounds.map(String.init).joined(separator: ",")])
+                             info.rounds.map(String.init).joined(separator: ","), info.auditSeq, info.auditHash])
         let statement = try db.cachedStatement(sql: """
             INSERT INTO snapshot_rows(snapshot, item_id, label, source, confidence, split, answers, row_hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -220,10 +220,17 @@ struct SQLiteSession: StoreReader {
 
     static func snapshot(_ row: Row) -> SnapshotInfo {
         let rounds: String = row["rounds"]
-        return SnapshotInfo(number: row["number"], parent: row["parent"], hash: row["hash"], items: row["items"],
+        var info = SnapshotInfo(number: row["number"], parent: row["parent"], hash: row["hash"], items: row["items"],
                             createdAt: row["created_at"], createdBy: row["created_by"], message: row["message"],
                             modelVersion: row["model_version"], consensusMethod: row["method"],
                             rounds: rounds.split(separator: ",").compactMap { Int($0) })
+        info.auditSeq = row["audit_seq"]
+        info.auditHash = row["audit_hash"]
+        return info
+    }
+
+    func eventHead() throws -> (seq: Int64, hash: String)? {
+        try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").map { ($0["seq"], $0["hash"]) }
     }
 
     func snapshots() throws -> [SnapshotInfo] {

@@ -207,6 +207,15 @@ enum Schema {
                 CREATE INDEX claims_by_annotator ON claims(annotator);
                 """)
         }
+        m.registerMigration("v7-audit-anchors") { db in
+            try db.execute(sql: """
+                -- Each snapshot anchors the event log: the last event (seq and hash) when
+                -- it was made. `audit verify` checks every anchor, so deleting the tail
+                -- of the log (or rewriting it) is caught.
+                ALTER TABLE snapshots ADD COLUMN audit_seq INTEGER;
+                ALTER TABLE snapshots ADD COLUMN audit_hash TEXT;
+                """)
+        }
         return m
     }
 }

@@ -53,6 +53,33 @@ import QuorumStore
         #expect(r.stderr.contains("edited"))
     }
 
+    /// Issue 11, item 4: the chain alone cannot see a deleted tail; the
+    /// snapshot's anchor can.
+    @Test func aDeletedTailFailsAgainstTheSnapshotsAnchor() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        try tamper(cli, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq > (SELECT MAX(seq) - 2 FROM events)")
+        let r = try cli.run(["audit", "verify"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("snapshot v1 anchored the log at event") && r.stderr.contains("events were deleted"), "\(r.stderr)")
+    }
+
+    /// Issue 11, item 4: answers and rulings are checked against the events that recorded them.
+    @Test func anEditedAnswerOrRulingFailsVerify() throws {
+        let cli = try project()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["audit", "verify"]).status == 0)
+        try tamper(cli, "UPDATE answers SET label = 'no' WHERE annotator = 'ann' AND label = 'yes'")
+        let r = try cli.run(["audit", "verify"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("the answers of ann to item \"a\" are \"no\" but the log recorded \"yes\""), "\(r.stderr)")
+        try tamper(cli, "UPDATE answers SET label = 'yes' WHERE annotator = 'ann' AND label = 'no' AND task_id IN (SELECT t.id FROM tasks t JOIN items i ON i.key = t.item_key WHERE i.id = 'a')")
+        #expect(try cli.run(["audit", "verify"]).status == 0, "restored")
+        try tamper(cli, "DELETE FROM answers WHERE annotator = 'bo' AND task_id IN (SELECT t.id FROM tasks t JOIN items i ON i.key = t.item_key WHERE i.id = 'b')")
+        let deleted = try cli.run(["audit", "verify"])
+        #expect(deleted.status == 1 && deleted.stderr.contains("the answers of bo to item \"b\" are nothing"), "\(deleted.stderr)")
+    }
+
     @Test func aDeletedEventFailsAndIsNamed() throws {
         let cli = try project()
         defer { cli.cleanUp() }
