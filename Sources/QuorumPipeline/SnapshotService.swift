@@ -13,14 +13,18 @@ public enum SnapshotService {
     /// Rows: seed items (source `seed`, confidence 1), pool items with a
     /// settled consensus (source `consensus`), and pool items the router
     /// auto-accepted (source `auto`) unless people's consensus overrode them.
-    /// Test items are held out and gold items check annotators, so neither is
-    /// part of the dataset.
+    /// The project's test items are rows too (source `seed`, split `test`),
+    /// so an export is a dataset with its held-out test set; gold items check
+    /// annotators and are not part of the dataset.
     public static func create(store: any ProjectStore, message: String, author: String) throws -> SnapshotInfo {
         try store.write { w in
             var rows: [SnapshotRow] = []
             for item in try w.items(kinds: [.seed]) {
                 rows.append(SnapshotRow(id: item.id, label: item.label!, source: .seed, confidence: 1,
                                         split: SnapshotCodec.split(forID: item.id), answers: []))
+            }
+            for item in try w.items(kinds: [.test]) {
+                rows.append(SnapshotRow(id: item.id, label: item.label!, source: .seed, confidence: 1, split: .test, answers: []))
             }
             let consensus = try w.consensus()
             var answersByItem: [Int64: [RowAnswer]] = [:]
@@ -110,9 +114,17 @@ public enum SnapshotService {
     public static func export(store: any ProjectStore, name: String, format: ExportFormat, to path: String,
                               force: Bool = false, project: String? = nil) throws -> Int {
         try OutputFile.check(path, force: force, project: project)
-        let (_, rows) = try show(store: store, name: name)
-        try OutputFile.write(format == .jsonl ? SnapshotCodec.jsonl(rows) : SnapshotCodec.csv(rows), to: path, what: "export",
-                             force: force, project: project)
+        let (rows, content) = try store.read { r in
+            let (_, rows) = try load(r, name)
+            let wanted = Set(rows.map(\.id))
+            var content: [String: SnapshotCodec.Content] = [:]
+            for item in try r.items(kinds: ItemKind.allCases) where wanted.contains(item.id) {
+                content[item.id] = SnapshotCodec.Content(text: item.text, vector: item.vector, metaJSON: item.metaJSON)
+            }
+            return (rows, content)
+        }
+        try OutputFile.write(format == .jsonl ? SnapshotCodec.jsonl(rows, content: content) : SnapshotCodec.csv(rows, content: content),
+                             to: path, what: "export", force: force, project: project)
         return rows.count
     }
 

@@ -13,13 +13,36 @@ public enum SnapshotCodec {
         rows.sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
     }
 
-    /// The JSONL export: one line per row, each ending in "\n".
+    /// An item's content, as an export carries it next to its label.
+    public struct Content: Sendable, Equatable {
+        public var text: String?
+        public var vector: [Float]?
+        /// A compact JSON object, or nil.
+        public var metaJSON: String?
+        public init(text: String?, vector: [Float]?, metaJSON: String?) {
+            self.text = text; self.vector = vector; self.metaJSON = metaJSON
+        }
+    }
+
+    /// The JSONL of the rows, one line per row, each ending in "\n": the
+    /// canonical form (what the content hash covers) when `content` is nil;
+    /// the export otherwise, each line followed by the item's `text`,
+    /// `vector` and `meta` (null where the item has none), so the file is a
+    /// dataset one can train on. Items never change content, so the same
+    /// snapshot always exports the same bytes.
     ///
     /// - Complexity: O(total row size).
-    public static func jsonl(_ rows: [SnapshotRow]) -> String {
+    public static func jsonl(_ rows: [SnapshotRow], content: [String: Content]? = nil) -> String {
         var out = ""
         for row in canonicalOrder(rows) {
-            out += line(row)
+            var fields = fieldsOf(row)
+            if let content {
+                let c = content[row.id]
+                fields.append(("text", .text(c?.text)))
+                fields.append(("vector", c?.vector.map(vectorJSON) ?? .null))
+                fields.append(("meta", c?.metaJSON.map { .raw($0) } ?? .null))
+            }
+            out += JSONValue.object(fields).serialized()
             out += "\n"
         }
         return out
@@ -27,14 +50,23 @@ public enum SnapshotCodec {
 
     /// One row's canonical JSON line (without the newline).
     public static func line(_ row: SnapshotRow) -> String {
+        JSONValue.object(fieldsOf(row)).serialized()
+    }
+
+    /// A vector as a JSON array of each Float's shortest round-trip form ("0.1", not 0.10000000149011612).
+    static func vectorJSON(_ v: [Float]) -> JSONValue {
+        .array(v.map { $0.isFinite ? .raw("\($0)") : .null })
+    }
+
+    static func fieldsOf(_ row: SnapshotRow) -> [(String, JSONValue)] {
         let answers: [JSONValue] = row.answers.map {
             .object([("annotator", .string($0.annotator)), ("label", .string($0.label))])
         }
-        return JSONValue.object([
+        return [
             ("id", .string(row.id)), ("label", .string(row.label)), ("source", .string(row.source.rawValue)),
             ("confidence", .double(row.confidence)), ("split", .string(row.split.rawValue)),
             ("answers", .array(answers)),
-        ]).serialized()
+        ]
     }
 
     /// SHA-256 (hex) of one row's canonical line: stored with the row, so
@@ -43,13 +75,20 @@ public enum SnapshotCodec {
         hexString(SHA256.hash(data: Array(line(row).utf8)))
     }
 
-    /// The CSV export: header `id,label,source,confidence,split,answers`;
-    /// answers as `annotator=label` joined by `;`. Fields are quoted when needed.
-    public static func csv(_ rows: [SnapshotRow]) -> String {
-        var out = "id,label,source,confidence,split,answers\n"
+    /// The CSV export: header `id,label,source,confidence,split,answers`
+    /// (then `text,vector,meta` when `content` is given: the vector as a JSON
+    /// array, the metadata as a JSON object, empty where none); answers as
+    /// `annotator=label` joined by `;`. Fields are quoted when needed.
+    public static func csv(_ rows: [SnapshotRow], content: [String: Content]? = nil) -> String {
+        var out = "id,label,source,confidence,split,answers" + (content == nil ? "" : ",text,vector,meta") + "\n"
         for row in canonicalOrder(rows) {
             let answers = row.answers.map { "\($0.annotator)=\($0.label)" }.joined(separator: ";")
-            let fields = [row.id, row.label, row.source.rawValue, JSONValue.format(row.confidence), row.split.rawValue, answers]
+            var fields = [row.id, row.label, row.source.rawValue, JSONValue.format(row.confidence), row.split.rawValue, answers]
+            if let content {
+                let c = content[row.id]
+                fields += [c?.text ?? "", c?.vector.map { vectorJSON($0).serialized() } ?? "",
+                           c?.metaJSON ?? ""]
+            }
             out += fields.map(csvField).joined(separator: ",") + "\n"
         }
         return out

@@ -115,6 +115,7 @@ import Testing
         #expect(Array(text.utf8).count == Array(text.precomposedStringWithCanonicalMapping.utf8).count)
         #expect(text.contains("\"label\":\"n\u{E9}\""))
         #expect(text.contains("\"id\":\"\(nfc)\""))
+        #expect(text.contains("\"text\":\"one\""), "the export carries each item's text (item 17)")
     }
 
     // MARK: 5. Foreign, empty and newer databases; read-only commands never write

@@ -78,7 +78,7 @@ import Testing
 
         let snapshot = try cli.json(["snapshot", "create", "-m", "round 1"])
         #expect(snapshot["snapshot"] as? String == "v1")
-        #expect(snapshot["items"] as? Int == 90)
+        #expect(snapshot["items"] as? Int == 90 + 359, "40 seed + 50 consensus + the 359 test items (issue 11, item 17)")
         #expect((snapshot["hash"] as? String)?.count == 64)
 
         let out = (cli.project as NSString).appendingPathComponent("v1.jsonl")
@@ -86,7 +86,14 @@ import Testing
         let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        #expect(rows.count == 90, "one row per labelled item: 40 seed + 50 consensus")
+        #expect(rows.count == 449, "one row per labelled item: 40 seed + 50 consensus + 359 test")
+        // Issue 11, item 17: the export is a dataset: each row carries its item's vector, and the
+        // project's test items are the test split.
+        let testIDs = Set(Digits.test.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String })
+        #expect(rows.filter { $0["split"] as? String == "test" && testIDs.contains($0["id"] as! String) }.count == 359)
+        #expect(rows.allSatisfy { ($0["vector"] as? [Double])?.count == 64 }, "every row has its 64-value vector")
+        #expect(rows.allSatisfy { $0.keys.contains("text") && $0.keys.contains("meta") })
         let ids = rows.map { $0["id"] as! String }
         #expect(ids == ids.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, "rows are sorted by id")
         for row in rows {
