@@ -58,12 +58,35 @@ public enum ReportService {
         try store.read { r in RoundService.agreement(try r.answers(round: nil), project: try r.project()) }
     }
 
+    /// The closed rounds' metrics, each with the items an adjudicator has ruled on so far.
     public static func rounds(store: any ProjectStore) throws -> [RoundMetrics] {
         try store.read { r in
-            try r.rounds().compactMap { round in
+            let ruled = Set(try r.adjudications().keys)
+            var idOf: [String: Int64] = [:]
+            if !ruled.isEmpty { for item in try r.items(kinds: ItemKind.allCases) { idOf[item.id] = item.key } }
+            return try r.rounds().compactMap { round in
                 guard let json = round.metricsJSON else { return nil }
-                return try RoundMetrics.decode(json)
+                var metrics = try RoundMetrics.decode(json)
+                metrics.adjudicated = ruled.isEmpty ? 0
+                    : Set(try r.picks(round: round.id).compactMap { idOf[$0.itemID] }).intersection(ruled).count
+                return metrics
             }
+        }
+    }
+
+    /// Round 0: the model the first round was sampled with (or, before any
+    /// round, the live model), with the test figures it was recorded with, so
+    /// the report shows what the rounds of human work bought over it.
+    public static func baseline(store: any ProjectStore) throws -> RoundMetrics? {
+        try store.read { r in
+            let models = try r.models()
+            let first = try r.rounds().first?.modelVersion
+            let live = first == nil ? try r.liveModel() : nil
+            guard let model = first.flatMap({ id in models.first { $0.id == id } }) ?? live else { return nil }
+            let m = (try? JSONSerialization.jsonObject(with: Data(model.metricsJSON.utf8)) as? [String: Any]) ?? [:]
+            return RoundMetrics(round: 0, labelled: model.trainedOn, testAccuracy: m["test_accuracy"] as? Double,
+                                macroF1: m["macro_f1"] as? Double, ece: m["ece"] as? Double, modelVersion: model.id,
+                                percentAgreement: nil, autoAccepted: 0, tasks: 0, answers: 0, disputes: 0)
         }
     }
 }

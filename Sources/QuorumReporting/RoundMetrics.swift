@@ -38,6 +38,9 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     public var blendNote: String?
     /// The blend this round was sampled with.
     public var blend: String?
+    /// Items of the round an adjudicator ruled on (disputes and flags settled);
+    /// counted when the report is made, as rulings may come after the close.
+    public var adjudicated: Int?
 
     public init(round: Int, labelled: Int, testAccuracy: Double?, macroF1: Double?, ece: Double?,
                 modelVersion: String?, krippendorffAlpha: Double? = nil, fleissKappa: Double? = nil,
@@ -74,6 +77,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ])),
             ("auto_accepted", .int(autoAccepted)), ("audit_pass_rate", .number(auditPassRate)),
             ("tasks", .int(tasks)), ("answers", .int(answers)), ("disputes", .int(disputes)),
+            ("adjudicated", adjudicated.map { .int($0) } ?? .null),
             ("prediction_stability", .number(predictionStability)), ("mean_uncertainty", .number(meanUncertainty)),
             ("stop", stop.map { .bool($0) } ?? .null), ("stop_reason", .text(stopReason)),
             ("blend", .text(blend)), ("blend_note", .text(blendNote)),
@@ -84,31 +88,43 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
 
 /// Renders the per-round report.
 public enum Report {
-    /// `{"rounds":[…]}`, and with `agreement` the figures over all rounds under `"agreement"`.
-    public static func json(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil) -> JSONValue {
-        .object([("rounds", .array(rounds.map(\.json)))] + (agreement.map { [("agreement", $0.json)] } ?? []))
+    /// `{"rounds":[…]}`, and with `agreement` the figures over all rounds under
+    /// `"agreement"`; `"baseline"` is the model before round 1 (round 0), or null.
+    public static func json(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil, baseline: RoundMetrics? = nil) -> JSONValue {
+        .object([("rounds", .array(rounds.map(\.json))), ("baseline", baseline?.json ?? .null)]
+                + (agreement.map { [("agreement", $0.json)] } ?? []))
     }
 
     /// A fixed-width table that fits 80 columns; then, with `agreement`, the
     /// figures over all rounds and a table of the annotator pairs.
-    public static func text(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil) -> String {
-        guard let agreement, agreement.percentAgreement != nil || !agreement.pairs.isEmpty else { return table(rounds) }
-        return table(rounds) + "\nAgreement over all rounds: " + agreement.text
+    /// The table starts with `baseline` (the model before round 1) when given.
+    public static func text(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil, baseline: RoundMetrics? = nil) -> String {
+        guard let agreement, agreement.percentAgreement != nil || !agreement.pairs.isEmpty else { return table(rounds, baseline: baseline) }
+        return table(rounds, baseline: baseline) + "\nAgreement over all rounds: " + agreement.text
     }
 
-    static func table(_ rounds: [RoundMetrics]) -> String {
-        guard !rounds.isEmpty else { return "No closed rounds yet. Close one with `quorum round close`.\n" }
-        var lines = [pad(["round", "labelled", "answers", "disputes", "test acc", "macro F1", "ECE", "agree", "model"])]
+    /// Columns: round, labelled, answers, disputes/settled by adjudication,
+    /// test accuracy, macro F1, ECE, agreement, auto-accepted, audit pass rate, model.
+    static func table(_ rounds: [RoundMetrics], baseline: RoundMetrics? = nil) -> String {
+        var lines = [pad(["round", "labelled", "answers", "disp/adj", "test acc", "mac F1", "ECE", "agree", "auto", "audit", "model"])]
+        if let b = baseline {
+            lines.append(pad(["0", String(b.labelled), "-", "-", percent(b.testAccuracy), percent(b.macroF1), fixed(b.ece),
+                              "-", "-", "-", b.modelVersion ?? "-"]))
+        }
+        guard !rounds.isEmpty else {
+            return (baseline == nil ? "" : lines.joined(separator: "\n") + "\n")
+                + "No closed rounds yet. Close one with `quorum round close`.\n"
+        }
         for r in rounds {
-            lines.append(pad([String(r.round), String(r.labelled), String(r.answers), String(r.disputes),
+            lines.append(pad([String(r.round), String(r.labelled), String(r.answers), "\(r.disputes)/\(r.adjudicated.map(String.init) ?? "-")",
                               percent(r.testAccuracy), percent(r.macroF1), fixed(r.ece), percent(r.percentAgreement),
-                              r.modelVersion ?? "-"]))
+                              String(r.autoAccepted), percent(r.auditPassRate), r.modelVersion ?? "-"]))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     static func pad(_ cells: [String]) -> String {
-        let widths = [5, 9, 8, 9, 9, 9, 7, 7, 6]
+        let widths = [5, 8, 7, 8, 8, 6, 5, 6, 5, 6, 5]
         return zip(cells, widths).map { cell, w in
             String(repeating: " ", count: max(0, w - cell.count)) + cell
         }.joined(separator: " ")

@@ -166,16 +166,17 @@ struct ReportCommand: ParsableCommand {
         let rounds = try ReportService.rounds(store: store)
         let shadow = try ReportService.shadowComparison(store: store)
         let agreement = try ReportService.agreement(store: store)
+        let baseline = try ReportService.baseline(store: store)
         let document: String
         switch format {
         case .json:
-            guard case .object(var fields) = Report.json(rounds, agreement: agreement) else { return }
+            guard case .object(var fields) = Report.json(rounds, agreement: agreement, baseline: baseline) else { return }
             fields.append(("shadow", shadow?.json ?? .null))
             document = JSONValue.object(fields).serialized() + "\n"
         case .html:
-            document = HTMLReport.page(rounds, agreement: agreement, title: "Quorum report: \(try store.read { try $0.project().name })")
+            document = HTMLReport.page((baseline.map { [$0] } ?? []) + rounds, agreement: agreement, title: "Quorum report: \(try store.read { try $0.project().name })")
         case .text:
-            var text = Report.text(rounds, agreement: agreement)
+            var text = Report.text(rounds, agreement: agreement, baseline: baseline)
             if let s = shadow {
                 text += "\nShadow model \(s.shadow) against live \(s.live): agree on \(Report.percent(s.agreement)) of \(s.compared) items"
                     + " (\(s.differing.count) differ); test accuracy \(Report.percent(s.shadowTestAccuracy)) vs \(Report.percent(s.liveTestAccuracy))."

@@ -139,6 +139,15 @@ import Testing
         for key in ["macro_f1", "ece", "agreement", "auto_accepted", "audit_pass_rate"] {
             #expect(rounds[0].keys.contains(key), "report JSON keeps \(key), null or not")
         }
+        // Issue 11, item 19: the report starts from the model before round 1, and the text
+        // report has the auto-accepted and audit columns.
+        let baseline = try #require(report["baseline"] as? [String: Any])
+        #expect(baseline["round"] as? Int == 0 && baseline["model_version"] as? String == "m1" && baseline["labelled"] as? Int == 40)
+        #expect(baseline["test_accuracy"] as? Double == firstAccuracy)
+        let text = try cli.ok(["report"]).split(separator: "\n")
+        #expect(text[0].contains("auto") && text[0].contains("audit") && text[0].contains("disp/adj"), "\(text[0])")
+        #expect(text[1].hasPrefix("    0") && text[1].hasSuffix("m1"), "\(text[1])")
+        #expect(text.allSatisfy { $0.count <= 80 })
 
         // The HTML report: one page, the learning curve as an SVG polyline through both rounds.
         let page = (cli.project as NSString).appendingPathComponent("report.html")
@@ -147,8 +156,8 @@ import Testing
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</body></html>\n"))
         #expect(html.components(separatedBy: "<svg").count - 1 == 2, "learning curve and agreement charts")
         let curve = try #require(html.components(separatedBy: "<polyline").dropFirst().first)
-        #expect(curve.components(separatedBy: "points=\"")[1].split(separator: "\"")[0].split(separator: " ").count == 2,
-                "one point per closed round")
+        #expect(curve.components(separatedBy: "points=\"")[1].split(separator: "\"")[0].split(separator: " ").count
+                == 3, "the baseline, then one point per closed round")
         #expect(html.contains("<td>90</td>"), "round 1's labelled count is in the table")
 
         let counts = try cli.json(["status"])
@@ -207,5 +216,10 @@ import Testing
         let after = try cli.json(["consensus"])
         #expect(after["disputes"] as? Int == 0)
         #expect(after["labels"] as? [String: String] == ["a": "yes", "b": "no"])
+        // Issue 11, item 19: the report counts the disputes an adjudicator settled.
+        try cli.ok(["round", "close"])
+        let round = try #require((try cli.json(["report"])["rounds"] as? [[String: Any]])?.first)
+        #expect(round["adjudicated"] as? Int == 1)
+        #expect(try cli.ok(["report"]).split(separator: "\n").contains { $0.hasPrefix("    1") && $0.contains("0/1") })
     }
 }
