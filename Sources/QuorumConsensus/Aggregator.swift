@@ -39,6 +39,8 @@ public struct Aggregation: Sendable {
     public var annotators: [AnnotatorQuality]
     /// The model's voting weight, for methods that use a model (``ModelAware``); else nil.
     public var modelWeight: Double?
+    /// What a person should know about how the result was reached (e.g. a fallback), in words.
+    public var notes: [String] = []
 
     public init(method: String, labels: [String], verdicts: [Verdict], posteriors: [Double],
                 annotators: [AnnotatorQuality], modelWeight: Double? = nil) {
@@ -71,6 +73,11 @@ public struct AnnotatorQuality: Sendable, Equatable {
     /// summing to 1 (`confusion[c][l]` = P(answers l | true class c)); nil for methods
     /// without one. Only ``DawidSkene`` estimates it.
     public var confusion: [[Double]]?
+    /// The evidence behind `weight`, for methods that weigh by gold answers:
+    /// this annotator's gold answers, and what the weight was taken from
+    /// ("own gold", "pooled gold", "none"). nil for other methods.
+    public var goldAnswers: Int?
+    public var weightBasis: String?
 
     public init(annotator: String, accuracy: Double, answers: Int, weight: Double? = nil, confusion: [[Double]]? = nil) {
         self.annotator = annotator

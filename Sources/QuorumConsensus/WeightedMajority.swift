@@ -19,10 +19,15 @@ import Darwin
 /// negative weight, which lets a vote count against its own label; Quorum
 /// does not do that).
 ///
-/// **Prior weight.** An annotator with no gold answers gets the weight of the
-/// pooled record (all gold answers of everyone passed in `gold`, smoothed the
-/// same way): the average annotator. When nobody has a gold answer every
-/// weight is 1, and the labels are those of plain majority vote.
+/// **Evidence.** A weight is only as good as the gold answers behind it: an
+/// annotator needs `minimumGold` gold answers (default 10) for a weight of
+/// their own. One with fewer gets the weight of the pooled record (all gold
+/// answers of everyone passed in `gold`, smoothed the same way): the average
+/// annotator. When the pooled record itself has fewer than `minimumGold`
+/// answers, every weight is 1 and the labels are those of plain majority
+/// vote, so thin evidence never decides a tie. Each annotator's quality says
+/// how many gold answers stand behind the weight and where it came from, and
+/// the aggregation's `notes` say when it fell back.
 ///
 /// **Posterior**: the softmax over classes of the weighted vote totals — the
 /// exact posterior under the model above. A single answer from an annotator of
@@ -46,14 +51,22 @@ public struct WeightedMajority: Aggregator {
     /// Gold records by annotator name; annotators missing here have no gold answers.
     public var gold: [String: GoldRecord]
     public var disputeBelow: Double
+    /// Gold answers an annotator needs for a weight of their own.
+    public var minimumGold: Int
     public var method: String { "weighted" }
 
     /// An item whose posterior stays below 0.5 is a dispute.
     public static let defaultDisputeBelow = 0.5
+    /// With 10 gold answers the smoothed accuracy's standard error is at most
+    /// about 0.14; with 5 it is 0.19, and one wrong answer moves a perfect
+    /// record's weight by more than a whole vote.
+    public static let defaultMinimumGold = 10
 
-    public init(gold: [String: GoldRecord], disputeBelow: Double = WeightedMajority.defaultDisputeBelow) {
+    public init(gold: [String: GoldRecord], disputeBelow: Double = WeightedMajority.defaultDisputeBelow,
+                minimumGold: Int = WeightedMajority.defaultMinimumGold) {
         self.gold = gold
         self.disputeBelow = disputeBelow
+        self.minimumGold = max(1, minimumGold)
     }
 
     /// Laplace-smoothed accuracy: (correct + 1) / (answered + 2).
@@ -92,18 +105,34 @@ public struct WeightedMajority: Aggregator {
         var weights = [Double](repeating: 1, count: table.annotators.count)
         var qualities: [AnnotatorQuality] = []
         qualities.reserveCapacity(table.annotators.count)
+        var thin: [String] = []
         for (a, name) in table.annotators.enumerated() {
-            let accuracy: Double
-            if let r = gold[name], r.answered > 0 {
+            let accuracy: Double, basis: String
+            let own = gold[name]?.answered ?? 0
+            if let r = gold[name], r.answered >= minimumGold {
                 accuracy = Self.smoothedAccuracy(r)
                 weights[a] = Self.weight(accuracy: accuracy, classes: k)
-            } else if pooled.answered > 0 {
+                basis = "own gold"
+            } else if pooled.answered >= minimumGold {
                 accuracy = Self.smoothedAccuracy(pooled)
                 weights[a] = Self.weight(accuracy: accuracy, classes: k)
+                basis = "pooled gold"
+                thin.append(name)
             } else {
                 accuracy = k > 1 ? M_E / (Double(k - 1) + M_E) : 1   // what weight 1 stands for
+                basis = "none"
             }
-            qualities.append(AnnotatorQuality(annotator: name, accuracy: accuracy, answers: answers[a], weight: weights[a]))
+            var quality = AnnotatorQuality(annotator: name, accuracy: accuracy, answers: answers[a], weight: weights[a])
+            quality.goldAnswers = own
+            quality.weightBasis = basis
+            qualities.append(quality)
+        }
+        var notes: [String] = []
+        if pooled.answered < minimumGold {
+            notes.append("only \(pooled.answered) gold answers in all (fewer than \(minimumGold)): every weight is 1, as in majority vote")
+        } else if !thin.isEmpty {
+            notes.append("\(thin.count) annotator\(thin.count == 1 ? " has" : "s have") fewer than \(minimumGold) gold answers "
+                         + "(\(thin.prefix(5).joined(separator: ", "))\(thin.count > 5 ? ", …" : "")): they get the pooled gold weight")
         }
 
         var posteriors = [Double](repeating: 0, count: n * k)
@@ -122,8 +151,10 @@ public struct WeightedMajority: Aggregator {
             }
             for c in 0..<k { posteriors[row + c] /= total }
         }
-        return Aggregation(method: method, labels: table.labels,
-                           verdicts: Verdict.decideAll(table, posteriors: posteriors, disputeBelow: disputeBelow),
-                           posteriors: posteriors, annotators: qualities)
+        var result = Aggregation(method: method, labels: table.labels,
+                                 verdicts: Verdict.decideAll(table, posteriors: posteriors, disputeBelow: disputeBelow),
+                                 posteriors: posteriors, annotators: qualities)
+        result.notes = notes
+        return result
     }
 }

@@ -51,6 +51,8 @@ public enum ConsensusService {
         public var modelWeight: Double?
         /// Unsure items waiting for one more annotator before they can become disputes, sorted.
         public var awaitingAnotherAnnotator: [String] = []
+        /// What the method says about how it reached the result (e.g. a fallback).
+        public var notes: [String] = []
 
         /// The contract's JSON shape for `consensus --format json`, plus `dispute_items`,
         /// `percent_agreement`, `dispute_below`, `model_weight` and `annotators` (per annotator:
@@ -63,9 +65,11 @@ public enum ConsensusService {
                      ("percent_agreement", .number(percentAgreement)),
                      ("dispute_below", .double(disputeBelow)),
                      ("model_weight", .number(modelWeight)),
+                     ("notes", .array(notes.map { .string($0) })),
                      ("annotators", .array(annotators.map { q in
                          .object([("name", .string(q.annotator)), ("accuracy", .double(q.accuracy)), ("answers", .int(q.answers)),
                                   ("weight", .number(q.weight)),
+                                  ("gold_answers", q.goldAnswers.map { .int($0) } ?? .null), ("weight_basis", .text(q.weightBasis)),
                                   ("confusion", q.confusion.map { m in .array(m.map { row in .array(row.map { .double($0) }) }) } ?? .null)])
                      }))])
         }
@@ -192,6 +196,7 @@ public enum ConsensusService {
                               disputes: disputes.sorted(), percentAgreement: percentAgreement(votes),
                               annotators: result.annotators, modelWeight: result.modelWeight)
         summary.awaitingAnotherAnnotator = awaiting.sorted()
+        summary.notes = result.notes
         try w.appendEvent(EventRecord(kind: "consensus", detailJSON: JSONValue.object([
             ("method", .string(method.rawValue)), ("items", .int(summary.items)), ("disputes", .int(disputes.count)),
             ("dispute_below", .double(threshold)),

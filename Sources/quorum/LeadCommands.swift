@@ -135,8 +135,10 @@ struct Consensus: ParsableCommand {
             for q in summary.annotators {
                 var line = "  \(q.annotator): estimated accuracy \(Report.percent(q.accuracy)) over \(q.answers) answers"
                 if let weight = q.weight { line += ", weight \(Report.fixed(weight))" }
+                if let gold = q.goldAnswers, let basis = q.weightBasis { line += " (\(gold) gold answers; weight from \(basis))" }
                 lines.append(line)
             }
+            for note in summary.notes { lines.append("Note: \(note).") }
             if !summary.awaitingAnotherAnnotator.isEmpty {
                 lines.append("\(summary.awaitingAnotherAnnotator.count) unsure items wait for one more annotator.")
             }

@@ -30,7 +30,7 @@ import Testing
                      Vote(item: 2, annotator: "a", label: "x"), Vote(item: 2, annotator: "b", label: "y"),
                      Vote(item: 3, annotator: "a", label: "x"), Vote(item: 3, annotator: "c", label: "y"),
                      Vote(item: 4, annotator: "b", label: "z")]
-        let r = try WeightedMajority(gold: gold).aggregate(votes, labels: ["x", "y", "z"])
+        let r = try WeightedMajority(gold: gold, minimumGold: 1).aggregate(votes, labels: ["x", "y", "z"])
         let w = r.annotators.map { $0.weight! }
         let expectedWeights: [Double] = [log(6), 0, log(2.4)]
         for (x, y) in zip(w, expectedWeights) { #expect(abs(x - y) < 1e-12) }
@@ -49,6 +49,28 @@ import Testing
         #expect(throws: AggregationError.badGold(annotator: "a", answered: 2, correct: 3)) {
             try WeightedMajority(gold: ["a": .init(answered: 2, correct: 3)]).aggregate(votes, labels: ["x", "y", "z"])
         }
+    }
+
+    /// Issue 11, item 14: five gold answers are not enough for a weight of one's own. With the
+    /// default minimum (10), a (5/5 right) and b (0/5) both get the pooled record's weight
+    /// (5 of 10 right → a = 6/12, w = log(2 · 1) = log 2), so their disagreement stays a
+    /// dispute instead of a's thin record deciding it; the result says so.
+    @Test func weightedMajorityNeedsEnoughGoldBeforeAWeightDecides() throws {
+        let gold: [String: WeightedMajority.GoldRecord] = ["a": .init(answered: 5, correct: 5), "b": .init(answered: 5, correct: 0)]
+        let votes = [Vote(item: 1, annotator: "a", label: "x"), Vote(item: 1, annotator: "b", label: "y")]
+        let r = try WeightedMajority(gold: gold).aggregate(votes, labels: ["x", "y", "z"])
+        #expect(r.annotators.map(\.weight) == [log(2), log(2)])
+        #expect(r.annotators.map(\.goldAnswers) == [5, 5])
+        #expect(r.annotators.map(\.weightBasis) == ["pooled gold", "pooled gold"])
+        #expect(r.verdicts.map(\.label) == [nil], "a tie between equal weights is a dispute")
+        #expect(r.notes.first?.contains("fewer than 10 gold answers") == true, "\(r.notes)")
+        // Under 10 gold answers in all: every weight is 1, as in majority vote, and the note says so.
+        let thin = try WeightedMajority(gold: ["a": .init(answered: 3, correct: 3)]).aggregate(votes, labels: ["x", "y", "z"])
+        #expect(thin.annotators.allSatisfy { $0.weight == 1 && $0.weightBasis == "none" })
+        #expect(thin.notes.first?.contains("every weight is 1") == true)
+        // With a lower minimum, a's own record decides (the old behaviour, now a choice).
+        let own = try WeightedMajority(gold: gold, minimumGold: 5).aggregate(votes, labels: ["x", "y", "z"])
+        #expect(own.verdicts.map(\.label) == ["x"])
     }
 
     /// cleanlab 2.9.0's `get_label_quality_multiannotator` (CROWDLAB, best_quality) on a
