@@ -163,7 +163,7 @@ public struct AutoLabel: Sendable, Equatable {
 
 /// A labelling round.
 public struct RoundRecord: Sendable, Equatable {
-    public enum Status: String, Sendable { case open, closed }
+    public enum Status: String, Sendable { case open, closed, cancelled }
     public var id: Int
     public var status: Status
     public var createdAt: String

@@ -69,6 +69,29 @@ extension RoundService {
         return gains
     }
 
+    /// `quorum round cancel`: withdraws an open round nobody has answered: its
+    /// tasks and claims are removed and its auto-accepted items go back to
+    /// the pool. A round with answers is closed, not cancelled (its answers
+    /// are part of the record).
+    public static func cancel(store: any ProjectStore, round id: Int?) throws -> RoundRecord {
+        try store.write { w in
+            let round = try resolve(w, id)
+            guard round.status == .open else {
+                throw QuorumError(.state, "round \(round.id) is \(round.status.rawValue); only an open round can be cancelled",
+                                  hint: "see `quorum round status`")
+            }
+            let answers = try w.answers(round: round.id).count
+            guard answers == 0 else {
+                throw QuorumError(.state, "round \(round.id) already has \(answers) answer\(answers == 1 ? "" : "s"), which are part of the record",
+                                  hint: "close it with `quorum round close` instead")
+            }
+            try w.cancelRound(round.id)
+            try w.appendEvent(EventRecord(kind: "round.cancel", modelVersion: round.modelVersion,
+                                          detailJSON: JSONValue.object([("round", .int(round.id))]).serialized()))
+            return round
+        }
+    }
+
     public struct CloseSummary: Sendable {
         public var metrics: RoundMetrics
         public var unfinishedTasks: Int
@@ -76,19 +99,33 @@ extension RoundService {
     }
 
     /// Closes a round: consensus, retrain, evaluate on the test items, then
-    /// record the round's metrics. All in one transaction.
-    public static func close(store: any ProjectStore, round id: Int?, train options: TrainService.Options) throws -> CloseSummary {
+    /// record the round's metrics. All in one transaction. A round nobody
+    /// answered is refused unless `force`; closed anyway, it retrains on the
+    /// same labels, so it never counts toward the stopping signal.
+    public static func close(store: any ProjectStore, round id: Int?, train options: TrainService.Options,
+                             force: Bool = false) throws -> CloseSummary {
         try store.write { w in
             let round = try resolve(w, id)
             guard round.status == .open else {
-                throw QuorumError(.state, "round \(round.id) is already closed", hint: "see its metrics with `quorum report`")
+                throw QuorumError(.state, "round \(round.id) is already \(round.status.rawValue)", hint: "see its metrics with `quorum report`")
+            }
+            let empty = try w.answers(round: round.id).isEmpty
+            if empty, !force {
+                throw QuorumError(.state, "round \(round.id) has no answers yet; closing it would retrain on the same labels",
+                                  hint: "label it first, withdraw it with `quorum round cancel`, or pass --force (it will not count toward the stopping signal)")
             }
             let progress = try w.taskProgress(round: round.id)
             let consensus = try ConsensusService.aggregate(w)
             let previousModel = try w.liveModel()
             let trained = try TrainService.train(w, options: options)
-            let signal = try StoppingSignal.measure(w, previous: previousModel?.id, current: trained.modelVersion,
-                                                    history: try w.rounds().compactMap { $0.metricsJSON.flatMap { try? RoundMetrics.decode($0) } })
+            // Rounds closed without answers bought nothing and are left out of the signal.
+            var signal = try StoppingSignal.measure(w, previous: previousModel?.id, current: trained.modelVersion,
+                                                    history: try w.rounds().compactMap { $0.metricsJSON.flatMap { try? RoundMetrics.decode($0) } }
+                                                        .filter { $0.answers > 0 })
+            if empty {
+                signal = StoppingSignal.Signal(stability: nil, meanUncertainty: signal.meanUncertainty, stop: false,
+                                               reason: "closed with no answers: not counted toward the stopping signal")
+            }
             let roundAnswers = try w.answers(round: round.id)
             let roundItems = Set(roundAnswers.map(\.itemID))
             // The router's share: auto-accepted items of this round, and how the audited ones fared.

@@ -69,10 +69,15 @@ public enum RoundService {
         /// The confidence threshold used for auto-accepting, and the error it was estimated to give.
         public var threshold: Double?
         public var estimatedError: Double?
+        /// `--size`: the tasks asked for (gold and audit tasks included).
+        public var requested = 0
+        /// Why the round has fewer tasks than asked for, in words.
+        public var notes: [String] = []
 
         /// The contract's JSON shape for `round start --format json`.
         public var json: JSONValue {
-            .object([("round", .int(round)), ("tasks", .int(tasks)), ("overlap", .int(overlap)),
+            .object([("round", .int(round)), ("tasks", .int(tasks)), ("requested", .int(requested)), ("notes", .array(notes.map { .string($0) })),
+                     ("overlap", .int(overlap)),
                      ("by_strategy", .object(byStrategy.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                      ("model_version", .text(modelVersion)), ("auto_accepted", .int(autoAccepted)),
                      ("threshold", .number(threshold)), ("estimated_error", .number(estimatedError))])
@@ -153,26 +158,9 @@ public enum RoundService {
                 try SamplingInput.addAdversarial(&candidates, items: rest, model: model, predictions: predictions,
                                                  labels: labels, store: w)
             }
-            let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
-            let centers = SamplingInput.centers(labelled, candidates: rest)
-            let sampled = Sampler.pick(candidates, count: options.size,
-                                       options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
-                                                               diversity: options.diversity, stratumFloor: options.stratumFloor,
-                                                               seed: options.seed),
-                                       excludedGroups: excluded, centers: centers)
-            var picks = sampled.map { TaskPick(itemKey: rest[$0.index].key, strategy: $0.strategy.rawValue, score: $0.score, rank: $0.rank) }
-            // Audit a random share of the auto-accepted items.
-            var auditKeys = Set<Int64>()
-            if !accepted.isEmpty, options.auditRate > 0 {
-                let count = Int((Double(accepted.count) * options.auditRate).rounded(.up))
-                var rng = SeededGenerator(seed: options.seed ^ 0xA0D1)
-                let audit = Selection.top(accepted.map { Candidate(key: $0.0.key, contentGroup: $0.0.contentHash,
-                                                                   score: Double(rng.next() >> 11) / Double(1 << 53)) },
-                                          count: count, seed: options.seed)
-                auditKeys = Set(audit.map(\.key))
-                picks += audit.map { TaskPick(itemKey: $0.key, strategy: "audit", score: $0.score, rank: $0.rank) }
-            }
-            // Mix in gold items no round has used yet, at random (seeded).
+            // --size is the round's task count: gold and audit tasks come out of it.
+            var notes: [String] = []
+            var goldPicks: [TaskPick] = []
             if options.goldRate > 0 {
                 let want = Int((Double(options.size) * options.goldRate).rounded())
                 var rng = SeededGenerator(seed: options.seed ^ 0x601D)
@@ -180,8 +168,35 @@ public enum RoundService {
                 let chosen = Selection.top(gold.map { Candidate(key: $0.key, contentGroup: $0.contentHash,
                                                                 score: Double(rng.next() >> 11) / Double(1 << 53)) },
                                            count: want, seed: options.seed)
-                picks += chosen.map { TaskPick(itemKey: $0.key, strategy: "gold", score: $0.score, rank: $0.rank) }
+                goldPicks = chosen.map { TaskPick(itemKey: $0.key, strategy: "gold", score: $0.score, rank: $0.rank) }
+                if chosen.count < want { notes.append("only \(chosen.count) unused gold items were left (\(want) wanted)") }
             }
+            var auditPicks: [TaskPick] = []
+            var auditKeys = Set<Int64>()
+            if !accepted.isEmpty, options.auditRate > 0 {
+                let want = Int((Double(accepted.count) * options.auditRate).rounded(.up))
+                let count = min(want, options.size - goldPicks.count)
+                if count < want { notes.append("\(want - count) of the \(want) audit tasks did not fit in --size \(options.size)") }
+                var rng = SeededGenerator(seed: options.seed ^ 0xA0D1)
+                let audit = Selection.top(accepted.map { Candidate(key: $0.0.key, contentGroup: $0.0.contentHash,
+                                                                   score: Double(rng.next() >> 11) / Double(1 << 53)) },
+                                          count: count, seed: options.seed)
+                auditKeys = Set(audit.map(\.key))
+                auditPicks = audit.map { TaskPick(itemKey: $0.key, strategy: "audit", score: $0.score, rank: $0.rank) }
+            }
+            let sampleCount = options.size - goldPicks.count - auditPicks.count
+            let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
+            let centers = SamplingInput.centers(labelled, candidates: rest)
+            let sampled = sampleCount <= 0 ? [] : Sampler.pick(candidates, count: sampleCount,
+                                       options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
+                                                               diversity: options.diversity, stratumFloor: options.stratumFloor,
+                                                               seed: options.seed),
+                                       excludedGroups: excluded, centers: centers)
+            var picks = sampled.map { TaskPick(itemKey: rest[$0.index].key, strategy: $0.strategy.rawValue, score: $0.score, rank: $0.rank) }
+            if picks.count < sampleCount {
+                notes.append("the pool had only \(picks.count) items left to sample (\(sampleCount) wanted)")
+            }
+            picks += auditPicks + goldPicks
             try TaskQueueOrder.assign(&picks, predictions: predictions, items: allPool + known, options: options)
             var byStrategy: [String: Int] = [:]
             for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
@@ -211,9 +226,11 @@ public enum RoundService {
                                                                                 ("threshold", .number(threshold))]).serialized()))
                 }
             }
-            let summary = StartSummary(round: round, tasks: picks.count, overlap: options.overlap, byStrategy: byStrategy,
+            var summary = StartSummary(round: round, tasks: picks.count, overlap: options.overlap, byStrategy: byStrategy,
                                        modelVersion: model?.id, autoAccepted: accepted.count,
                                        threshold: threshold, estimatedError: estimatedError)
+            summary.requested = options.size
+            summary.notes = notes
             try w.appendEvent(EventRecord(kind: "round.start", modelVersion: model?.id, detailJSON: summary.json.serialized()))
             return summary
         }

@@ -11,6 +11,9 @@ public protocol ProjectStore: Sendable {
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// Runs `body` in one write transaction; commits when it returns, rolls back when it throws.
     func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+    /// The same project for a rehearsal (`--dry-run`): every `write` runs in
+    /// full, sees its own changes and returns its result, then rolls back.
+    func rehearsal() -> any ProjectStore
 }
 
 /// Queries. Each returns plain domain records.
@@ -100,6 +103,8 @@ public protocol StoreWriter: StoreReader {
     /// Creates a round and its tasks; returns the round id.
     func createRound(modelVersion: String?, overlap: Int, settingsJSON: String, picks: [TaskPick]) throws -> Int
     func closeRound(_ id: Int, metricsJSON: String) throws
+    /// Marks an open round cancelled and removes its claims, tasks and auto-accepted labels.
+    func cancelRound(_ id: Int) throws
     func insertAutoLabels(_ labels: [AutoLabel]) throws
 
     /// Records an answer. Throws `QuorumError` when the annotator already answered the task.

@@ -115,6 +115,13 @@ extension SQLiteSession: StoreWriter {
         return round
     }
 
+    func cancelRound(_ id: Int) throws {
+        try db.execute(sql: "DELETE FROM claims WHERE task_id IN (SELECT id FROM tasks WHERE round_id = ?)", arguments: [id])
+        try db.execute(sql: "DELETE FROM tasks WHERE round_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM auto_labels WHERE round_id = ?", arguments: [id])
+        try db.execute(sql: "UPDATE rounds SET status = 'cancelled', closed_at = ? WHERE id = ?", arguments: [Timestamp.now(), id])
+    }
+
     func closeRound(_ id: Int, metricsJSON: String) throws {
         try db.execute(sql: "UPDATE rounds SET status = 'closed', closed_at = ?, metrics = ? WHERE id = ?",
                        arguments: [Timestamp.now(), metricsJSON, id])

@@ -139,6 +139,31 @@ public final class SQLiteStore: ProjectStore {
         }
     }
 
+    public func rehearsal() -> any ProjectStore { Rehearsal(pool: pool) }
+
+    /// A store whose writes always roll back (see `ProjectStore.rehearsal`).
+    final class Rehearsal: ProjectStore {
+        let pool: any DatabaseWriter
+        init(pool: any DatabaseWriter) { self.pool = pool }
+
+        func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+            try pool.read { db in try body(SQLiteSession(db: db)) }
+        }
+
+        func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+            try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteSession(db: db))
+                    return .rollback
+                }
+                return result!
+            }
+        }
+
+        func rehearsal() -> any ProjectStore { self }
+    }
+
     /// The SQLite library version, for `quorum doctor`.
     public func sqliteVersion() throws -> String {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown" }

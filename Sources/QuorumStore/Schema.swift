@@ -214,6 +214,21 @@ enum Schema {
                 -- of the log (or rewriting it) is caught.
                 ALTER TABLE snapshots ADD COLUMN audit_seq INTEGER;
                 ALTER TABLE snapshots ADD COLUMN audit_hash TEXT;
+                -- A round can be cancelled (withdrawn before anyone answered): the
+                -- status check gains 'cancelled' (SQLite rebuilds the table for that).
+                CREATE TABLE rounds_v7 (
+                    id            INTEGER PRIMARY KEY,
+                    status        TEXT NOT NULL CHECK (status IN ('open','closed','cancelled')),
+                    created_at    TEXT NOT NULL,
+                    closed_at     TEXT,
+                    model_version TEXT REFERENCES model_versions(id),
+                    overlap       INTEGER NOT NULL CHECK (overlap >= 1),
+                    settings      TEXT NOT NULL,
+                    metrics       TEXT
+                );
+                INSERT INTO rounds_v7 SELECT id, status, created_at, closed_at, model_version, overlap, settings, metrics FROM rounds;
+                DROP TABLE rounds;
+                ALTER TABLE rounds_v7 RENAME TO rounds;
                 """)
         }
         return m

@@ -107,6 +107,7 @@ struct Consensus: ParsableCommand {
     var disputeBelow: Double?
     @Option(help: ArgumentHelp("Ask one more annotator for items of the open round whose posterior is below P.", valueName: "P"))
     var extraAnnotatorBelow: Double?
+    @Flag(help: "Preview: aggregate and show the result without saving the settings, consensus, extra tasks or events.") var dryRun = false
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
@@ -125,7 +126,8 @@ struct Consensus: ParsableCommand {
         let settings = method == nil && disputeBelow == nil && extraAnnotatorBelow == nil
             ? try ConsensusService.settings(store: store)
             : ConsensusService.Settings(method: method ?? .majority, disputeBelow: disputeBelow, extraAnnotatorBelow: extraAnnotatorBelow)
-        let summary = try ConsensusService.run(store: store, settings: settings)
+        let summary = try ConsensusService.run(store: dryRun ? store.rehearsal() : store, settings: settings)
+        if dryRun, output.format == .text { print("Dry run, nothing was written.") }
         output.emit(summary.json) {
             var lines = ["\(summary.items) items aggregated by \(summary.method.rawValue): \(summary.labels.count) settled, "
                          + "\(summary.disputes.count) disputes ("

@@ -7,7 +7,7 @@ import QuorumSampling
 struct Round: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start, watch and close labelling rounds.",
-        subcommands: [Start.self, RoundStatus.self, Close.self])
+        subcommands: [Start.self, RoundStatus.self, Close.self, Cancel.self])
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -19,7 +19,7 @@ struct Round: ParsableCommand {
                 --target-error, confident items are labelled automatically and a share --audit-rate of them goes to people.
                 """)
         @OptionGroup var project: ProjectOptions
-        @Option(help: "How many items to pick.") var size: Int
+        @Option(help: "How many tasks the round has (gold and audit tasks included).") var size: Int
         @Option(help: "Annotators per item (K).") var overlap = 1
         @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
         @Option(help: ArgumentHelp("Auto-accept pool items whose calibrated confidence is at least P.", valueName: "P"))
@@ -42,6 +42,7 @@ struct Round: ParsableCommand {
         var blindRate = 0.0
         @Option(help: ArgumentHelp("Metadata field with each item's deadline (ISO 8601); earlier deadlines are served first among equally uncertain items.", valueName: "field"))
         var deadlineField: String?
+        @Flag(help: "Show what the round would be (tasks, strategies, auto-accepted items) without creating it.") var dryRun = false
         @OptionGroup var output: FormatOptions
 
         func validate() throws {
@@ -63,7 +64,8 @@ struct Round: ParsableCommand {
 
         func run() throws {
             let routing: RoundService.Routing? = autoAccept.map { .threshold($0) } ?? targetError.map { .targetError($0) }
-            let s = try RoundService.start(store: try project.open(),
+            let store = try project.open()
+            let s = try RoundService.start(store: dryRun ? store.rehearsal() : store,
                                            options: .init(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate,
                                                           blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard,
                                                           adaptive: blend == "auto",
@@ -72,13 +74,15 @@ struct Round: ParsableCommand {
                                                           blindRate: blindRate, deadlineField: deadlineField))
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                var text = "Round \(s.round) started: \(s.tasks) items × \(s.overlap) annotators (\(strategies))"
+                var text = (dryRun ? "Dry run, nothing was written. Round \(s.round) would start with" : "Round \(s.round) started:")
+                    + " \(s.tasks) items × \(s.overlap) annotators (\(strategies))"
                     + (s.modelVersion.map { ", model \($0)." } ?? ", no model yet.")
                 if routing != nil {
                     text += s.threshold.map { t in
                         "\nAuto-accepted \(s.autoAccepted) items at confidence ≥ \(fmt(t, 4)) (estimated error \(fmt(s.estimatedError, 4)))."
                     } ?? "\nNo threshold meets the target error: nothing was auto-accepted."
                 }
+                for note in s.notes { text += "\nFewer tasks than --size \(s.requested): \(note)." }
                 return text
             }
         }
@@ -122,6 +126,8 @@ struct Round: ParsableCommand {
         var c: Double?
         @Option(help: "Ensemble members of the retrained model.") var members = 5
         @Option(help: "Seed for every random choice.") var seed: UInt64 = 1
+        @Flag(help: "Close a round that has no answers (it retrains on the same labels and does not count toward the stopping signal).")
+        var force = false
 
         func validate() throws {
             if let c { guard c > 0, c.isFinite else { throw ValidationError("--c must be a positive number.") } }
@@ -131,7 +137,7 @@ struct Round: ParsableCommand {
 
         func run() throws {
             let s = try RoundService.close(store: try project.open(), round: round,
-                                           train: .init(c: c, members: members, seed: seed))
+                                           train: .init(c: c, members: members, seed: seed), force: force)
             let m = s.metrics
             output.emit(m.json) {
                 var lines = ["Round \(m.round) closed. Model \(m.modelVersion ?? "-") trained on \(m.labelled) labelled items."]
@@ -148,3 +154,17 @@ struct Round: ParsableCommand {
 
 extension UncertaintyMeasure: ExpressibleByArgument {}
 extension Diversity.Method: ExpressibleByArgument {}
+
+extension Round {
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw an open round nobody has answered: its tasks go, its auto-accepted items return to the pool.")
+        @OptionGroup var project: ProjectOptions
+        @Option(help: "The round (default: the open one).") var round: Int?
+
+        func run() throws {
+            let r = try RoundService.cancel(store: try project.open(), round: round)
+            print("Round \(r.id) is cancelled: its tasks are withdrawn and its items are back in the pool.")
+        }
+    }
+}
