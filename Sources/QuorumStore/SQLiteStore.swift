@@ -129,11 +129,18 @@ public final class SQLiteStore: ProjectStore {
     }
 
     public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try Self.transaction(pool, ending: .commit, body)
+    }
+
+    /// One immediate transaction on `pool` running `body`, ended with `ending`
+    /// (`.commit` for `write`, `.rollback` for a rehearsal).
+    static func transaction<T>(_ pool: any DatabaseWriter, ending: Database.TransactionCompletion,
+                               _ body: (any StoreWriter) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(SQLiteSession(db: db))
-                return .commit
+                return ending
             }
             return result!
         }
@@ -151,14 +158,7 @@ public final class SQLiteStore: ProjectStore {
         }
 
         func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
-            try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(SQLiteSession(db: db))
-                    return .rollback
-                }
-                return result!
-            }
+            try SQLiteStore.transaction(pool, ending: .rollback, body)
         }
 
         func rehearsal() -> any ProjectStore { self }
