@@ -110,7 +110,7 @@ import Testing
         try Self.textProject(cli, blindRate: "0")
         let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
         try s.waitFor("left 4")
-        try cli.ok(["round", "close"])          // the lead closes the round under the annotator's feet
+        try cli.ok(["round", "close", "--force"])   // the lead closes the round (no answers yet) under the annotator's feet
         try s.press("1", expect: "was closed while you were labelling")
         #expect(s.finish() == 1)
         #expect(try SQLiteStore.open(project: cli.project).read { r in try r.answers(round: 1) }.isEmpty)

@@ -124,7 +124,7 @@ import Testing
         #expect((next["by_strategy"] as? [String: Int])?.values.reduce(0, +) == 20)
         let settingsBlend = try #require((try cli.json(["round", "status"])["picks"] as? [[String: Any]])?.count)
         #expect(settingsBlend == 20)
-        try cli.ok(["round", "close"])
+        try cli.ok(["round", "close", "--force"])   // unanswered: closed only to record the auto blend
 
         let report = try cli.json(["report"])
         let rounds = try #require(report["rounds"] as? [[String: Any]])
