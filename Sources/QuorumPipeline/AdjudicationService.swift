@@ -119,7 +119,7 @@ final class DisputeQueue: LabelQueue {
             skipped.insert(task.item.key)
             return -task.item.key
         }
-        try store.write { w in
+        try store.writePatiently { w in
             try AdjudicationService.rule(w, item: task.item, label: label, adjudicator: adjudicator)
             _ = try ConsensusService.aggregate(w)
         }
@@ -128,7 +128,7 @@ final class DisputeQueue: LabelQueue {
 
     func undo(answerID: Int64) throws -> Bool {
         if answerID < 0 { return skipped.remove(-answerID) != nil }
-        return try store.write { w in
+        return try store.writePatiently { w in
             let removed = try w.deleteAdjudication(itemKey: answerID)
             if removed {
                 try w.appendEvent(EventRecord(kind: "adjudication.undo", itemID: try w.items(keys: [answerID]).first?.id,

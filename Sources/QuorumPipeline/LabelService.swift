@@ -150,13 +150,13 @@ final class StoreLabelQueue: LabelQueue {
             claimedWithAnswer = nil
             return ready
         }
-        return try store.write { w in
+        return try store.writePatiently { w in
             try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: Self.now)
         }
     }
 
     func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64 {
-        try store.write { w in
+        try store.writePatiently { w in
             guard try w.round(round.id)?.status == .open else {
                 throw QuorumError(.state, "round \(round.id) was closed while you were labelling; your answer to \(task.item.id) was not recorded",
                                   hint: "see `quorum round status`; the lead starts the next round")
@@ -185,7 +185,7 @@ final class StoreLabelQueue: LabelQueue {
     }
 
     func undo(answerID: Int64) throws -> Bool {
-        try store.write { w in
+        try store.writePatiently { w in
             // A closed round's answers are part of its record: they cannot be undone.
             guard try w.round(round.id)?.status == .open,
                   let answer = try w.answer(answerID), answer.roundID == round.id, answer.annotator == annotator,

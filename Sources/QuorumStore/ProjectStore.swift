@@ -11,6 +11,11 @@ public protocol ProjectStore: Sendable {
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// Runs `body` in one write transaction; commits when it returns, rolls back when it throws.
     func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+    /// `write` for what a person just did (an annotator's answer): when the
+    /// database stays busy past the store's wait (another process's long
+    /// transaction), it keeps retrying instead of failing, so the answer is
+    /// never dropped. The body may run more than once; each run is one transaction.
+    func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T
     /// The same project for a rehearsal (`--dry-run`): every `write` runs in
     /// full, sees its own changes and returns its result, then rolls back.
     func rehearsal() -> any ProjectStore

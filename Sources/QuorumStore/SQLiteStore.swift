@@ -9,8 +9,12 @@ import QuorumCore
 public final class SQLiteStore: ProjectStore {
     /// The file name of a project's database inside its directory.
     public static let fileName = "quorum.sqlite"
-    /// How long a writer waits for another process's transaction.
-    public static let busyTimeout: TimeInterval = 30
+    /// How long a writer waits for another process's transaction (30 s;
+    /// `QUORUM_BUSY_TIMEOUT` seconds when set, for tests).
+    public static let busyTimeout: TimeInterval = {
+        guard let text = ProcessInfo.processInfo.environment["QUORUM_BUSY_TIMEOUT"], let s = Double(text), s > 0 else { return 30 }
+        return s
+    }()
 
     private let pool: any DatabaseWriter
     /// The database file's path.
@@ -146,6 +150,16 @@ public final class SQLiteStore: ProjectStore {
         }
     }
 
+    public func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        while true {
+            do {
+                return try Self.transaction(pool, ending: .commit, body)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                usleep(10_000)   // the busy handler already waited `busyTimeout`; try again
+            }
+        }
+    }
+
     public func rehearsal() -> any ProjectStore { Rehearsal(pool: pool) }
 
     /// A store whose writes always roll back (see `ProjectStore.rehearsal`).
@@ -160,6 +174,8 @@ public final class SQLiteStore: ProjectStore {
         func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
             try SQLiteStore.transaction(pool, ending: .rollback, body)
         }
+
+        func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T { try write(body) }
 
         func rehearsal() -> any ProjectStore { self }
     }
