@@ -137,7 +137,7 @@ public final class LabelLoop {
                     message = "nothing to undo"
                 case .enter:
                     if let s = suggestion(task) { response = .label(labels.names[s.index]) } else {
-                        message = task.blind ? "blind item: choose a label with a number key" : "no suggestion for this item: press a number"
+                        message = task.blind ? "blind item: choose a label with its key (? for help)" : "no suggestion for this item: press a label's key"
                     }
                 case .character(let c):
                     if let index = keys.label(forKey: c) {

@@ -140,49 +140,54 @@ public enum Screen {
     /// Greedy word wrap by display width; words wider than the line are cut.
     /// Stops after `maxLines` lines.
     ///
-    /// - Complexity: O(length of the text wrapped): each character is read once.
+    /// - Complexity: O(length of the text wrapped): each character is read once,
+    ///   and each word is copied once, as a slice.
     static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
         let width = max(1, width)
         var lines: [String] = []
         var line = "", lineWidth = 0
-        var word = "", wordWidth = 0, wordCount = 0
+        var wordStart = text.startIndex, wordWidth = 0, wordCount = 0
         var gap = 0                     // spaces between the line and the word being read
         var paragraphStart = true
         func endLine() { lines.append(line); line = ""; lineWidth = 0 }
-        func placeWord() {
-            if wordCount > 0 {
-                if line.isEmpty {
-                    let indent = paragraphStart && gap + wordWidth <= width ? gap : 0
-                    line = String(repeating: " ", count: indent) + word; lineWidth = indent + wordWidth
-                } else if lineWidth + gap + wordWidth <= width {
-                    line += String(repeating: " ", count: gap); line += word; lineWidth += gap + wordWidth
-                } else {
-                    endLine(); line = word; lineWidth = wordWidth
-                }
-                paragraphStart = false
-                word = ""; wordWidth = 0; wordCount = 0; gap = 0
+        func placeWord(endingAt end: String.Index) {
+            guard wordCount > 0 else { return }
+            let word = text[wordStart..<end]
+            if line.isEmpty {
+                let indent = paragraphStart && gap + wordWidth <= width ? gap : 0
+                line = String(repeating: " ", count: indent) + word; lineWidth = indent + wordWidth
+            } else if lineWidth + gap + wordWidth <= width {
+                line += String(repeating: " ", count: gap); line += word; lineWidth += gap + wordWidth
+            } else {
+                endLine(); line = String(word); lineWidth = wordWidth
             }
+            paragraphStart = false
+            wordWidth = 0; wordCount = 0; gap = 0
         }
-        for c in text {
-            if lines.count >= maxLines { return lines }
+        var i = text.startIndex
+        while i < text.endIndex, lines.count < maxLines {
+            let c = text[i]
             if c == "\n" || c == "\r\n" {
-                placeWord(); endLine(); gap = 0; paragraphStart = true
+                placeWord(endingAt: i); endLine(); gap = 0; paragraphStart = true
             } else if c == " " {
-                if wordCount > 0 { placeWord() }
+                placeWord(endingAt: i)
                 gap += 1
             } else {
                 let cw = columns(c)
-                // A word wider than the line (or a run of zero-width characters) is cut.
-                if wordWidth + cw > width || wordCount >= 4 * width {
+                // A word wider than the line (or a long run of zero-width characters) is cut.
+                if wordCount > 0, wordWidth + cw > width || wordCount >= 4 * width {
                     if !line.isEmpty { endLine() }
-                    line = word; lineWidth = wordWidth; endLine()
-                    word = ""; wordWidth = 0; wordCount = 0; gap = 0; paragraphStart = false
+                    line = String(text[wordStart..<i]); endLine()
+                    wordWidth = 0; wordCount = 0; gap = 0; paragraphStart = false
                 }
-                word.append(c); wordWidth += cw; wordCount += 1
+                if wordCount == 0 { wordStart = i }
+                wordWidth += cw; wordCount += 1
             }
+            i = text.index(after: i)
         }
-        placeWord()
-        if lines.count < maxLines { endLine() }
+        if lines.count >= maxLines { return lines }
+        placeWord(endingAt: text.endIndex)
+        endLine()
         return lines
     }
 
