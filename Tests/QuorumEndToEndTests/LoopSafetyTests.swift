@@ -144,4 +144,18 @@ import Testing
         #expect(try cli.json(["redact", "list"])["patterns"] as? [String] == [], "nothing was written")
         try cli.ok(["redact", "add", #"ACC-\d{6}"#])
     }
+
+    /// A pattern stored before the check existed is refused when the loop starts, not run on every redraw.
+    @Test func aStoredPatternThatWouldFreezeTheScreenStopsTheLoopBeforeItStarts() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"a","text":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"}"# + "\n")])
+        try cli.ok(["round", "start", "--size", "1"])
+        try SQLiteStore.open(project: cli.project).write { w in try w.setSetting("redaction_patterns", #"["(a+)+$"]"#) }
+        let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
+        try s.waitFor("quorum redact remove")
+        #expect(s.finish() == 1)
+        #expect(s.transcript.contains("\"(a+)+$\" has nested repetition"), "\(s.transcript)")
+    }
 }
