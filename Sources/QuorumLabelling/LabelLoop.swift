@@ -3,9 +3,15 @@ import QuorumCore
 
 /// The interactive loop: shows one item at a time and reads single keys.
 ///
-/// Keys: 1–9 choose a label (0 the tenth) · Enter accepts the suggestion ·
-/// s skips · u undoes the last answer · f flags the item with a reason ·
-/// n adds a note · d toggles details · ? help · q quits.
+/// Keys: a label's key chooses it (`LabelKeys`: its own key for one-character
+/// labels, else 1–9 and 0 by position) · `/` finds a label by name · Enter
+/// accepts the suggestion · s skips · u undoes the last answer · f flags the
+/// item with a reason · n adds a note · d toggles details · space/PgDn and
+/// b/PgUp page through a long text · ? help · q or Ctrl-C quits.
+///
+/// Everything people wrote (texts, ids, labels, metadata, notes) is shown
+/// through `TerminalText.visible` by `Screen`, and only a screenful of a long
+/// text is redacted and laid out, so a draw takes bounded time.
 ///
 /// Every answer is committed by the queue before the next item is drawn.
 /// The screen fits the terminal (80×24 or larger, redrawn when resized) and
@@ -19,9 +25,10 @@ public final class LabelLoop {
     }
 
     private let queue: any LabelQueue
-    private let labels: LabelSet
+    let labels: LabelSet
+    let keys: LabelKeys
     private let annotator: String
-    private let terminal: RawTerminal
+    let terminal: RawTerminal
     private let style: Style
     /// Applied to every text an annotator sees (e.g. PII redaction).
     private let redact: (String) -> String
@@ -33,15 +40,20 @@ public final class LabelLoop {
     private var details: (taskID: Int64, value: TaskDetails)?
     private var showHelp = false
     private var drawnSize = (columns: 0, rows: 0)
+    /// Paging through the item's text: the first line shown, and what the last draw found.
+    private var scroll = 0
+    private var page = (lines: 1, more: false)
+    private var summary = Summary()
     private var started = monotonicSeconds()
     /// A key typed while waiting for work, applied to the next item.
-    private var typedAhead: Key?
+    var typedAhead: Key?
 
     public init(queue: any LabelQueue, labels: LabelSet, annotator: String, terminal: RawTerminal = RawTerminal(),
                 style: Style = .fromEnvironment(), redact: @escaping (String) -> String = { $0 }, detailsOpen: Bool = false) {
         self.showDetails = detailsOpen
         self.queue = queue
         self.labels = labels
+        self.keys = LabelKeys(labels: labels.names)
         self.annotator = annotator
         self.terminal = terminal
         self.style = style
@@ -53,7 +65,7 @@ public final class LabelLoop {
 
     /// Runs until the annotator quits or no task is left.
     public func run() throws -> Summary {
-        var summary = Summary()
+        summary = Summary()
         terminal.enable()
         defer {
             try? queue.release()
@@ -67,13 +79,14 @@ public final class LabelLoop {
             case .claimed(let t): task = t
             case .finished:
                 terminal.write("\u{1B}[2J\u{1B}[H")
-                terminal.write("No tasks left for \(annotator). \(summary.answered) answered, \(summary.skipped) skipped.\n")
+                terminal.write("No tasks left for \(TerminalText.visible(annotator)). \(summary.answered) answered, \(summary.skipped) skipped.\n")
                 return summary
             case .waiting(let until):
                 if try waitForWork(until: until) { continue }
                 return summary
             }
             note = nil
+            scroll = 0
             let shownAt = monotonicSeconds()
             try draw(task)
             var handled = false
@@ -93,6 +106,12 @@ public final class LabelLoop {
                     showHelp.toggle()
                 case .character("d"):
                     showDetails.toggle()
+                case .character(" "), .pageDown:
+                    if page.more { scroll += page.lines } else { message = "end of the text" }
+                case .character("b"), .pageUp:
+                    scroll = max(0, scroll - page.lines)
+                case .character("/"):
+                    if let index = pickLabel() { response = .label(labels.names[index]) } else { message = "no label chosen" }
                 case .character("n"):
                     if let text = prompt("Note (Enter saves, Esc cancels): "), !text.isEmpty { note = text; message = "note added" }
                 case .character("f"):
@@ -118,10 +137,10 @@ public final class LabelLoop {
                     message = "nothing to undo"
                 case .enter:
                     if let s = suggestion(task) { response = .label(labels.names[s.index]) } else {
-                        message = task.blind ? "blind item: choose a label with a number key" : "no suggestion for this item: press a number"
+                        message = task.blind ? "blind item: choose a label with its key (? for help)" : "no suggestion for this item: press a label's key"
                     }
                 case .character(let c):
-                    if let digit = c.wholeNumberValue, let index = LabelLoop.labelIndex(forDigit: digit, labels: labels.count) {
+                    if let index = keys.label(forKey: c) {
                         response = .label(labels.names[index])
                     } else {
                         message = "unknown key \"\(c)\": press ? for help"
@@ -156,7 +175,7 @@ public final class LabelLoop {
     private func waitForWork(until: Double) throws -> Bool {
         let (columns, _) = RawTerminal.size()
         let seconds = max(0, Int((until - Double(time(nil))).rounded(.up)))
-        terminal.write("\u{1B}[2J\u{1B}[H" + String("Quorum · \(annotator)".prefix(columns)) + "\n\n"
+        terminal.write("\u{1B}[2J\u{1B}[H" + String("Quorum · \(TerminalText.visible(annotator))".prefix(columns)) + "\n\n"
                        + "Every open task is being labelled by someone else right now.\n"
                        + "Unanswered claims come back within \(seconds) s; waiting… (q quits)\n")
         let deadline = monotonicSeconds() + 1
@@ -177,29 +196,28 @@ public final class LabelLoop {
         return terminal.readLine(prompt: text).map(redact)
     }
 
-    /// Keys 1–9 pick labels 1–9; 0 picks the tenth label.
-    static func labelIndex(forDigit digit: Int, labels: Int) -> Int? {
-        let index = digit == 0 ? 9 : digit - 1
-        return index < min(labels, 10) ? index : nil
-    }
-
-    /// The key that picks label `index`, if any.
-    static func key(forLabel index: Int) -> String? {
-        index < 9 ? String(index + 1) : (index == 9 ? "0" : nil)
-    }
-
     private func suggestion(_ task: OpenTask) -> (index: Int, confidence: Float)? {
         guard !task.blind, let p = task.probabilities, p.count == labels.count else { return nil }
         let best = p.indices.max { p[$0] < p[$1] }!
         return (best, p[best])
     }
 
-    static let help = "1-9 label · Enter accept suggestion · s skip · u undo · f flag · n note · d details · q quit"
+    /// The keys line, and the help `?` shows: each line fits 80 columns.
+    static let keysLine = "Enter accept  s skip  u undo  f flag  n note  d details  / find  ? help  q quit"
+    func helpLines() -> [String] {
+        [keys.ownKeys ? "Each label's own key picks it · / find a label by typing part of its name"
+                      : "The key in [ ] picks its label · / find any label by typing part of its name",
+         "Enter accept the suggestion · s skip · u undo · f flag · n note · d details",
+         "space/PgDn next page of the text · b/PgUp previous page · ? hide help · q quit"]
+    }
 
     private func draw(_ task: OpenTask) throws {
         let size = RawTerminal.size()
         drawnSize = size
-        let body = redact(task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)")
+        // Only what a screenful (scrolled down `scroll` lines) can show is redacted and laid out.
+        let raw = task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)"
+        let (shown, cut) = Screen.shownPrefix(raw, columns: size.columns, rows: scroll + size.rows)
+        let body = redact(shown)
         var suggestionLine: String?
         if task.blind {
             suggestionLine = "Suggestion hidden for this item (blind)."
@@ -219,18 +237,26 @@ public final class LabelLoop {
         let eta = rate > 0 ? "\(Int((Double(remaining) / rate).rounded(.up))) min" : "-"
         var shownDetails = showDetails ? details?.value : nil
         if let d = shownDetails {
-            shownDetails = TaskDetails(sections: d.sections.map { ($0.title, $0.lines.map(redact)) })
+            shownDetails = TaskDetails(sections: d.sections.map { section in
+                (section.title, section.lines.map { redact(Screen.shownPrefix($0, columns: size.columns, rows: 1).text) })
+            })
         }
-        let frame = Frame(
+        var frame = Frame(
             title: "Quorum · \(annotator) · round \(task.roundID) · item \(task.item.id)",
             body: body, suggestion: suggestionLine,
-            labels: labels.names.enumerated().compactMap { i, name in LabelLoop.key(forLabel: i).map { "[\($0)] \(name)" } },
-            keys: showHelp ? LabelLoop.help : "Enter accept · s skip · u undo · f flag · n note · d details · ? help · q quit",
-            progress: "done \(done) · left \(remaining) · \(Int(rate.rounded()))/min · ETA \(eta)",
+            labels: keys.shown(labels.names),
+            keys: LabelLoop.keysLine,
+            progress: "done \(done) · left \(remaining) · you \(summary.answered + summary.flagged) this session"
+                + " · \(Int(rate.rounded()))/min · ETA \(eta)",
             note: note, details: shownDetails, message: message)
+        frame.bodyIsCut = cut
+        frame.scroll = scroll
+        frame.help = showHelp ? helpLines() : []
         message = ""
-        let lines = Screen.layout(frame, columns: size.columns, rows: size.rows, style: style)
-        terminal.write("\u{1B}[2J\u{1B}[H" + lines.joined(separator: "\r\n"))
+        let laid = Screen.page(frame, columns: size.columns, rows: size.rows, style: style)
+        scroll = laid.scroll
+        page = (laid.pageLines, laid.more)
+        terminal.write("\u{1B}[2J\u{1B}[H" + laid.lines.joined(separator: "\r\n"))
     }
 
     /// A vector as text: a shaded grid when it is a square image (e.g. 8×8

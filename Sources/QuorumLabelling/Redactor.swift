@@ -1,4 +1,5 @@
 import Foundation
+import QuorumCore
 
 /// Hides personal data in everything annotators see: e-mail addresses, phone
 /// numbers, card-like numbers, and any project-specific patterns.
@@ -10,17 +11,30 @@ import Foundation
 /// - phone: an optional `+country`, then 7–15 digits in groups separated by
 ///   spaces, dots, dashes or brackets → `[phone]`.
 /// Custom rules are regular expressions (ICU syntax); matches become `[redacted]`.
+///
+/// Matching is bounded in time: a rule that runs longer than `timeLimit` on
+/// one text (a pattern that backtracks badly) stops, and the whole text is
+/// hidden rather than shown half-redacted. `Redactor.check(pattern:)` refuses
+/// the usual culprits before they are stored.
 public struct Redactor: @unchecked Sendable {
     // NSRegularExpression is immutable and documented as thread-safe.
     private let email: NSRegularExpression
     private let card: NSRegularExpression
     private let phone: NSRegularExpression
     private let custom: [NSRegularExpression]
+    /// Seconds one rule may take on one text.
+    public let timeLimit: Double
+
+    /// What a text becomes when a rule took too long on it.
+    public static let hiddenText = "[hidden: a redaction pattern took too long on this text]"
 
     /// The built-in rules plus `patterns`.
-    /// - Throws: `QuorumError`-style `RedactorError` naming the pattern that does not compile.
-    public init(patterns: [String] = []) throws(RedactorError) {
-        email = try Self.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
+    /// - Throws: `RedactorError` naming the pattern that does not compile.
+    public init(patterns: [String] = [], timeLimit: Double = 0.2) throws(RedactorError) {
+        self.timeLimit = timeLimit
+        // The local part starts only where no local-part character precedes it, and is
+        // never given back (possessive): a long word without `@` is read once, not n²/2 times.
+        email = try Self.compile("(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
         card = try Self.compile("(?<![\\d-])(?:\\d[ -]?){12,18}\\d(?![\\d-])")
         phone = try Self.compile("(?<![\\w+])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]?\\d{2,4}){1,4}(?!\\w)")
         var custom: [NSRegularExpression] = []
@@ -28,31 +42,48 @@ public struct Redactor: @unchecked Sendable {
         self.custom = custom
     }
 
-    private static func compile(_ pattern: String) throws(RedactorError) -> NSRegularExpression {
+    static func compile(_ pattern: String) throws(RedactorError) -> NSRegularExpression {
         do { return try NSRegularExpression(pattern: pattern) } catch {
-            throw RedactorError(pattern: pattern)
+            throw RedactorError(pattern: pattern, problem: "is not a valid regular expression (ICU syntax)",
+                                hint: "patterns use ICU regular-expression syntax, e.g. 'ACC-\\d{6}'")
         }
     }
 
     /// `text` with every match replaced by its placeholder.
     ///
-    /// - Complexity: O(rules × length of `text`).
+    /// - Complexity: O(rules × length of `text`) for the built-in rules; at most
+    ///   `timeLimit` seconds per rule.
     public func apply(_ text: String) -> String {
         var out = text
-        for rule in custom { out = replace(rule, in: out, with: "[redacted]") }
-        out = replace(email, in: out, with: "[email]")
-        out = replace(card, in: out, with: "[card]") { Self.luhn($0) }
-        out = replace(phone, in: out, with: "[phone]") { match in
+        for rule in custom {
+            guard let next = replace(rule, in: out, with: "[redacted]") else { return Self.hiddenText }
+            out = next
+        }
+        guard let next = replace(email, in: out, with: "[email]") else { return Self.hiddenText }
+        out = next
+        guard let next = replace(card, in: out, with: "[card]", when: { Self.luhn($0) }) else { return Self.hiddenText }
+        out = next
+        guard let next = replace(phone, in: out, with: "[phone]", when: { match in
             let digits = match.filter(\.isNumber).count
             return (7...15).contains(digits)
-        }
-        return out
+        }) else { return Self.hiddenText }
+        return next
     }
 
+    /// `text` with `rule`'s matches replaced; nil when matching ran out of time.
+    /// Zero-length matches are ignored.
     private func replace(_ rule: NSRegularExpression, in text: String, with placeholder: String,
-                         when accept: (Substring) -> Bool = { _ in true }) -> String {
+                         when accept: (Substring) -> Bool = { _ in true }) -> String? {
         let ns = text as NSString
-        let matches = rule.matches(in: text, range: NSRange(location: 0, length: ns.length))
+        let deadline = monotonicSeconds() + timeLimit
+        var matches: [NSTextCheckingResult] = []
+        var timedOut = false
+        // With .reportProgress the block is also called while a long match is running, so it can stop it.
+        rule.enumerateMatches(in: text, options: [.reportProgress], range: NSRange(location: 0, length: ns.length)) { m, _, stop in
+            if let m, m.range.length > 0 { matches.append(m) }
+            if monotonicSeconds() > deadline { timedOut = true; stop.pointee = true }
+        }
+        guard !timedOut else { return nil }
         guard !matches.isEmpty else { return text }
         var out = ""
         var last = 0
@@ -77,10 +108,18 @@ public struct Redactor: @unchecked Sendable {
     }
 }
 
-/// A redaction pattern that is not a valid regular expression.
+/// A redaction pattern that cannot be used: it does not compile, could freeze
+/// the screen, or matches nothing at all.
 public struct RedactorError: Error, Equatable, CustomStringConvertible {
     public var pattern: String
-    public var description: String {
-        "redaction pattern \"\(pattern)\" is not a valid regular expression (ICU syntax)"
+    /// What is wrong, completing "redaction pattern "…" ".
+    public var problem: String
+    /// What to do instead.
+    public var hint: String
+
+    public init(pattern: String, problem: String, hint: String) {
+        self.pattern = pattern; self.problem = problem; self.hint = hint
     }
+
+    public var description: String { "redaction pattern \"\(pattern)\" \(problem)" }
 }

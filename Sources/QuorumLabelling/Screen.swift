@@ -20,9 +20,12 @@ public struct Style: Sendable, Equatable {
     public func reverse(_ s: String) -> String { enabled ? "\u{1B}[7m\(s)\u{1B}[0m" : s }
 }
 
-/// Everything one frame of the loop shows.
+/// Everything one frame of the loop shows. Every field is plain text as
+/// people wrote it: the screen escapes control characters itself
+/// (`TerminalText.visible`) and adds its own styling.
 public struct Frame: Sendable {
     public var title: String
+    /// The item's text (or its metadata); may be a prefix of it (see `bodyIsCut`).
     public var body: String
     /// "Suggestion: …" or the blind-mode notice; nil when there is nothing to say.
     public var suggestion: String?
@@ -32,6 +35,12 @@ public struct Frame: Sendable {
     public var note: String?
     public var details: TaskDetails?
     public var message: String?
+    /// Whether `body` is only the start of a longer text.
+    public var bodyIsCut = false
+    /// The first line of the body shown (paging through a long text).
+    public var scroll = 0
+    /// Help lines shown above the keys line (`?`).
+    public var help: [String] = []
 
     public init(title: String, body: String, suggestion: String?, labels: [String], keys: String, progress: String,
                 note: String? = nil, details: TaskDetails? = nil, message: String? = nil) {
@@ -43,19 +52,45 @@ public struct Frame: Sendable {
 /// Lays a frame out on a terminal of `columns × rows`: never wider, never
 /// taller. The item's text gets the rows that the fixed lines leave; details
 /// take rows from the text, never from the keys or the progress line.
+///
+/// However long a text is, only a screenful of it (plus a bounded margin) is
+/// escaped and wrapped, so drawing takes the same time for 100 characters or
+/// 1,000,000.
 public enum Screen {
+    /// A laid-out frame: its lines, and where the body's page starts.
+    public struct Page: Sendable, Equatable {
+        /// At most `rows` lines, each at most `columns` wide (before styling).
+        public var lines: [String]
+        /// The first body line shown, after clamping to the text's end.
+        public var scroll: Int
+        /// Body lines per page.
+        public var pageLines: Int
+        /// Whether more of the body follows the page.
+        public var more: Bool
+    }
+
     /// The frame's lines, each at most `columns` terminal columns wide (before styling;
     /// wide CJK characters count two).
     ///
-    /// - Complexity: O(length of the text shown).
+    /// - Complexity: O(columns × rows), whatever the length of the text.
     public static func layout(_ frame: Frame, columns: Int, rows: Int, style: Style) -> [String] {
+        page(frame, columns: columns, rows: rows, style: style).lines
+    }
+
+    /// Lays `frame` out; see `layout`.
+    public static func page(_ frame: Frame, columns: Int, rows: Int, style: Style) -> Page {
         let width = max(20, columns)
         let height = max(10, rows)
-        func fit(_ s: String) -> String { displayWidth(s) <= width ? s : prefix(s, width: width - 1) + "…" }
+        /// A one-line field: a bounded prefix, escaped, cut to the width.
+        func fit(_ s: String) -> String {
+            let shown = TerminalText.visible(shownPrefix(s, columns: width, rows: 1).text)
+            return displayWidth(shown) <= width ? shown : prefix(shown, width: width - 1) + "…"
+        }
         var top = [style.reverse(fit(frame.title)), String(repeating: "─", count: width)]
         var bottom: [String] = [""]
         if let s = frame.suggestion { bottom.append(style.bold(fit(s))) }
-        bottom += wrap(frame.labels.joined(separator: "  "), width: width).map(fit)
+        bottom += wrap(frame.labels.map(fit).joined(separator: "  "), width: width, maxLines: 4).map(fit)
+        bottom += frame.help.map { style.dim(fit($0)) }
         bottom.append(style.dim(fit(frame.keys)))
         if let note = frame.note { bottom.append(fit("note: \(note)")) }
         bottom.append(fit(frame.progress))
@@ -64,46 +99,95 @@ public enum Screen {
         var detailLines: [String] = []
         if let details = frame.details {
             let budget = max(0, available - 3)   // the text keeps at least three rows
-            for section in details.sections {
+            for section in details.sections where detailLines.count < budget {
                 detailLines.append(style.bold(fit(section.title)))
-                detailLines += section.lines.map { fit("  " + $0) }
+                detailLines += section.lines.prefix(budget).map { fit("  " + $0) }
             }
             if detailLines.count > budget { detailLines = Array(detailLines.prefix(budget)) }
             available -= detailLines.count
         }
-        var text = wrap(frame.body, width: width)
-        if text.count > available {
-            text = Array(text.prefix(max(available - 1, 0)))
-            if available > 0 { text.append(style.dim("… (\(wrap(frame.body, width: width).count - text.count) more lines)")) }
+        let pageLines = max(available - 1, 1)
+        let (body, cut) = shownPrefix(frame.body, columns: width, rows: max(frame.scroll, 0) + height)
+        let wrapped = wrap(TerminalText.visible(body, keepNewlines: true), width: width,
+                           maxLines: max(frame.scroll, 0) + available + 1)
+        let fits = !cut && !frame.bodyIsCut && wrapped.count <= available
+        let scroll = fits ? 0 : min(max(frame.scroll, 0), max(0, wrapped.count - pageLines))
+        var text = fits ? wrapped : Array(wrapped.dropFirst(scroll).prefix(pageLines))
+        let more = !fits && (cut || frame.bodyIsCut || scroll + pageLines < wrapped.count)
+        if !fits && available > 0 {
+            text.append(style.dim(fit(more ? "… more lines below · space: next page" + (scroll > 0 ? " · b: back" : "")
+                                            : "(end of text · b: back)")))
         }
-        top += text
+        top += text.prefix(max(available, 0))
         top += detailLines
-        return top + bottom
+        return Page(lines: top + bottom, scroll: scroll, pageLines: pageLines, more: more)
+    }
+
+    /// The start of `text` that a screen of `columns × rows` can need: at most
+    /// four Unicode scalars per cell (room for combining marks), so laying out,
+    /// escaping and redacting it take bounded time. `isCut` tells whether
+    /// anything was left out.
+    ///
+    /// - Complexity: O(columns × rows).
+    public static func shownPrefix(_ text: String, columns: Int, rows: Int) -> (text: String, isCut: Bool) {
+        let limit = 4 * max(columns, 1) * (max(rows, 1) + 1)
+        let scalars = text.unicodeScalars
+        guard let end = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex),
+              end != scalars.endIndex else { return (text, false) }
+        return (String(scalars[..<end]), true)
     }
 
     /// Greedy word wrap by display width; words wider than the line are cut.
-    static func wrap(_ text: String, width: Int) -> [String] {
+    /// Stops after `maxLines` lines.
+    ///
+    /// - Complexity: O(length of the text wrapped): each character is read once,
+    ///   and each word is copied once, as a slice.
+    static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
+        let width = max(1, width)
         var lines: [String] = []
-        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if displayWidth(paragraph) <= width {
-                lines.append(String(paragraph))
-                continue
+        var line = "", lineWidth = 0
+        var wordStart = text.startIndex, wordWidth = 0, wordCount = 0
+        var gap = 0                     // spaces between the line and the word being read
+        var paragraphStart = true
+        func endLine() { lines.append(line); line = ""; lineWidth = 0 }
+        func placeWord(endingAt end: String.Index) {
+            guard wordCount > 0 else { return }
+            let word = text[wordStart..<end]
+            if line.isEmpty {
+                let indent = paragraphStart && gap + wordWidth <= width ? gap : 0
+                line = String(repeating: " ", count: indent) + word; lineWidth = indent + wordWidth
+            } else if lineWidth + gap + wordWidth <= width {
+                line += String(repeating: " ", count: gap); line += word; lineWidth += gap + wordWidth
+            } else {
+                endLine(); line = String(word); lineWidth = wordWidth
             }
-            var line = "", lineWidth = 0
-            for var word in paragraph.split(separator: " ") {
-                var wordWidth = displayWidth(word)
-                while wordWidth > width {
-                    if !line.isEmpty { lines.append(line); line = ""; lineWidth = 0 }
-                    let head = prefix(word, width: width)
-                    lines.append(head)
-                    word = word.dropFirst(head.count)
-                    wordWidth = displayWidth(word)
-                }
-                if lineWidth + wordWidth + 1 > width, !line.isEmpty { lines.append(line); line = ""; lineWidth = 0 }
-                if line.isEmpty { line = String(word); lineWidth = wordWidth } else { line += " " + word; lineWidth += 1 + wordWidth }
-            }
-            lines.append(line)
+            paragraphStart = false
+            wordWidth = 0; wordCount = 0; gap = 0
         }
+        var i = text.startIndex
+        while i < text.endIndex, lines.count < maxLines {
+            let c = text[i]
+            if c == "\n" || c == "\r\n" {
+                placeWord(endingAt: i); endLine(); gap = 0; paragraphStart = true
+            } else if c == " " {
+                placeWord(endingAt: i)
+                gap += 1
+            } else {
+                let cw = columns(c)
+                // A word wider than the line (or a long run of zero-width characters) is cut.
+                if wordCount > 0, wordWidth + cw > width || wordCount >= 4 * width {
+                    if !line.isEmpty { endLine() }
+                    line = String(text[wordStart..<i]); endLine()
+                    wordWidth = 0; wordCount = 0; gap = 0; paragraphStart = false
+                }
+                if wordCount == 0 { wordStart = i }
+                wordWidth += cw; wordCount += 1
+            }
+            i = text.index(after: i)
+        }
+        if lines.count >= maxLines { return lines }
+        placeWord(endingAt: text.endIndex)
+        endLine()
         return lines
     }
 

@@ -1,17 +1,32 @@
 import Glibc
+import QuorumCore
 
 /// The controlling terminal in raw mode: keys arrive one at a time, unechoed.
 /// Restores the original mode when closed, also after `q` or an error.
+///
+/// Keys are read on a thread of their own (`KeyReader`), so Ctrl-C works
+/// whatever the loop is doing: it quits cleanly at the next key read, and if
+/// the loop is stuck for `interruptGrace` seconds, the terminal is restored
+/// and the process exits with status 130.
 public final class RawTerminal {
     private var original = termios()
     private let fd: Int32
     private var active = false
+    private let interruptGrace: Double
+    private let onAbandonedInterrupt: (@Sendable () -> Void)?
+    private var reader: KeyReader?
 
     /// Whether standard input and output are both terminals.
     public static var isInteractive: Bool { isatty(0) == 1 && isatty(1) == 1 }
 
-    public init(fd: Int32 = 0) {
+    /// - Parameters:
+    ///   - interruptGrace: seconds the loop has to take a Ctrl-C before the process exits.
+    ///   - onAbandonedInterrupt: what happens then instead (for tests); the default
+    ///     restores the terminal and exits with status 130.
+    public init(fd: Int32 = 0, interruptGrace: Double = 1, onAbandonedInterrupt: (@Sendable () -> Void)? = nil) {
         self.fd = fd
+        self.interruptGrace = interruptGrace
+        self.onAbandonedInterrupt = onAbandonedInterrupt
     }
 
     public func enable() {
@@ -24,10 +39,27 @@ public final class RawTerminal {
         raw.c_cc.5 = 0 // VTIME
         tcsetattr(fd, TCSAFLUSH, &raw)
         active = true
+        startReader()
+    }
+
+    private func startReader() {
+        let fd = fd, saved = original
+        let abandon = onAbandonedInterrupt ?? {
+            var mode = saved
+            tcsetattr(fd, TCSANOW, &mode)
+            let text = "\r\nInterrupted. Answers already given are saved; a held item goes back to the queue when its lease ends.\r\n"
+            _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+            _exit(130)
+        }
+        let reader = KeyReader(fd: fd, grace: interruptGrace, abandon: abandon)
+        reader.start()
+        self.reader = reader
     }
 
     public func restore() {
         guard active else { return }
+        reader?.stop()
+        reader = nil
         tcsetattr(fd, TCSAFLUSH, &original)
         active = false
     }
@@ -37,18 +69,13 @@ public final class RawTerminal {
     /// Reads one key press; nil at end of input. With a timeout, returns
     /// `.idle` when no key arrives in time (the loop then checks for a resize).
     public func readKey(timeoutMilliseconds: Int32 = -1) -> Key? {
-        if timeoutMilliseconds >= 0 {
-            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&fds, 1, timeoutMilliseconds)
-            if ready == 0 || (ready < 0 && errno == EINTR) { return .idle }
-        }
-        var byte: UInt8 = 0
-        var n = read(fd, &byte, 1)
-        while n < 0 && errno == EINTR { n = read(fd, &byte, 1) }
-        guard n == 1 else { return nil }
+        if reader == nil { startReader() }
+        guard let reader else { return nil }
+        let first = reader.next(timeout: timeoutMilliseconds >= 0 ? Double(timeoutMilliseconds) / 1000 : nil)
+        guard case .byte(let byte) = first else { return first == .ended ? nil : .idle }
         switch byte {
         case 10, 13: return .enter
-        case 27: return .escape
+        case 27: return escapeSequence(reader)
         case 127, 8: return .backspace
         case 3, 4: return .interrupt
         case 0..<128: return .character(Character(Unicode.Scalar(byte)))
@@ -56,13 +83,27 @@ public final class RawTerminal {
             // A multi-byte UTF-8 character: read its continuation bytes.
             let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
             var bytes = [byte]
-            while bytes.count < length {
-                var next: UInt8 = 0
-                guard read(fd, &next, 1) == 1 else { break }
-                bytes.append(next)
-            }
+            while bytes.count < length, case .byte(let next) = reader.next(timeout: 0.05) { bytes.append(next) }
             return String(validating: bytes, as: UTF8.self).flatMap(\.first).map(Key.character) ?? .idle
         }
+    }
+
+    /// After ESC: a lone Esc, or a sequence sent by one key (`ESC [ 5 ~` is
+    /// Page Up, `ESC [ 6 ~` Page Down); other sequences are ignored.
+    private func escapeSequence(_ reader: KeyReader) -> Key {
+        guard reader.peek(timeout: 0.03) == UInt8(ascii: "[") else { return .escape }
+        _ = reader.next(timeout: 0)
+        var parameters: [UInt8] = []
+        while case .byte(let b) = reader.next(timeout: 0.05) {
+            if (0x30...0x3F).contains(b) { parameters.append(b); continue }
+            guard b == UInt8(ascii: "~") else { return .idle }
+            switch parameters {
+            case [UInt8(ascii: "5")]: return .pageUp
+            case [UInt8(ascii: "6")]: return .pageDown
+            default: return .idle
+            }
+        }
+        return .idle
     }
 
     /// Reads a line of text in raw mode (for notes), echoing it.
@@ -76,9 +117,11 @@ public final class RawTerminal {
             case .backspace:
                 if !line.isEmpty { line.removeLast(); write("\u{8} \u{8}") }
             case .character(let c):
+                // Control characters (and bidi marks) typed or pasted are not kept.
+                guard !c.unicodeScalars.contains(where: TerminalText.isUnsafe) else { continue }
                 line.append(c)
                 write(String(c))
-            case .idle:
+            case .idle, .pageUp, .pageDown:
                 continue
             }
         }
@@ -106,4 +149,6 @@ public enum Key: Equatable, Sendable {
     case idle
     /// Ctrl-C or Ctrl-D.
     case interrupt
+    /// The Page Up and Page Down keys.
+    case pageUp, pageDown
 }

@@ -206,7 +206,7 @@ final class StoreLabelQueue: LabelQueue {
     }
 
     func details(_ task: OpenTask) throws -> TaskDetails {
-        try evidence.details(for: task, hideModel: task.blind)
+        try evidence.details(for: task, blind: task.blind)
     }
 
     func release() throws {

@@ -18,19 +18,24 @@ public enum RedactionService {
         return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String]) ?? []
     }
 
-    /// The redactor annotators' screens go through.
+    /// The redactor annotators' screens go through. Stored patterns are checked
+    /// again (one added before the check existed may freeze the screen).
     public static func redactor(store: any ProjectStore) throws -> Redactor {
         let patterns = try patterns(store: store)
-        do { return try Redactor(patterns: patterns) } catch {
+        do {
+            for p in patterns { try Redactor.check(pattern: p) }
+            return try Redactor(patterns: patterns)
+        } catch {
             throw QuorumError(.state, "project setting \(key): \(error.description)",
-                              hint: "fix the pattern with `quorum redact add`; remove it with `quorum redact remove`")
+                              hint: "remove it with `quorum redact remove '\(error.pattern)'`, then add a fixed one: \(error.hint)")
         }
     }
 
-    /// Adds a pattern after checking that it compiles.
+    /// Adds a pattern after checking that it compiles, cannot freeze the screen
+    /// (`Redactor.check(pattern:)`), and does not match the empty string.
     public static func add(store: any ProjectStore, pattern: String) throws -> [String] {
-        do { _ = try Redactor(patterns: [pattern]) } catch {
-            throw QuorumError(.badInput, error.description, hint: "patterns use ICU regular-expression syntax, e.g. 'ACC-\\d{6}'")
+        do { try Redactor.check(pattern: pattern) } catch {
+            throw QuorumError(.badInput, error.description, hint: error.hint)
         }
         return try update(store: store, event: "redaction.add", pattern: pattern) { all in
             if !all.contains(pattern) { all.append(pattern) }

@@ -41,9 +41,13 @@ final class TaskEvidence {
         }
     }
 
-    /// - Parameter hideModel: blind tasks show no model evidence (the features
-    ///   would give the suggestion away); the nearest examples still show.
-    func details(for task: OpenTask, hideModel: Bool) throws -> TaskDetails {
+    /// - Parameter blind: a blind task shows no evidence at all: the nearest
+    ///   examples come with their labels and the features point at the model's
+    ///   pick, and either would give the hidden suggestion away.
+    func details(for task: OpenTask, blind: Bool) throws -> TaskDetails {
+        if blind {
+            return TaskDetails(sections: [("Details", ["Evidence hidden for this item (blind): answer from the item alone."])])
+        }
         try load()
         guard let classifier, let index, let labels else {
             return TaskDetails(sections: [("Details", ["No trained model yet: run `quorum train` to see the evidence."])])
@@ -52,10 +56,11 @@ final class TaskEvidence {
         let near = index.nearest(text: task.item.text, vector: task.item.vector, count: 3)
         sections.append(("Nearest labelled examples", near.isEmpty ? ["(none)"] : near.map { n in
             let e = labelled[n.index]
-            let snippet = e.text.split(whereSeparator: \.isNewline).joined(separator: " ")
+            // A snippet: the screen shows one line of it.
+            let snippet = e.text.prefix(400).split(whereSeparator: \.isNewline).joined(separator: " ")
             return "\(JSONValue.format((Double(n.similarity) * 100).rounded() / 100))  \(e.label)  \(e.id): \(snippet)"
         }))
-        if !hideModel, let p = task.probabilities, p.count == labels.count {
+        if let p = task.probabilities, p.count == labels.count {
             let best = p.indices.max { p[$0] < p[$1] }!
             let features = classifier.strongestFeatures(text: task.item.text, vector: task.item.vector, label: best, count: 6)
             sections.append(("Features behind \"\(labels.names[best])\"", features.isEmpty ? ["(none)"] : [

@@ -64,15 +64,29 @@ import Testing
         #expect(try cli.json(["round", "status"])["blind_tasks"] as? Int == 2)
         let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
         try s.waitFor("left 4")
-        // Details: the nearest labelled examples and, unless blind, the features behind the suggestion.
-        try s.press("d", expect: "Nearest labelled examples")
-        try s.waitFor("ETA")   // the progress line ends the frame: the whole of it has arrived
-        let blindFirst = s.screen.contains("Suggestion hidden")
-        #expect(blindFirst != s.screen.contains("Features behind"), "blind items show no model features")
+        // Details: the nearest labelled examples and the features behind the suggestion, except on a blind
+        // item, where they would give the answer away (the examples come with their labels).
+        var blindSeen = 0
+        func checkDetails() throws {
+            try s.waitFor("ETA")   // the progress line ends the frame: the whole of it has arrived
+            let frame = s.lastFrame.joined(separator: "\n")
+            if frame.contains("Suggestion hidden") {
+                blindSeen += 1
+                #expect(!frame.contains("Nearest labelled examples") && !frame.contains("Features behind"),
+                        "a blind item shows no evidence:\n\(frame)")
+                #expect(!frame.contains("  pos  ") && !frame.contains("  neg  "), "no labels of examples:\n\(frame)")
+                #expect(frame.contains("hidden for this item (blind)"))
+            } else {
+                #expect(frame.contains("Nearest labelled examples") && frame.contains("Features behind"), "\(frame)")
+            }
+        }
+        try s.press("d", expect: "ETA")
+        try checkDetails()
         try s.press("n", expect: "Note")
         try s.press("double check\r", expect: "note: double check")
         try s.press("f", expect: "Reason")
         try s.press("offensive\r", expect: "flagged for an adjudicator")
+        try checkDetails()   // details stay open for the next item
         // The next item: Enter accepts the suggestion, except on a blind item.
         if s.screen.contains("Suggestion hidden") {
             try s.press("\r", expect: "blind item")
@@ -81,9 +95,12 @@ import Testing
             #expect(s.screen.contains("Suggestion: "))
             try s.press("\r", expect: "→ ")
         }
+        try checkDetails()
         try s.press("s", expect: "skipped")
+        try checkDetails()
         try s.press("2", expect: "No tasks left")
         #expect(s.finish() == 0)
+        #expect(blindSeen == 2, "both blind items were checked")
         #expect(s.transcript.contains("ann: 2 answered, 1 skipped, 1 flagged, 0 undone."))
         // What annotators see is redacted: built-in rules and the project's pattern.
         for secret in ["jo@example.com", "ACC-123456", "7946 0958", "4111 1111"] {

@@ -78,6 +78,11 @@ final class PTYSession {
         return plain.components(separatedBy: "\r\n").map { $0.replacingOccurrences(of: "\r", with: "") }
     }
 
+    /// A test that failed half-way leaves no process behind (e.g. one frozen in a draw).
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -88,3 +88,51 @@ import Testing
         #expect(laid.allSatisfy { Screen.displayWidth($0) <= 80 })
     }
 }
+
+@Suite struct RedactionPatternCheckTests {
+    @Test func refusesNestedRepetition() {
+        for pattern in ["(a+)+$", "(a*)*", "(a|a)*", "(\\w+\\s?)+$", "(?:ab*)+c", "((ab)+)*", "(a{2,})+", "(x+x+)+y"] {
+            #expect(throws: RedactorError.self, "\(pattern)") { try Redactor.check(pattern: pattern) }
+            do { try Redactor.check(pattern: pattern) } catch {
+                #expect(error.description.contains("\"\(pattern)\"") && error.description.contains("nested"), "\(error)")
+                #expect(error.hint.contains("e.g."))
+            }
+        }
+    }
+
+    @Test func refusesPatternsThatMatchNothing() {
+        for pattern in ["", "a*", "(x)?", "\\b", "a|"] {
+            do {
+                try Redactor.check(pattern: pattern)
+                Issue.record("\(pattern) was accepted")
+            } catch {
+                #expect(error.description.contains("empty"), "\(error)")
+            }
+        }
+    }
+
+    @Test func acceptsOrdinaryPatterns() throws {
+        for pattern in [#"ACC-\d{6}"#, "(ab)+", "(cat|dog)s?", #"[A-Z]{2}\d+"#, #"\(\d+\)"#, "(a|b)+c", #"x(\d{3}-)?y"#] {
+            try Redactor.check(pattern: pattern)
+        }
+    }
+
+    @Test func aSlowPatternIsStoppedAndHidesTheText() throws {
+        // Not caught by the static check (no nested repetition), yet polynomial: O(n⁸) on a run of a's.
+        try Redactor.check(pattern: "a*a*a*a*a*a*a*c")
+        let redactor = try Redactor(patterns: ["a*a*a*a*a*a*a*c"], timeLimit: 0.05)
+        let clock = ContinuousClock()
+        var out = ""
+        let took = clock.measure { out = redactor.apply(String(repeating: "a", count: 300) + " secret") }
+        #expect(took < .seconds(1), "took \(took)")
+        #expect(!out.contains("secret") && out.contains("took too long"), "\(out)")
+    }
+
+    @Test func builtInRulesAreLinearOnALongWord() throws {
+        let redactor = try Redactor()
+        let word = String(repeating: "x", count: 200_000)
+        let took = ContinuousClock().measure { #expect(redactor.apply(word) == word) }
+        #expect(took < .seconds(1), "200k characters took \(took)")
+        #expect(redactor.apply("mail " + String(repeating: "y", count: 50) + "@example.com now") == "mail [email] now")
+    }
+}
