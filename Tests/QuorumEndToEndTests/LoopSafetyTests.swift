@@ -28,6 +28,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         let hostileText = #"{"id":"evil","text":"hello \u001b]0;pwned\u0007 and \u001b[2J\u001b[1;1Hforged header \u009b31m red \u202Eexe.txt"}"#
         let hostileMeta = "{\"id\":\"meta\",\"vector\":[1,2],\"source\":\"\u{9B}2J wipe \u{202E}gpj.exe\"}"
         try cli.ok(["import", try cli.write("pool.jsonl", hostileText + "\n" + hostileMeta + "\n")])
@@ -66,6 +67,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         let word = String(repeating: "abcdefghij", count: 20_000)
         try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"huge","text":"\#(word)"}"# + "\n")])
         try cli.ok(["round", "start", "--size", "1"])
@@ -95,6 +97,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"a","text":"first"}"# + "\n" + #"{"id":"b","text":"second"}"# + "\n")])
         try cli.ok(["round", "start", "--size", "2"])
         let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
@@ -111,6 +114,7 @@ import Testing
         defer { cli.cleanUp() }
         let names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo", "lima"]
         try cli.ok(["init", "--labels", names.joined(separator: ",")])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"a","text":"first"}"# + "\n" + #"{"id":"b","text":"second"}"# + "\n")])
         try cli.ok(["round", "start", "--size", "2"])
         let s = try PTYSession(cli, args: ["label", "--annotator", "ann"])
@@ -133,6 +137,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         for pattern in ["(a+)+$", "(x*)*y", "a*", ""] {
             let r = try cli.run(["redact", "add", pattern])
             #expect(r.status == 1, "\(pattern) was accepted")
@@ -150,6 +155,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"a","text":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"}"# + "\n")])
         try cli.ok(["round", "start", "--size", "1"])
         try SQLiteStore.open(project: cli.project).write { w in try w.setSetting("redaction_patterns", #"["(a+)+$"]"#) }

@@ -8,6 +8,7 @@ import Testing
         let cli = CLI()
         defer { cli.cleanUp() }
         try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
         let long = (0..<600).map { "word\($0)" }.joined(separator: " ")
         try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"l1","text":"\#(long) one"}"# + "\n"
                                               + #"{"id":"l2","text":"\#(long) two"}"# + "\n")])
