@@ -32,6 +32,9 @@ public final class LabelLoop {
     private let style: Style
     /// Applied to every text an annotator sees (e.g. PII redaction).
     private let redact: (String) -> String
+    /// Lines shown above an item's text: the metadata fields the lead chose
+    /// (`round start --show-fields`), e.g. "source: web"; none by default.
+    private let fieldLines: (StoredItem) -> [String]
     /// Answers committed in this session, newest last.
     private var history: [(id: Int64, response: Response)] = []
     private var message = ""
@@ -49,8 +52,10 @@ public final class LabelLoop {
     var typedAhead: Key?
 
     public init(queue: any LabelQueue, labels: LabelSet, annotator: String, terminal: RawTerminal = RawTerminal(),
-                style: Style = .fromEnvironment(), redact: @escaping (String) -> String = { $0 }, detailsOpen: Bool = false) {
+                style: Style = .fromEnvironment(), redact: @escaping (String) -> String = { $0 }, detailsOpen: Bool = false,
+                fieldLines: @escaping (StoredItem) -> [String] = { _ in [] }) {
         self.showDetails = detailsOpen
+        self.fieldLines = fieldLines
         self.queue = queue
         self.labels = labels
         self.keys = LabelKeys(labels: labels.names)
@@ -215,7 +220,9 @@ public final class LabelLoop {
         let size = RawTerminal.size()
         drawnSize = size
         // Only what a screenful (scrolled down `scroll` lines) can show is redacted and laid out.
-        let raw = task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)"
+        let fields = task.item.text == nil ? [] : fieldLines(task.item)
+        let raw = (fields.isEmpty ? "" : fields.joined(separator: "\n") + "\n\n")
+            + (task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)")
         let (shown, cut) = Screen.shownPrefix(raw, columns: size.columns, rows: scroll + size.rows)
         let body = redact(shown)
         var suggestionLine: String?

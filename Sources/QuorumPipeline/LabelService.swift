@@ -80,6 +80,24 @@ public enum LabelService {
         }
     }
 
+    /// The metadata fields the round shows above each item's text (`round
+    /// start --show-fields`), as "field: value" lines for the loop.
+    static func fieldLines(_ round: RoundRecord) -> (StoredItem) -> [String] {
+        let settings = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any]) ?? [:]
+        let fields = settings["show_fields"] as? [String] ?? []
+        guard !fields.isEmpty else { return { _ in [] } }
+        return { item in
+            guard let json = item.metaJSON,
+                  let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [] }
+            return fields.compactMap { field in
+                guard let value = meta[field], !(value is NSNull) else { return nil }
+                let text = value as? String ?? ((try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)")
+                return "\(field): \(text)"
+            }
+        }
+    }
+
     /// How long a claimed task is held for its annotator before it returns to the queue.
     public static let defaultLease: Double = 600
     /// The leases an annotator may ask for: one second to one day. An
@@ -118,7 +136,8 @@ public enum LabelService {
             throw QuorumError(.state, "round \(round.id) is closed", hint: "start a new round with `quorum round start`")
         }
         let queue = StoreLabelQueue(store: store, annotator: annotator, round: round, lease: lease)
-        return try LabelLoop(queue: queue, labels: labels, annotator: annotator, redact: try RedactionService.redactor(store: store).apply).run()
+        return try LabelLoop(queue: queue, labels: labels, annotator: annotator, redact: try RedactionService.redactor(store: store).apply,
+                             fieldLines: fieldLines(round)).run()
     }
 }
 

@@ -30,6 +30,8 @@ public enum RoundService {
         public var blindRate: Double
         /// The metadata field that holds each item's deadline (ISO 8601 date or time), if any.
         public var deadlineField: String?
+        /// Metadata fields the labelling loop shows above each item's text.
+        public var showFields: [String] = []
         public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
                     blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
                     diversity: Diversity.Method = SamplerOptions.defaultDiversity, stratifyBy: String? = nil, stratumFloor: Int = 0,
@@ -203,6 +205,7 @@ public enum RoundService {
             let settings = JSONValue.object([
                 ("gold_rate", .double(options.goldRate)), ("blind_rate", .double(options.blindRate)),
                 ("deadline_field", .text(options.deadlineField)),
+                ("show_fields", .array(options.showFields.map { .string($0) })),
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
                 ("blend", .string(options.blend.spec)), ("adaptive", .bool(options.adaptive)),
                 ("uncertainty", .string(options.uncertainty.rawValue)),

@@ -42,6 +42,8 @@ struct Round: ParsableCommand {
         var blindRate = 0.0
         @Option(help: ArgumentHelp("Metadata field with each item's deadline (ISO 8601); earlier deadlines are served first among equally uncertain items.", valueName: "field"))
         var deadlineField: String?
+        @Option(help: ArgumentHelp("Metadata fields annotators see above each item's text, comma-separated.", valueName: "a,b"))
+        var showFields: String?
         @Flag(help: "Show what the round would be (tasks, strategies, auto-accepted items) without creating it.") var dryRun = false
         @OptionGroup var output: FormatOptions
 
@@ -64,14 +66,15 @@ struct Round: ParsableCommand {
 
         func run() throws {
             let routing: RoundService.Routing? = autoAccept.map { .threshold($0) } ?? targetError.map { .targetError($0) }
+            var options = RoundService.StartOptions(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate,
+                                                   blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard,
+                                                   adaptive: blend == "auto",
+                                                   uncertainty: uncertainty, diversity: diversity,
+                                                   stratifyBy: stratifyBy, stratumFloor: stratumFloor, goldRate: goldRate,
+                                                   blindRate: blindRate, deadlineField: deadlineField)
+            options.showFields = (showFields ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
             let store = try project.open()
-            let s = try RoundService.start(store: dryRun ? store.rehearsal() : store,
-                                           options: .init(size: size, overlap: overlap, seed: seed, routing: routing, auditRate: auditRate,
-                                                          blend: try blend.flatMap { $0 == "auto" ? nil : try Blend(parsing: $0) } ?? .standard,
-                                                          adaptive: blend == "auto",
-                                                          uncertainty: uncertainty, diversity: diversity,
-                                                          stratifyBy: stratifyBy, stratumFloor: stratumFloor, goldRate: goldRate,
-                                                          blindRate: blindRate, deadlineField: deadlineField))
+            let s = try RoundService.start(store: dryRun ? store.rehearsal() : store, options: options)
             output.emit(s.json) {
                 let strategies = s.byStrategy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 var text = (dryRun ? "Dry run, nothing was written. Round \(s.round) would start with" : "Round \(s.round) started:")

@@ -40,4 +40,25 @@ import Testing
         try s.press("q", expect: "answered")
         #expect(s.finish() == 0)
     }
+
+    /// Issue 11, item 18: the metadata fields the lead chooses appear above the text (escaped,
+    /// redacted); the others do not.
+    @Test func theLeadsChosenFieldsAppearAboveTheText() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "yes,no"])
+        try cli.register()
+        try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"m1","text":"is this spam","source":"web","lang":"en","contact":"bob@example.com"}"# + "\n"),
+                    "--meta-fields", "source,lang,contact"])
+        try cli.ok(["round", "start", "--size", "1", "--show-fields", "source,contact"])
+        let s = try PTYSession(cli, args: ["label", "--annotator", "ann"], environment: ["NO_COLOR": "1"])
+        try s.waitFor("ETA")
+        let frame = s.lastFrame
+        #expect(frame.contains("source: web"), "\(frame)")
+        #expect(frame.contains { $0.hasPrefix("contact: ") } && !frame.contains { $0.contains("bob@example.com") }, "redacted: \(frame)")
+        #expect(!frame.contains { $0.hasPrefix("lang:") }, "a field the lead did not choose")
+        #expect(frame.contains("is this spam"))
+        try s.press("q", expect: "answered")
+        #expect(s.finish() == 0)
+    }
 }
