@@ -1,3 +1,4 @@
+import Foundation
 import Crypto
 import Glibc
 import QuorumCore
@@ -33,8 +34,18 @@ public enum ImportService {
         }
     }
 
+    /// Items staged per transaction: each chunk holds the write lock for a few
+    /// milliseconds, so annotators' answers interleave with a long import.
+    public static let chunkSize = 20_000
+
     /// Imports `path`. On any bad line it throws a `QuorumError` reading
     /// `FILE:LINE: field: problem`, and the project is left untouched.
+    ///
+    /// The file is read and checked in chunks of `chunkSize` items, each
+    /// staged in its own short transaction; the staged items are then
+    /// published into the project in one `INSERT … SELECT`. The import is all
+    /// or nothing (a failure drops the staged items), and the write lock is
+    /// held for the copy, not for reading and checking the file.
     ///
     /// - Parameter progress: called now and then with (bytes read, total bytes, items read).
     /// - Complexity: O(file size); memory O(1) in the number of items.
@@ -43,104 +54,146 @@ public enum ImportService {
         let started = monotonicSeconds()
         let reader = try ItemFileReader.open(path, mapping: options.mapping)
         var summary = Summary(file: path, kind: options.kind)
-        try store.write { w in
-            let project = try w.project()
-            var dimension = project.vectorDimension
-            var record = ItemRecord()
-            var idsRequired: Bool?
-            let lastKeyBefore = try w.lastItemKey()
-            var lastProgress = started
-            func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
-                ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
-            }
-            while try reader.nextRecord(into: &record) {
-                summary.read += 1
-                let line = record.line
-                // Content: text and/or a vector.
-                guard record.text != nil || record.hasVector else {
-                    throw fail(line, options.mapping.textField, "the item has neither \"\(options.mapping.textField)\" nor \"\(options.mapping.vectorField)\"",
-                               "give every item text or a vector, or name the right fields with --text-field/--vector-field")
-                }
-                if record.hasVector {
-                    if record.vector.isEmpty {
-                        throw fail(line, options.mapping.vectorField, "the vector is empty", "give every vector at least one value")
-                    }
-                    if let d = dimension, d != record.vector.count {
-                        throw fail(line, options.mapping.vectorField, "the vector has \(record.vector.count) values but the project's vectors have \(d)",
-                                   "make every vector the same length")
-                    }
-                    if dimension == nil {
-                        dimension = record.vector.count
-                        try w.setVectorDimension(record.vector.count)
-                    }
-                }
-                // Label.
-                var label: String?
-                if options.kind.requiresLabel {
-                    guard let given = record.label else {
-                        throw fail(line, options.mapping.labelField, "missing label; \(options.kind.rawValue) items must be labelled",
-                                   "add a \"\(options.mapping.labelField)\" to every item, or import the file --as pool")
-                    }
-                    guard project.labels.index(of: given) != nil else {
-                        throw fail(line, options.mapping.labelField, "\"\(TerminalText.visible(given))\" is not one of the project's labels (\(project.labels.names.joined(separator: ", ")))",
-                                   "fix the label, or create the project with the labels your data uses")
-                    }
-                    label = given
-                }
-                // Identity.
-                let hash = contentHash(text: record.text, vector: record.hasVector ? record.vector : nil)
-                if idsRequired == nil { idsRequired = record.id != nil }
-                let id: String
-                if let given = record.id {
-                    guard !given.isEmpty else {
-                        throw fail(line, options.mapping.idField, "the id is empty", "give every item a non-empty id")
-                    }
-                    guard !TerminalText.containsUnsafe(given) else {
-                        throw fail(line, options.mapping.idField, "the id \"\(TerminalText.visible(given))\" contains control or bidi characters",
-                                   "use ids of printable characters (no tabs, line breaks, escapes or direction marks)")
-                    }
-                    id = given
-                } else if idsRequired == true {
-                    throw fail(line, options.mapping.idField, "missing id (earlier items in this file have one)",
-                               "give every item an id, or none so that ids are derived from content")
-                } else {
-                    id = "h" + hexString(withUnsafeBytes(of: hash.bigEndian) { Array($0) })
-                }
-                let item = NewItem(id: id, kind: options.kind, contentHash: hash, text: record.text,
-                                   vector: record.hasVector ? record.vector : nil,
-                                   metaJSON: metaJSON(record.meta), label: label)
-                switch try w.insert(item) {
-                case .inserted:
-                    summary.inserted += 1
-                case .duplicate:
-                    summary.duplicates += 1
-                case .conflict(let existingKind, "kind"):
-                    throw fail(line, options.mapping.idField, "item \"\(TerminalText.visible(id))\" already exists as a \(existingKind.rawValue) item, not \(options.kind.rawValue)",
-                               "an item keeps its kind; give this item a new id, or import the file --as \(existingKind.rawValue)")
-                case .conflict(let existingKind, "label"):
-                    throw fail(line, options.mapping.labelField, "item \"\(TerminalText.visible(id))\" already exists (as a \(existingKind.rawValue) item) with another label",
-                               "a re-import cannot change a label; fix the file, or give the item a new id")
-                case .conflict(let existingKind, _):
-                    throw fail(line, options.mapping.idField, "item \"\(TerminalText.visible(id))\" already exists (as a \(existingKind.rawValue) item) with different content",
-                               "give this item a new id, or remove it from the file")
-                }
-                if let progress, summary.read % 4096 == 0 {
-                    let now = monotonicSeconds()
-                    if now - lastProgress > 0.25 {
-                        lastProgress = now
-                        progress(reader.bytesRead, reader.totalBytes, summary.read)
+        let project = try store.read { try $0.project() }
+        let batch = "\(getpid())-\(UInt64(started * 1e9))-\(UInt64.random(in: 0...UInt64.max))"
+        var dimension = project.vectorDimension
+        var record = ItemRecord()
+        var idsRequired: Bool?
+        var lastProgress = started
+        var seq = 0
+        func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
+            ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
+        }
+        do {
+            var more = true
+            while more {
+                try store.write { w in
+                    for _ in 0..<chunkSize {
+                        guard try reader.nextRecord(into: &record) else { more = false; return }
+                        summary.read += 1
+                        let item = try check(record, options: options, project: project, dimension: &dimension,
+                                             idsRequired: &idsRequired, fail: fail)
+                        switch try w.stage(item, batch: batch, seq: seq) {
+                        case .inserted:
+                            summary.inserted += 1
+                        case .duplicate:
+                            summary.duplicates += 1
+                        case .conflict(let existingKind, let difference):
+                            throw conflict(item, existingKind: existingKind, difference: difference, line: record.line,
+                                           options: options, fail: fail)
+                        }
+                        seq += 1
+                        if let progress, summary.read % 4096 == 0 {
+                            let now = monotonicSeconds()
+                            if now - lastProgress > 0.25 {
+                                lastProgress = now
+                                progress(reader.bytesRead, reader.totalBytes, summary.read)
+                            }
+                        }
                     }
                 }
             }
             guard summary.read > 0 else {
                 throw QuorumError(.badInput, "\(path): the file has no items", hint: "check that you passed the right file")
             }
-            summary.contentDuplicates = try w.contentDuplicates(keysAbove: lastKeyBefore)
-            summary.seconds = monotonicSeconds() - started
-            try w.appendEvent(EventRecord(kind: "import", detailJSON: summary.json.serialized()))
+            try store.write { w in
+                if project.vectorDimension == nil, let d = dimension {
+                    if let now = try w.project().vectorDimension, now != d {
+                        throw QuorumError(.state, "\(path): the file's vectors have \(d) values, but another import meanwhile gave the project vectors of \(now)",
+                                          hint: "make every vector the same length")
+                    }
+                    try w.setVectorDimension(d)
+                }
+                let lastKeyBefore = try w.lastItemKey()
+                let published = try w.publishStaged(batch: batch)
+                guard published == summary.inserted else {
+                    throw QuorumError(.state, "\(path): \(summary.inserted - published) items were imported by another process meanwhile",
+                                      hint: "run the import again: those items will be counted as duplicates")
+                }
+                try w.dropStaged(batch: batch, staleAfter: 86_400)
+                summary.contentDuplicates = try w.contentDuplicates(keysAbove: lastKeyBefore)
+                summary.seconds = monotonicSeconds() - started
+                try w.appendEvent(EventRecord(kind: "import", detailJSON: summary.json.serialized()))
+            }
+        } catch {
+            try? store.writePatiently { w in try w.dropStaged(batch: batch, staleAfter: 86_400) }
+            throw error
         }
         progress?(reader.totalBytes, reader.totalBytes, summary.read)
         return summary
+    }
+
+    /// One record, checked (content, vector length, label, id) and made an item.
+    private static func check(_ record: ItemRecord, options: Options, project: ProjectInfo, dimension: inout Int?,
+                              idsRequired: inout Bool?,
+                              fail: (Int, String, String, String) -> QuorumError) throws -> NewItem {
+        let line = record.line
+        // Content: text and/or a vector.
+        guard record.text != nil || record.hasVector else {
+            throw fail(line, options.mapping.textField, "the item has neither \"\(options.mapping.textField)\" nor \"\(options.mapping.vectorField)\"",
+                       "give every item text or a vector, or name the right fields with --text-field/--vector-field")
+        }
+        if record.hasVector {
+            if record.vector.isEmpty {
+                throw fail(line, options.mapping.vectorField, "the vector is empty", "give every vector at least one value")
+            }
+            if let d = dimension, d != record.vector.count {
+                throw fail(line, options.mapping.vectorField, "the vector has \(record.vector.count) values but the project's vectors have \(d)",
+                           "make every vector the same length")
+            }
+            if dimension == nil { dimension = record.vector.count }
+        }
+        // Label.
+        var label: String?
+        if options.kind.requiresLabel {
+            guard let given = record.label else {
+                throw fail(line, options.mapping.labelField, "missing label; \(options.kind.rawValue) items must be labelled",
+                           "add a \"\(options.mapping.labelField)\" to every item, or import the file --as pool")
+            }
+            guard project.labels.index(of: given) != nil else {
+                throw fail(line, options.mapping.labelField, "\"\(TerminalText.visible(given))\" is not one of the project's labels (\(project.labels.names.joined(separator: ", ")))",
+                           "fix the label, or create the project with the labels your data uses")
+            }
+            label = given
+        }
+        // Identity.
+        let hash = contentHash(text: record.text, vector: record.hasVector ? record.vector : nil)
+        if idsRequired == nil { idsRequired = record.id != nil }
+        let id: String
+        if let given = record.id {
+            guard !given.isEmpty else {
+                throw fail(line, options.mapping.idField, "the id is empty", "give every item a non-empty id")
+            }
+            guard !TerminalText.containsUnsafe(given) else {
+                throw fail(line, options.mapping.idField, "the id \"\(TerminalText.visible(given))\" contains control or bidi characters",
+                           "use ids of printable characters (no tabs, line breaks, escapes or direction marks)")
+            }
+            id = given
+        } else if idsRequired == true {
+            throw fail(line, options.mapping.idField, "missing id (earlier items in this file have one)",
+                       "give every item an id, or none so that ids are derived from content")
+        } else {
+            id = "h" + hexString(withUnsafeBytes(of: hash.bigEndian) { Array($0) })
+        }
+        return NewItem(id: id, kind: options.kind, contentHash: hash, text: record.text,
+                       vector: record.hasVector ? record.vector : nil, metaJSON: metaJSON(record.meta), label: label)
+    }
+
+    /// The error for an id that exists with other content, kind or label.
+    private static func conflict(_ item: NewItem, existingKind: ItemKind, difference: String, line: Int, options: Options,
+                                 fail: (Int, String, String, String) -> QuorumError) -> QuorumError {
+        let id = TerminalText.visible(item.id)
+        switch difference {
+        case "kind":
+            return fail(line, options.mapping.idField, "item \"\(id)\" already exists as a \(existingKind.rawValue) item, not \(options.kind.rawValue)",
+                        "an item keeps its kind; give this item a new id, or import the file --as \(existingKind.rawValue)")
+        case "label":
+            return fail(line, options.mapping.labelField, "item \"\(id)\" already exists (as a \(existingKind.rawValue) item) with another label",
+                        "a re-import cannot change a label; fix the file, or give the item a new id")
+        default:
+            return fail(line, options.mapping.idField, "item \"\(id)\" already exists (as a \(existingKind.rawValue) item) with different content",
+                        "give this item a new id, or remove it from the file")
+        }
     }
 
     /// The first 64 bits of the SHA-256 of the content: the text's UTF-8

@@ -96,6 +96,15 @@ public protocol StoreWriter: StoreReader {
     /// Inserts an item unless its id exists; reports what happened.
     /// - Complexity: O(log n) per item.
     func insert(_ item: NewItem) throws -> InsertOutcome
+    /// Stages an item for the import `batch` (`seq` = its place in the file):
+    /// checked against the project's items and the batch's earlier items like
+    /// `insert`, but invisible until `publishStaged`.
+    func stage(_ item: NewItem, batch: String, seq: Int) throws -> InsertOutcome
+    /// Moves the batch's staged items into the project, in file order; returns how many.
+    func publishStaged(batch: String) throws -> Int
+    /// Drops the batch's staged items (a failed import), and any batch staged
+    /// more than `staleAfter` seconds ago (an import that was killed).
+    func dropStaged(batch: String, staleAfter: Double) throws
 
     /// Records a model version; when live (or shadow), it replaces the live (or shadow) model.
     func insertModel(_ model: ModelVersion) throws

@@ -41,18 +41,54 @@ extension SQLiteSession: StoreWriter {
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
         if sqlite3_changes(db.sqliteConnection) == 1 { return .inserted }
-        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, content_hash, label FROM items WHERE id = ?"),
-                                        arguments: [item.id])
-        let hash: Int64? = existing?["content_hash"]
-        let kind = ItemKind(rawValue: existing?["kind"] ?? "pool") ?? .pool
-        let label: String? = existing?["label"]
+        return try compareExisting(item, sql: "SELECT kind, content_hash, label FROM items WHERE id = ?", [item.id]) ?? .duplicate
+    }
+
+    func stage(_ item: NewItem, batch: String, seq: Int) throws -> InsertOutcome {
+        if let outcome = try compareExisting(item, sql: "SELECT kind, content_hash, label FROM items WHERE id = ?", [item.id]) {
+            return outcome
+        }
+        if let outcome = try compareExisting(item, sql: "SELECT kind, content_hash, label FROM staged_items WHERE batch = ? AND id = ?",
+                                             [batch, item.id]) {
+            return outcome
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO staged_items(batch, seq, id, kind, content_hash, text, vector, meta, label, staged_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [batch, seq, item.id, item.kind.rawValue, item.contentHash, item.text,
+                                     item.vector?.blob, item.metaJSON, item.label, Date().timeIntervalSince1970])
+        return .inserted
+    }
+
+    /// The outcome of inserting `item` when a row with its id exists (nil when
+    /// none does): a duplicate only with the same content, kind and label
+    /// (compared byte-wise: ids and labels are NFC where they enter).
+    private func compareExisting(_ item: NewItem, sql: String, _ arguments: StatementArguments) throws -> InsertOutcome? {
+        guard let existing = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return nil }
+        let hash: Int64 = existing["content_hash"]
+        let kind = ItemKind(rawValue: existing["kind"]) ?? .pool
+        let label: String? = existing["label"]
         guard hash == item.contentHash else { return .conflict(existingKind: kind) }
         guard kind == item.kind else { return .conflict(existingKind: kind, difference: "kind") }
-        // Byte-wise: ids and labels are NFC where they enter (String.nfc).
         guard label?.utf8.elementsEqual(item.label?.utf8 ?? "".utf8) ?? (item.label == nil) else {
             return .conflict(existingKind: kind, difference: "label")
         }
         return .duplicate
+    }
+
+    func publishStaged(batch: String) throws -> Int {
+        try db.execute(sql: """
+            INSERT INTO items(id, kind, content_hash, text, vector, meta, label)
+            SELECT id, kind, content_hash, text, vector, meta, label FROM staged_items WHERE batch = ? ORDER BY seq
+            """, arguments: [batch])
+        let published = db.changesCount
+        try db.execute(sql: "DELETE FROM staged_items WHERE batch = ?", arguments: [batch])
+        return published
+    }
+
+    func dropStaged(batch: String, staleAfter: Double) throws {
+        try db.execute(sql: "DELETE FROM staged_items WHERE batch = ? OR staged_at < ?",
+                       arguments: [batch, Date().timeIntervalSince1970 - staleAfter])
     }
 
     static func bind(_ s: SQLiteStatement, _ index: Int32, _ text: String?) {

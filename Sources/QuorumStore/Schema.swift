@@ -231,6 +231,27 @@ enum Schema {
                 ALTER TABLE rounds_v7 RENAME TO rounds;
                 """)
         }
+        m.registerMigration("v8-import-staging") { db in
+            try db.execute(sql: """
+                -- An import stages its items here in short transactions, then publishes
+                -- them into items in one INSERT … SELECT: all or nothing, while the
+                -- write lock is held only for the copy, not for reading the file.
+                CREATE TABLE staged_items (
+                    batch        TEXT NOT NULL,
+                    seq          INTEGER NOT NULL,
+                    id           TEXT NOT NULL,
+                    kind         TEXT NOT NULL,
+                    content_hash INTEGER NOT NULL,
+                    text         TEXT,
+                    vector       BLOB,
+                    meta         TEXT,
+                    label        TEXT,
+                    staged_at    REAL NOT NULL,
+                    PRIMARY KEY (batch, id)
+                );
+                CREATE INDEX staged_items_order ON staged_items(batch, seq);
+                """)
+        }
         return m
     }
 }
