@@ -42,7 +42,9 @@ public enum ImportService {
     /// `FILE:LINE: field: problem`, and the project is left untouched.
     ///
     /// The file is read and checked in chunks of `chunkSize` items, each
-    /// staged in its own short transaction; the staged items are then
+    /// staged in its own short transaction; then, in one transaction, the
+    /// staged ids the project already has are checked in bulk (duplicates
+    /// skipped, the first conflict in file order is the error) and the rest
     /// published into the project in one `INSERT … SELECT`. The import is all
     /// or nothing (a failure drops the staged items), and the write lock is
     /// held for the copy, not for reading and checking the file.
@@ -55,12 +57,11 @@ public enum ImportService {
         let reader = try ItemFileReader.open(path, mapping: options.mapping)
         var summary = Summary(file: path, kind: options.kind)
         let project = try store.read { try $0.project() }
-        let batch = "\(getpid())-\(UInt64(started * 1e9))-\(UInt64.random(in: 0...UInt64.max))"
+        let batch = Int64.random(in: 1...Int64.max)
         var dimension = project.vectorDimension
         var record = ItemRecord()
         var idsRequired: Bool?
         var lastProgress = started
-        var seq = 0
         func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
             ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
         }
@@ -73,7 +74,7 @@ public enum ImportService {
                         summary.read += 1
                         let item = try check(record, options: options, project: project, dimension: &dimension,
                                              idsRequired: &idsRequired, fail: fail)
-                        switch try w.stage(item, batch: batch, seq: seq) {
+                        switch try w.stage(item, batch: batch, line: record.line) {
                         case .inserted:
                             summary.inserted += 1
                         case .duplicate:
@@ -82,7 +83,6 @@ public enum ImportService {
                             throw conflict(item, existingKind: existingKind, difference: difference, line: record.line,
                                            options: options, fail: fail)
                         }
-                        seq += 1
                         if let progress, summary.read % 4096 == 0 {
                             let now = monotonicSeconds()
                             if now - lastProgress > 0.25 {
@@ -104,6 +104,14 @@ public enum ImportService {
                     }
                     try w.setVectorDimension(d)
                 }
+                // Ids the project already has: duplicates are skipped, the first conflict is the error.
+                let clashes = try w.stagedClashes(batch: batch)
+                if let c = clashes.conflict, case .conflict(let existingKind, let difference) = c.outcome {
+                    let item = NewItem(id: c.id, kind: options.kind, contentHash: 0, text: nil, vector: nil, metaJSON: nil, label: nil)
+                    throw conflict(item, existingKind: existingKind, difference: difference, line: c.line, options: options, fail: fail)
+                }
+                summary.duplicates += clashes.duplicates
+                summary.inserted -= clashes.duplicates
                 let lastKeyBefore = try w.lastItemKey()
                 let published = try w.publishStaged(batch: batch)
                 guard published == summary.inserted else {

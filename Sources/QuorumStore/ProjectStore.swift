@@ -96,15 +96,20 @@ public protocol StoreWriter: StoreReader {
     /// Inserts an item unless its id exists; reports what happened.
     /// - Complexity: O(log n) per item.
     func insert(_ item: NewItem) throws -> InsertOutcome
-    /// Stages an item for the import `batch` (`seq` = its place in the file):
-    /// checked against the project's items and the batch's earlier items like
-    /// `insert`, but invisible until `publishStaged`.
-    func stage(_ item: NewItem, batch: String, seq: Int) throws -> InsertOutcome
-    /// Moves the batch's staged items into the project, in file order; returns how many.
-    func publishStaged(batch: String) throws -> Int
+    /// Stages an item of the import `batch` read from `line`, invisible until
+    /// `publishStaged`. Checked against the batch's earlier items like
+    /// `insert`; the project's items are checked in bulk by `stagedClashes`.
+    func stage(_ item: NewItem, batch: Int64, line: Int) throws -> InsertOutcome
+    /// The batch's items whose id the project already has: how many are
+    /// duplicates (same content, kind and label), and the first (in file
+    /// order) that conflicts, with its line.
+    func stagedClashes(batch: Int64) throws -> (duplicates: Int, conflict: (line: Int, id: String, outcome: InsertOutcome)?)
+    /// Moves the batch's staged items the project does not have yet into it,
+    /// in file order; returns how many.
+    func publishStaged(batch: Int64) throws -> Int
     /// Drops the batch's staged items (a failed import), and any batch staged
     /// more than `staleAfter` seconds ago (an import that was killed).
-    func dropStaged(batch: String, staleAfter: Double) throws
+    func dropStaged(batch: Int64, staleAfter: Double) throws
 
     /// Records a model version; when live (or shadow), it replaces the live (or shadow) model.
     func insertModel(_ model: ModelVersion) throws

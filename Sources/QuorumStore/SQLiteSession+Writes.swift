@@ -44,20 +44,16 @@ extension SQLiteSession: StoreWriter {
         return try compareExisting(item, sql: "SELECT kind, content_hash, label FROM items WHERE id = ?", [item.id]) ?? .duplicate
     }
 
-    func stage(_ item: NewItem, batch: String, seq: Int) throws -> InsertOutcome {
-        if let outcome = try compareExisting(item, sql: "SELECT kind, content_hash, label FROM items WHERE id = ?", [item.id]) {
-            return outcome
-        }
-        if let outcome = try compareExisting(item, sql: "SELECT kind, content_hash, label FROM staged_items WHERE batch = ? AND id = ?",
-                                             [batch, item.id]) {
-            return outcome
-        }
+    func stage(_ item: NewItem, batch: Int64, line: Int) throws -> InsertOutcome {
         try db.cachedStatement(sql: """
-            INSERT INTO staged_items(batch, seq, id, kind, content_hash, text, vector, meta, label, staged_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [batch, seq, item.id, item.kind.rawValue, item.contentHash, item.text,
+            INSERT INTO staged_items(batch, line, id, kind, content_hash, text, vector, meta, label, staged_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(batch, id) DO NOTHING
+            """).execute(arguments: [batch, line, item.id, item.kind.rawValue, item.contentHash, item.text,
                                      item.vector?.blob, item.metaJSON, item.label, Date().timeIntervalSince1970])
-        return .inserted
+        if db.changesCount == 1 { return .inserted }
+        // The id came earlier in the same file.
+        return try compareExisting(item, sql: "SELECT kind, content_hash, label FROM staged_items WHERE batch = ? AND id = ?",
+                                   [batch, item.id]) ?? .duplicate
     }
 
     /// The outcome of inserting `item` when a row with its id exists (nil when
@@ -65,9 +61,11 @@ extension SQLiteSession: StoreWriter {
     /// (compared byte-wise: ids and labels are NFC where they enter).
     private func compareExisting(_ item: NewItem, sql: String, _ arguments: StatementArguments) throws -> InsertOutcome? {
         guard let existing = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return nil }
-        let hash: Int64 = existing["content_hash"]
-        let kind = ItemKind(rawValue: existing["kind"]) ?? .pool
-        let label: String? = existing["label"]
+        return Self.compare(item, kind: ItemKind(rawValue: existing["kind"]) ?? .pool, hash: existing["content_hash"], label: existing["label"])
+    }
+
+    /// `item` against a stored row's kind, content hash and label.
+    static func compare(_ item: NewItem, kind: ItemKind, hash: Int64, label: String?) -> InsertOutcome {
         guard hash == item.contentHash else { return .conflict(existingKind: kind) }
         guard kind == item.kind else { return .conflict(existingKind: kind, difference: "kind") }
         guard label?.utf8.elementsEqual(item.label?.utf8 ?? "".utf8) ?? (item.label == nil) else {
@@ -76,17 +74,39 @@ extension SQLiteSession: StoreWriter {
         return .duplicate
     }
 
-    func publishStaged(batch: String) throws -> Int {
+    func stagedClashes(batch: Int64) throws -> (duplicates: Int, conflict: (line: Int, id: String, outcome: InsertOutcome)?) {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT s.line, s.id, s.kind AS new_kind, s.content_hash AS new_hash, s.label AS new_label,
+                   i.kind, i.content_hash, i.label
+            FROM staged_items s JOIN items i ON i.id = s.id WHERE s.batch = ? ORDER BY s.seq
+            """, arguments: [batch])
+        var duplicates = 0
+        while let row = try rows.next() {
+            let newKind = ItemKind(rawValue: row["new_kind"]) ?? .pool
+            let staged = NewItem(id: row["id"], kind: newKind, contentHash: row["new_hash"], text: nil, vector: nil,
+                                 metaJSON: nil, label: row["new_label"])
+            let outcome = Self.compare(staged, kind: ItemKind(rawValue: row["kind"]) ?? .pool, hash: row["content_hash"], label: row["label"])
+            guard outcome == .duplicate else { return (duplicates, (row["line"], staged.id, outcome)) }
+            duplicates += 1
+        }
+        return (duplicates, nil)
+    }
+
+    func publishStaged(batch: Int64) throws -> Int {
         try db.execute(sql: """
             INSERT INTO items(id, kind, content_hash, text, vector, meta, label)
-            SELECT id, kind, content_hash, text, vector, meta, label FROM staged_items WHERE batch = ? ORDER BY seq
+            SELECT id, kind, content_hash, text, vector, meta, label FROM staged_items s
+            WHERE batch = ? AND NOT EXISTS (SELECT 1 FROM items i WHERE i.id = s.id) ORDER BY seq
             """, arguments: [batch])
         let published = db.changesCount
-        try db.execute(sql: "DELETE FROM staged_items WHERE batch = ?", arguments: [batch])
+        // Usually the only batch: an unqualified DELETE truncates the table in one step.
+        let others = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM staged_items WHERE batch <> ?)", arguments: [batch]) ?? false
+        try db.execute(sql: others ? "DELETE FROM staged_items WHERE batch = ?" : "DELETE FROM staged_items",
+                       arguments: others ? [batch] : [])
         return published
     }
 
-    func dropStaged(batch: String, staleAfter: Double) throws {
+    func dropStaged(batch: Int64, staleAfter: Double) throws {
         try db.execute(sql: "DELETE FROM staged_items WHERE batch = ? OR staged_at < ?",
                        arguments: [batch, Date().timeIntervalSince1970 - staleAfter])
     }

@@ -237,8 +237,9 @@ enum Schema {
                 -- them into items in one INSERT … SELECT: all or nothing, while the
                 -- write lock is held only for the copy, not for reading the file.
                 CREATE TABLE staged_items (
-                    batch        TEXT NOT NULL,
-                    seq          INTEGER NOT NULL,
+                    seq          INTEGER PRIMARY KEY,  -- the file's order
+                    batch        INTEGER NOT NULL,
+                    line         INTEGER NOT NULL,
                     id           TEXT NOT NULL,
                     kind         TEXT NOT NULL,
                     content_hash INTEGER NOT NULL,
@@ -247,9 +248,8 @@ enum Schema {
                     meta         TEXT,
                     label        TEXT,
                     staged_at    REAL NOT NULL,
-                    PRIMARY KEY (batch, id)
+                    UNIQUE (batch, id)
                 );
-                CREATE INDEX staged_items_order ON staged_items(batch, seq);
                 """)
         }
         return m
