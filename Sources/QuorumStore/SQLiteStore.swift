@@ -52,6 +52,21 @@ public final class SQLiteStore: ProjectStore {
         self.isReadOnly = readOnly
     }
 
+    /// A read-only connection. On a read-only file system (or directory) a
+    /// WAL database without its `-shm` file cannot be opened read-only; then,
+    /// when no `-wal` file holds unmerged writes, the file is opened as
+    /// immutable (SQLite's `immutable=1`: nothing can change it underneath).
+    static func openReadOnly(_ path: String) throws -> SQLiteStore {
+        do {
+            return try SQLiteStore(path: path, readOnly: true)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+            let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            guard wal == 0, let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) else { throw error }
+            let store = try SQLiteStore(path: "file:\(encoded.replacingOccurrences(of: "?", with: "%3F"))?immutable=1", readOnly: true)
+            return store
+        }
+    }
+
     /// The database path for a project directory.
     public static func databasePath(inProject directory: String) -> String {
         (directory as NSString).appendingPathComponent(fileName)
@@ -101,7 +116,7 @@ public final class SQLiteStore: ProjectStore {
         guard header == Data("SQLite format 3\0".utf8) else {
             throw QuorumError(.state, "\(shown) is not a Quorum project (not a SQLite database)", hint: notAProject)
         }
-        let probe = try SQLiteStore(path: path, readOnly: true)
+        let probe = try openReadOnly(path)
         let (isQuorum, unknown, pending) = try probe.pool.read { db -> (Bool, [String], Bool) in
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
             guard tables.isSuperset(of: ["grdb_migrations", "project", "labels", "items"]) else { return (false, [], false) }
@@ -123,7 +138,13 @@ public final class SQLiteStore: ProjectStore {
             }
             return probe
         }
-        let store = try SQLiteStore(path: path)
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: path)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_READONLY {
+            throw QuorumError(.environment, "\(shown): this command changes the project, but the project is read-only here",
+                              hint: "read-only commands (status, report, snapshot export, …) still work; run this one where the project's directory is writable")
+        }
         try Schema.migrator.migrate(store.pool)
         return store
     }

@@ -212,4 +212,55 @@ import Testing
         let other = try cli.write("b.jsonl", "{\"id\":\"b\",\"label\":\"no\"}\n")
         #expect(try cli.json(["label", "--annotator", "anyone", "--answers", other])["answered"] as? Int == 1)
     }
+
+    // MARK: 5. A read-only project can still be read
+
+    /// Copies a project onto a tmpfs remounted read-only (root can mount; as
+    /// root, file modes alone would not stop a write).
+    @Test(.enabled(if: geteuid() == 0, "mounting a read-only file system needs root"))
+    func aProjectOnAReadOnlyFileSystemCanStillBeRead() throws {
+        let cli = try seeded()
+        defer { cli.cleanUp() }
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-ro-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        func run(_ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        guard try run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mountPoint]) == 0 else {
+            throw Failure("could not mount a tmpfs at \(mountPoint)")
+        }
+        defer { _ = try? run(["umount", mountPoint]); try? FileManager.default.removeItem(atPath: mountPoint) }
+        let copy = mountPoint + "/project"
+        try FileManager.default.copyItem(atPath: cli.project, toPath: copy)
+        for side in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + "/quorum.sqlite" + side) }
+        #expect(try run(["mount", "-o", "remount,ro", mountPoint]) == 0)
+        let ro = CLIAt(project: copy)
+        let status = try ro.run(["status", "--format", "json"])
+        #expect(status.status == 0 && status.stdout.contains("\"seed\":2"), "\(status.stderr)")
+        #expect(try ro.run(["snapshot", "verify", "v1"]).status == 0)
+        #expect(try ro.run(["audit", "verify"]).status == 0)
+        let train = try ro.run(["train"])
+        #expect(train.status == 1 && train.stderr.contains("the project is read-only here"), "\(train.stderr)")
+    }
+}
+
+/// Runs the binary against a project directory other than a `CLI`'s own.
+struct CLIAt {
+    let project: String
+    func run(_ args: [String]) throws -> CLI.Result {
+        let p = Process(), out = Pipe(), err = Pipe()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args + ["--project", project]
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLI.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
 }
