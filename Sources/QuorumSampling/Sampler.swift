@@ -66,7 +66,7 @@ public struct SamplerOptions: Sendable {
 
     /// The defaults, chosen by the benchmark in experiments/learning/README.md.
     public static let defaultUncertainty = UncertaintyMeasure.margin
-    public static let defaultDiversity = Diversity.Method.none
+    public static let defaultDiversity = Diversity.Method.kCenter
 
     public init(blend: Blend = .standard, uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
                 diversity: Diversity.Method = SamplerOptions.defaultDiversity, candidateFactor: Int = 3, stratumFloor: Int = 0, seed: UInt64 = 1) {

@@ -44,6 +44,7 @@ ARMS = {
     "margin": ["--blend", "uncertainty=1", "--uncertainty", "margin", "--diversity", "none"],
     "least-confident": ["--blend", "uncertainty=1", "--uncertainty", "least-confident", "--diversity", "none"],
     "blend-kcenter": ["--diversity", "k-center"],
+    "blend-none": ["--diversity", "none"],   # the default until 2026-12-03
     "blend-cluster-margin": ["--diversity", "cluster-margin"],
     "blend-weighted-kmeans": ["--diversity", "weighted-kmeans++"],
     "uncertainty85": ["--blend", "uncertainty=0.85,random=0.15"],

@@ -71,7 +71,7 @@ def sampler():
 
 
 def candidates():
-    arms = ["default", "blend-kcenter", "blend-cluster-margin", "blend-weighted-kmeans", "uncertainty85", "auto", "random"]
+    arms = ["default", "blend-none", "blend-kcenter", "blend-cluster-margin", "blend-weighted-kmeans", "uncertainty85", "auto", "random"]
     print("| dataset | " + " | ".join(arms) + " |")
     print("|---|" + "---|" * len(arms))
     for name in ORDER:
