@@ -164,3 +164,12 @@ def margins(p):
 def smallest_k(values, k):
     """Indices of the k smallest values, ties broken by lowest index (stable sort)."""
     return np.argsort(values, kind="stable")[:k]
+
+
+def emit(result, path=None):
+    """Prints `result` as indented JSON, and writes the same text to `path` when given."""
+    text = json.dumps(result, indent=1)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    print(text)

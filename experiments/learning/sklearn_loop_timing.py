@@ -20,7 +20,6 @@ Prints one JSON object (also to --out).
 """
 import argparse
 import collections
-import json
 import os
 import sys
 import time
@@ -33,7 +32,7 @@ import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from _common import Dataset, accuracy, blas_threads, log, margins, proba_full, smallest_k  # noqa: E402
+from _common import Dataset, accuracy, blas_threads, emit, log, margins, proba_full, smallest_k  # noqa: E402
 
 
 def main():
@@ -118,11 +117,7 @@ def main():
            "last_round_model_test_accuracy": last_acc,
            "sklearn": sklearn.__version__, "blas_threads": blas_threads(),
            "load_average_1m": os.getloadavg()[0], "cpus": os.cpu_count()}
-    text = json.dumps(out, indent=1)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
-    print(text)
+    emit(out, a.out)
 
 
 if __name__ == "__main__":

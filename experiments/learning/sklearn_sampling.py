@@ -40,7 +40,7 @@ import _common  # noqa: E402,F401  (sets single-threaded BLAS before numpy loads
 import numpy as np  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from _common import Dataset, accuracy, blas_threads, log, margins, proba_full, smallest_k  # noqa: E402
+from _common import Dataset, accuracy, blas_threads, emit, log, margins, proba_full, smallest_k  # noqa: E402
 
 
 def find_sim(doc):
@@ -209,11 +209,7 @@ def main():
            "labels_to_95": labels_to(0.95), "labels_to_99": labels_to(0.99),
            "curve": mean_curve, "per_seed": per_seed, "seconds": seconds,
            "prune_zero_columns": a.prune, "blas_threads": blas_threads(), "notes": notes}
-    text = json.dumps(out, indent=1)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
-    print(text)
+    emit(out, a.out)
 
 
 if __name__ == "__main__":
