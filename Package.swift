@@ -55,7 +55,8 @@ let package = Package(
         ], swiftSettings: swift6),
 
         .executableTarget(name: "quorum", dependencies: [
-            "QuorumPipeline", "QuorumModels", "QuorumSampling",
+            "QuorumCore", "QuorumImport", "QuorumLabelling", "QuorumModels", "QuorumNumerics", "QuorumPipeline",
+            "QuorumReporting", "QuorumSampling", "QuorumStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift6),
         .executableTarget(name: "quorum-bench", dependencies: [
