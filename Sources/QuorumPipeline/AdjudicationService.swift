@@ -22,7 +22,7 @@ public enum AdjudicationService {
 
     static func requireAdjudicator(_ r: any StoreReader, _ name: String) throws {
         try validateAnnotatorName(name)
-        guard try r.annotators().contains(where: { $0.name == name && $0.role == "adjudicator" }) else {
+        guard try r.annotators().contains(where: { $0.name == name && $0.role == AnnotatorService.Role.adjudicator.rawValue }) else {
             throw QuorumError(.state, "\(name) is not an adjudicator",
                               hint: "a lead can grant the role with `quorum annotators add \(name) --role adjudicator`")
         }

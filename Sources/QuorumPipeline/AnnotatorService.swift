@@ -71,7 +71,7 @@ public enum AnnotatorService {
         try validateAnnotatorName(name)
         if try w.annotators().contains(where: { $0.name == name }) { return }
         guard try policy(w) == .open else { throw notRegistered(name) }
-        try w.ensureAnnotator(name, role: "annotator")
+        try w.ensureAnnotator(name, role: Role.annotator.rawValue)
     }
 
     /// `admit`'s check, read-only: for refusing before a terminal is asked for.
