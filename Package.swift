@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "QuorumReportingTests", dependencies: ["QuorumReporting", "QuorumConsensus", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumLabellingTests", dependencies: ["QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
-        .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
     ]
 )

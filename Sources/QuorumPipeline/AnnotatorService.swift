@@ -1,9 +1,10 @@
+import Crypto
 import QuorumCore
 import QuorumStore
 
 /// `quorum annotators add | list`: who may label, and how well they do.
 public enum AnnotatorService {
-    public enum Role: String, Sendable, CaseIterable { case annotator, adjudicator }
+    public enum Role: String, Sendable, CaseIterable { case annotator, adjudicator, lead }
 
     /// One person's scorecard.
     public struct Scorecard: Sendable, Equatable {
@@ -39,12 +40,52 @@ public enum AnnotatorService {
         }
     }
 
-    public static func add(store: any ProjectStore, name: String, role: Role) throws {
+    /// Registers a person with a role, or changes a registered person's role.
+    /// A newly registered person gets an API token (for `quorum serve`), which
+    /// is returned once and stored only as its SHA-256; a role change keeps the
+    /// token (nil is returned: rotate it with `rotateToken`).
+    @discardableResult
+    public static func add(store: any ProjectStore, name: String, role: Role) throws -> String? {
         try validateAnnotatorName(name)
-        try store.write { w in
+        return try store.write { w in
+            let known = try w.annotators().contains { $0.name == name }
             try w.setAnnotator(name, role: role.rawValue)
+            var token: String?
+            if !known {
+                let t = newToken()
+                try w.setTokenHash(name, tokenHash(t))
+                token = t
+            }
             try w.appendEvent(EventRecord(kind: "annotator", annotator: name, detailJSON: JSONValue.object([("role", .string(role.rawValue))]).serialized()))
+            return token
         }
+    }
+
+    /// `quorum annotators token NAME --rotate`: a new token; the old one stops working at once.
+    public static func rotateToken(store: any ProjectStore, name: String) throws -> String {
+        try validateAnnotatorName(name)
+        return try store.write { w in
+            guard try w.annotators().contains(where: { $0.name == name }) else { throw notRegistered(name) }
+            let t = newToken()
+            try w.setTokenHash(name, tokenHash(t))
+            try w.appendEvent(EventRecord(kind: "annotator.token", annotator: name, detailJSON: "{\"rotated\":true}"))
+            return t
+        }
+    }
+
+    /// A token: "qrm_" and 32 random bytes (the system's CSPRNG) in hex.
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "qrm_" + (0..<4).map { _ in
+            let v = generator.next() as UInt64
+            let hex = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    /// The SHA-256 (hex) of a token: what the project stores and looks tokens up by.
+    public static func tokenHash(_ token: String) -> String {
+        hexString(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// Who may label: only people the lead registered (the default), or

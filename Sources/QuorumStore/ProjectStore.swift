@@ -74,6 +74,8 @@ public protocol StoreReader {
     func adjudications() throws -> [Int64: (label: String, adjudicator: String)]
     /// Registered people: name → role ("annotator" or "adjudicator").
     func annotators() throws -> [(name: String, role: String)]
+    /// The person whose API token hashes to `hash`, with their role.
+    func annotator(tokenHash hash: String) throws -> (name: String, role: String)?
 
     /// The event log in order, or one item's events.
     func events(itemID: String?) throws -> [StoredEvent]
@@ -147,6 +149,8 @@ public protocol StoreWriter: StoreReader {
     func deleteAdjudication(itemKey: Int64) throws -> Bool
     /// Registers a person, or changes their role.
     func setAnnotator(_ name: String, role: String) throws
+    /// Stores the SHA-256 (hex) of a person's API token, replacing any earlier one.
+    func setTokenHash(_ name: String, _ hash: String) throws
 
     /// Replaces the consensus of the given items.
     func upsertConsensus(_ records: [ConsensusRecord]) throws

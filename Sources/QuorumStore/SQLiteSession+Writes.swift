@@ -213,6 +213,10 @@ extension SQLiteSession: StoreWriter {
             """, arguments: [name, role, Timestamp.now()])
     }
 
+    func setTokenHash(_ name: String, _ hash: String) throws {
+        try db.execute(sql: "UPDATE annotators SET token_hash = ? WHERE name = ?", arguments: [hash, name])
+    }
+
     func upsertConsensus(_ records: [ConsensusRecord]) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO consensus(item_key, label, confidence, method, answers, is_dispute, updated_at)

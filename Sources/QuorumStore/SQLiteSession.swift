@@ -218,6 +218,10 @@ struct SQLiteSession: StoreReader {
         try Row.fetchAll(db, sql: "SELECT name, role FROM annotators ORDER BY name").map { ($0["name"], $0["role"]) }
     }
 
+    func annotator(tokenHash hash: String) throws -> (name: String, role: String)? {
+        try Row.fetchOne(db, sql: "SELECT name, role FROM annotators WHERE token_hash = ?", arguments: [hash]).map { ($0["name"], $0["role"]) }
+    }
+
     static func snapshot(_ row: Row) -> SnapshotInfo {
         let rounds: String = row["rounds"]
         var info = SnapshotInfo(number: row["number"], parent: row["parent"], hash: row["hash"], items: row["items"],

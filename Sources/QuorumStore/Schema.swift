@@ -252,6 +252,22 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v9-annotator-tokens") { db in
+            try db.execute(sql: """
+                -- Each person gets an API token for `quorum serve`; only its SHA-256 is
+                -- stored. Leads join the roles (SQLite rebuilds the table for the check).
+                CREATE TABLE annotators_v9 (
+                    name       TEXT PRIMARY KEY,
+                    role       TEXT NOT NULL CHECK (role IN ('annotator','adjudicator','lead')),
+                    created_at TEXT NOT NULL,
+                    token_hash TEXT
+                );
+                INSERT INTO annotators_v9(name, role, created_at) SELECT name, role, created_at FROM annotators;
+                DROP TABLE annotators;
+                ALTER TABLE annotators_v9 RENAME TO annotators;
+                CREATE UNIQUE INDEX annotators_by_token ON annotators(token_hash) WHERE token_hash IS NOT NULL;
+                """)
+        }
         return m
     }
 }

@@ -5,7 +5,27 @@ import QuorumReporting
 
 struct Annotators: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Who may label and adjudicate, with each person's scorecard.",
-                                                    subcommands: [Add.self, List.self, PolicyCommand.self])
+                                                    subcommands: [Add.self, List.self, PolicyCommand.self, Token.self])
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a person's API token: the new one is shown once, the old one stops working.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The person.") var name: String
+        @Flag(help: "Issue a new token (required: tokens are never shown again).") var rotate = false
+        @OptionGroup var output: FormatOptions
+
+        func validate() throws {
+            guard rotate else { throw ValidationError("Tokens are stored only as hashes and cannot be shown again; pass --rotate for a new one.") }
+        }
+
+        func run() throws {
+            let token = try AnnotatorService.rotateToken(store: try project.open(), name: name)
+            output.emit(.object([("annotator", .string(name)), ("token", .string(token))])) {
+                "New API token for \(name): \(token)\nIt is shown once, here; the old token no longer works."
+            }
+        }
+    }
 
     struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -24,11 +44,15 @@ struct Annotators: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a person, or change their role.")
         @OptionGroup var project: ProjectOptions
         @Argument(help: "Their name, as they will pass it to --annotator.") var name: String
-        @Option(help: "What they may do.") var role: AnnotatorService.Role = .annotator
+        @Option(help: "What they may do: annotator, adjudicator or lead.") var role: AnnotatorService.Role = .annotator
+        @OptionGroup var output: FormatOptions
 
         func run() throws {
-            try AnnotatorService.add(store: try project.open(), name: name, role: role)
-            print("\(name) is registered as an \(role.rawValue).")
+            let token = try AnnotatorService.add(store: try project.open(), name: name, role: role)
+            output.emit(.object([("annotator", .string(name)), ("role", .string(role.rawValue)), ("token", .text(token))])) {
+                "\(name) is registered as \(role == .annotator ? "an" : "a") \(role.rawValue)."
+                    + (token.map { "\nAPI token for `quorum serve`: \($0)\nIt is shown once, here: only its hash is stored. Rotate it with `quorum annotators token \(name) --rotate`." } ?? "")
+            }
         }
     }
 
