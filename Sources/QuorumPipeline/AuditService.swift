@@ -67,9 +67,9 @@ public enum AuditService {
             guard let item = e.event.itemID, let annotator = e.event.annotator else { continue }
             let key = Key(item: item, annotator: annotator)
             switch e.event.kind {
-            case "answer": logged[key, default: []].append(Recorded(label: label(e.event.detailJSON), flagged: false))
+            case "answer": logged[key, default: []].append(Recorded(label: try label(e.event.detailJSON), flagged: false))
             case "skip": logged[key, default: []].append(Recorded(label: nil, flagged: false))
-            case "flag": logged[key, default: []].append(Recorded(label: label(e.event.detailJSON), flagged: true))
+            case "flag": logged[key, default: []].append(Recorded(label: try label(e.event.detailJSON), flagged: true))
             case "undo": _ = logged[key]?.popLast()
             default: continue
             }
@@ -94,7 +94,7 @@ public enum AuditService {
         var logged: [String: String] = [:]
         for e in events {
             guard let item = e.event.itemID else { continue }
-            if e.event.kind == "adjudication" { logged[item] = label(e.event.detailJSON) }
+            if e.event.kind == "adjudication" { logged[item] = try label(e.event.detailJSON) }
             if e.event.kind == "adjudication.undo" { logged[item] = nil }
         }
         var stored: [String: String] = [:]
@@ -105,8 +105,8 @@ public enum AuditService {
     }
 
     /// The "label" field of an event's detail JSON.
-    static func label(_ detail: String) -> String? {
-        (try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any])?["label"] as? String
+    static func label(_ detail: String) throws -> String? {
+        try StoredJSON.object(detail, "detail of an event")["label"] as? String
     }
 
     /// The log, or one item's history.

@@ -98,8 +98,12 @@ public enum ConsensusService {
 
         /// The project's settings (majority vote until the lead chooses otherwise).
         static func load(_ r: any StoreReader) throws -> Settings {
-            guard let text = try r.setting(key), let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                  let method = (object["method"] as? String).flatMap(Method.init(rawValue:)) else { return Settings() }
+            guard let text = try r.setting(key) else { return Settings() }
+            let object = try StoredJSON.object(text, "consensus settings")
+            guard let method = (object["method"] as? String).flatMap(Method.init(rawValue:)) else {
+                throw QuorumError(.failedCheck, "the stored consensus settings name no known method",
+                                  hint: "set them again with `quorum consensus --method …`")
+            }
             return Settings(method: method, disputeBelow: object["dispute_below"] as? Double,
                             extraAnnotatorBelow: object["extra_annotator_below"] as? Double)
         }

@@ -82,8 +82,8 @@ public enum LabelService {
 
     /// The metadata fields the round shows above each item's text (`round
     /// start --show-fields`), as "field: value" lines for the loop.
-    static func fieldLines(_ round: RoundRecord) -> (StoredItem) -> [String] {
-        let settings = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any]) ?? [:]
+    static func fieldLines(_ round: RoundRecord) throws -> (StoredItem) -> [String] {
+        let settings = try StoredJSON.object(round.settingsJSON, "settings of round \(round.id)")
         let fields = settings["show_fields"] as? [String] ?? []
         guard !fields.isEmpty else { return { _ in [] } }
         return { item in
@@ -137,7 +137,7 @@ public enum LabelService {
         }
         let queue = StoreLabelQueue(store: store, annotator: annotator, round: round, lease: lease)
         return try LabelLoop(queue: queue, labels: labels, annotator: annotator, redact: try RedactionService.redactor(store: store).apply,
-                             fieldLines: fieldLines(round)).run()
+                             fieldLines: try fieldLines(round)).run()
     }
 }
 

@@ -40,12 +40,12 @@ public enum ReportService {
                 compared += 1
                 if p.label == q.label { same += 1 } else { differing.append(id) }
             }
-            func accuracy(_ m: ModelVersion) -> Double? {
-                (try? JSONSerialization.jsonObject(with: Data(m.metricsJSON.utf8)) as? [String: Any])?["test_accuracy"] as? Double
+            func accuracy(_ m: ModelVersion) throws -> Double? {
+                try StoredJSON.object(m.metricsJSON, "metrics of model \(m.id)")["test_accuracy"] as? Double
             }
             return ShadowComparison(live: live.id, shadow: shadow.id, compared: compared,
                                     agreement: compared == 0 ? nil : Double(same) / Double(compared),
-                                    liveTestAccuracy: accuracy(live), shadowTestAccuracy: accuracy(shadow),
+                                    liveTestAccuracy: try accuracy(live), shadowTestAccuracy: try accuracy(shadow),
                                     differing: differing.sorted())
         }
     }
@@ -83,7 +83,7 @@ public enum ReportService {
             let first = try r.rounds().first?.modelVersion
             let live = first == nil ? try r.liveModel() : nil
             guard let model = first.flatMap({ id in models.first { $0.id == id } }) ?? live else { return nil }
-            let m = (try? JSONSerialization.jsonObject(with: Data(model.metricsJSON.utf8)) as? [String: Any]) ?? [:]
+            let m = try StoredJSON.object(model.metricsJSON, "metrics of model \(model.id)")
             return RoundMetrics(round: 0, labelled: model.trainedOn, testAccuracy: m["test_accuracy"] as? Double,
                                 macroF1: m["macro_f1"] as? Double, ece: m["ece"] as? Double, modelVersion: model.id,
                                 percentAgreement: nil, autoAccepted: 0, tasks: 0, answers: 0, disputes: 0)

@@ -31,7 +31,7 @@ extension RoundService {
         guard let modelID = round.modelVersion,
               let model = try picker?.id == modelID ? picker : w.models().first(where: { $0.id == modelID }),
               let classifier = Classifier(encoded: model.state) else { return nil }
-        let settings = (try? JSONSerialization.jsonObject(with: Data(model.settingsJSON.utf8)) as? [String: Any]) ?? [:]
+        let settings = try StoredJSON.object(model.settingsJSON, "settings of model \(model.id)")
         let c = settings["c"] as? Double ?? settings["C"] as? Double ?? 1
         let labels = try w.project().labels
         let consensus = try w.consensus()
@@ -144,7 +144,7 @@ extension RoundService {
             metrics.meanUncertainty = signal.meanUncertainty
             metrics.stop = signal.stop
             metrics.stopReason = signal.reason
-            metrics.blend = (try? JSONSerialization.jsonObject(with: Data(round.settingsJSON.utf8)) as? [String: Any])?["blend"] as? String
+            metrics.blend = try StoredJSON.object(round.settingsJSON, "settings of round \(round.id)")["blend"] as? String
             metrics.strategyGain = try strategyGains(w, round: round, picker: previousModel)
             metrics.blendNote = metrics.strategyGain.flatMap { gains in
                 AdaptiveBlend.note(gains: gains.reduce(into: [:]) { out, g in if let s = Strategy(rawValue: g.key) { out[s] = g.value } })
