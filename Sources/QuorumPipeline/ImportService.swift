@@ -80,7 +80,7 @@ public enum ImportService {
                         case .duplicate:
                             summary.duplicates += 1
                         case .conflict(let existingKind, let difference):
-                            throw conflict(item, existingKind: existingKind, difference: difference, line: record.line,
+                            throw conflict(item.id, existingKind: existingKind, difference: difference, line: record.line,
                                            options: options, fail: fail)
                         }
                         if let progress, summary.read % 4096 == 0 {
@@ -107,8 +107,7 @@ public enum ImportService {
                 // Ids the project already has: duplicates are skipped, the first conflict is the error.
                 let clashes = try w.stagedClashes(batch: batch)
                 if let c = clashes.conflict, case .conflict(let existingKind, let difference) = c.outcome {
-                    let item = NewItem(id: c.id, kind: options.kind, contentHash: 0, text: nil, vector: nil, metaJSON: nil, label: nil)
-                    throw conflict(item, existingKind: existingKind, difference: difference, line: c.line, options: options, fail: fail)
+                    throw conflict(c.id, existingKind: existingKind, difference: difference, line: c.line, options: options, fail: fail)
                 }
                 summary.duplicates += clashes.duplicates
                 summary.inserted -= clashes.duplicates
@@ -188,9 +187,9 @@ public enum ImportService {
     }
 
     /// The error for an id that exists with other content, kind or label.
-    private static func conflict(_ item: NewItem, existingKind: ItemKind, difference: String, line: Int, options: Options,
+    private static func conflict(_ itemID: String, existingKind: ItemKind, difference: String, line: Int, options: Options,
                                  fail: (Int, String, String, String) -> QuorumError) -> QuorumError {
-        let id = TerminalText.visible(item.id)
+        let id = TerminalText.visible(itemID)
         switch difference {
         case "kind":
             return fail(line, options.mapping.idField, "item \"\(id)\" already exists as a \(existingKind.rawValue) item, not \(options.kind.rawValue)",

@@ -25,9 +25,9 @@ public enum OutputFile {
         let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(path, what, errno) }
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var written = 0
-        let ok = bytes.withUnsafeMutableBytes { raw -> Bool in
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
             while written < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
                 if n < 0 { if errno == EINTR { continue }; return false }
@@ -37,7 +37,6 @@ public enum OutputFile {
         }
         let code = errno
         close(fd)
-        bytes.removeAll()
         guard ok else { unlink(temporary); throw failure(path, what, code) }
         guard rename(temporary, path) == 0 else {
             let code = errno
@@ -66,7 +65,7 @@ public enum OutputFile {
                               hint: "choose another --out; writing there would destroy the project")
         }
         guard exists else { return }
-        if isSQLiteDatabase(path) {
+        if SQLiteStore.isSQLiteFile(path) {
             throw QuorumError(.badInput, "\(visible(path)) is a SQLite database",
                               hint: "choose another --out; Quorum never replaces a database with an output file")
         }
@@ -100,14 +99,6 @@ public enum OutputFile {
         guard let real = realpath(directory.isEmpty ? "." : directory, nil) else { return path }
         defer { free(real) }
         return String(cString: real) + "/" + name
-    }
-
-    /// Whether the file starts with SQLite's 16-byte header.
-    static func isSQLiteDatabase(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 16)) ?? Data()
-        return header == Data("SQLite format 3\0".utf8)
     }
 
     static func failure(_ path: String, _ what: String, _ code: Int32) -> QuorumError {

@@ -67,6 +67,21 @@ public final class SQLiteStore: ProjectStore {
         }
     }
 
+    /// The 16 bytes every SQLite database file starts with.
+    static let sqliteHeader = Data("SQLite format 3\0".utf8)
+
+    /// The file's first 16 bytes (fewer for a shorter file), or nil when it cannot be read.
+    static func leadingBytes(_ path: String) -> Data? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 16)) ?? Data()
+    }
+
+    /// Whether the file at `path` is a SQLite database (by its header).
+    public static func isSQLiteFile(_ path: String) -> Bool {
+        leadingBytes(path) == sqliteHeader
+    }
+
     /// The database path for a project directory.
     public static func databasePath(inProject directory: String) -> String {
         (directory as NSString).appendingPathComponent(fileName)
@@ -110,10 +125,10 @@ public final class SQLiteStore: ProjectStore {
         }
         let shown = TerminalText.visible(path)
         let notAProject = "move it away, or pass --project with the directory of a Quorum project"
-        guard let header = FileManager.default.contents(atPath: path)?.prefix(16), !header.isEmpty else {
+        guard let header = leadingBytes(path), !header.isEmpty else {
             throw QuorumError(.state, "\(shown) is not a Quorum project (the file is empty)", hint: notAProject)
         }
-        guard header == Data("SQLite format 3\0".utf8) else {
+        guard header == sqliteHeader else {
             throw QuorumError(.state, "\(shown) is not a Quorum project (not a SQLite database)", hint: notAProject)
         }
         let probe = try openReadOnly(path)

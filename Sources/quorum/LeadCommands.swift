@@ -54,7 +54,7 @@ struct Import: ParsableCommand {
         let summary = try ImportService.run(store: store, path: file, options: .init(kind: kind, mapping: mapping)) { bytes, total, items in
             guard showProgress else { return }
             let percent = total > 0 ? 100 * bytes / total : 100
-            FileHandle.standardError.write(Data("\rimporting \(file): \(percent)% · \(items) items".utf8))
+            FileHandle.standardError.write(Data("\rimporting \(TerminalText.visible(file)): \(percent)% · \(items) items".utf8))
         }
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
         output.emit(summary.json) {

@@ -109,7 +109,7 @@ struct Round: ParsableCommand {
                         "\(a.name) \(a.answers)" + (a.skips + a.flags > 0 ? " (+\(a.skips) skipped, \(a.flags) flagged)" : "")
                     }.joined(separator: ", "))
                     + (s.claims.isEmpty ? "" : "\nworking:  " + s.claims.map { c in
-                        "\(c.annotator) on \(TerminalText.visible(c.itemID)) (\(Int(min(max(c.secondsLeft, 0), 1e9) / 60 + 0.999)) min left on the lease)"
+                        "\(c.annotator) on \(TerminalText.visible(c.itemID)) (\(Int((c.secondsLeft / 60).rounded(.up))) min left on the lease)"
                     }.joined(separator: ", "))
                     + Dictionary(grouping: s.picks, by: \.pick.strategy).sorted { $0.key < $1.key }.map { strategy, picks in
                         "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \(TerminalText.visible($0.itemID)) (\(fmt($0.pick.score, 3)))" }
