@@ -4,10 +4,11 @@
 // Targets follow the pipeline, one home per stage:
 //   storage (QuorumStore) · numerics (QuorumNumerics over CBLAS/CLAPACKE) ·
 //   item files (QuorumImport) · features and models (QuorumModels) ·
-//   sampling (QuorumSampling) · tasks and labelling (QuorumLabelling) ·
+//   sampling (QuorumSampling) · what an annotator sees and answers (QuorumLabelling) ·
 //   consensus (QuorumConsensus) · snapshots (QuorumSnapshots) ·
 //   reporting (QuorumReporting) · use-case services (QuorumPipeline) ·
-//   the `quorum` executable.
+//   the two views annotators label in: the terminal loop (QuorumTerminal) and
+//   the HTTP API with its web pages (QuorumServer) · the `quorum` executable.
 import PackageDescription
 
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -23,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries: a module map and a shim header each.
@@ -39,6 +43,7 @@ let package = Package(
         .target(name: "QuorumSnapshots", dependencies: ["QuorumCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
         .target(name: "QuorumReporting", dependencies: ["QuorumCore", "QuorumConsensus"], swiftSettings: swift6),
         .target(name: "QuorumLabelling", dependencies: ["QuorumCore"], swiftSettings: swift6),
+        .target(name: "QuorumTerminal", dependencies: ["QuorumCore", "QuorumLabelling"], swiftSettings: swift6),
 
         // Storage: the only module that knows SQLite.
         .target(name: "QuorumStore", dependencies: [
@@ -54,14 +59,23 @@ let package = Package(
             "QuorumSampling", "QuorumConsensus", "QuorumSnapshots", "QuorumReporting", "QuorumLabelling",
         ], swiftSettings: swift6),
 
+        // The web view: HTTP API and pages over the same labelling service as the terminal.
+        .target(name: "QuorumServer", dependencies: [
+            "QuorumCore", "QuorumLabelling", "QuorumPipeline", "QuorumStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: ["index.html", "lead.html", "app.css", "app.js", "lead.js"].map { .embedInCode("Assets/\($0)") },
+        swiftSettings: swift6),
+
         .executableTarget(name: "quorum", dependencies: [
             "QuorumCore", "QuorumImport", "QuorumLabelling", "QuorumModels", "QuorumNumerics", "QuorumPipeline",
-            "QuorumReporting", "QuorumSampling", "QuorumStore",
+            "QuorumReporting", "QuorumSampling", "QuorumServer", "QuorumStore", "QuorumTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift6),
         .executableTarget(name: "quorum-bench", dependencies: [
             "QuorumCore", "QuorumPipeline", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling", "QuorumConsensus",
-            "QuorumLabelling",
+            "QuorumLabelling", "QuorumTerminal",
         ], swiftSettings: swift6),
 
         .testTarget(name: "QuorumNumericsTests", dependencies: ["QuorumNumerics"], swiftSettings: swift6),
@@ -73,6 +87,7 @@ let package = Package(
         .testTarget(name: "QuorumReportingTests", dependencies: ["QuorumReporting", "QuorumConsensus", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumLabellingTests", dependencies: ["QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumTerminalTests", dependencies: ["QuorumTerminal", "QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
     ]
 )

@@ -185,10 +185,23 @@ public struct RoundRecord: Sendable, Equatable {
 }
 
 /// One item picked for a round, and why.
+/// Why an item is in a round: one of the sampler's strategies, or one of the
+/// two kinds of check task the round mixes in.
+public enum PickReason: String, Sendable, CaseIterable {
+    case uncertainty, stratified, adversarial, random
+    /// A gold item: its answer is known, and checks the annotator.
+    case gold
+    /// An auto-accepted item sent to people to check the router.
+    case audit
+
+    /// Whether a sampling strategy picked the item (not a check task).
+    public var isSampled: Bool { self != .gold && self != .audit }
+}
+
 public struct TaskPick: Sendable, Equatable {
     public var itemKey: Int64
-    /// The strategy that picked it, e.g. "uncertainty".
-    public var strategy: String
+    /// Why the item was picked: the strategy, or gold or audit.
+    public var strategy: PickReason
     /// The strategy's score for the item (higher = more wanted).
     public var score: Double
     /// 1-based rank within the strategy's picks.
@@ -200,7 +213,7 @@ public struct TaskPick: Sendable, Equatable {
     /// Blind tasks hide the model's suggestion from annotators.
     public var blind: Bool
 
-    public init(itemKey: Int64, strategy: String, score: Double, rank: Int,
+    public init(itemKey: Int64, strategy: PickReason, score: Double, rank: Int,
                 uncertainty: Double = 0, deadline: Double? = nil, blind: Bool = false) {
         self.itemKey = itemKey; self.strategy = strategy; self.score = score; self.rank = rank
         self.uncertainty = uncertainty; self.deadline = deadline; self.blind = blind

@@ -24,20 +24,22 @@ public struct TaskDetails: Sendable, Equatable {
     }
 }
 
-/// What the labelling loop needs from the project: the next task, and a way
-/// to commit (and undo) answers. The pipeline provides it over the store, so
-/// every answer is committed before the next item is shown.
+/// What the terminal loop needs from the project: the next task, and a way
+/// to commit (and undo) answers. The pipeline provides it over its labelling
+/// service, so every answer is committed before the next item is shown.
 public protocol LabelQueue: AnyObject {
     /// Claims the next task for this annotator, or says to wait or stop.
-    func next() throws -> ClaimOutcome
-    /// Commits an answer and returns its id.
-    func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64
+    func next() throws -> NextTask
+    /// Commits an answer and returns its id; nil when the task is no longer
+    /// this annotator's (their hold ran out and someone else took it), so
+    /// nothing was recorded.
+    func answer(_ task: TaskView, _ response: Response, note: String?, seconds: Double) throws -> Int64?
     /// Removes a committed answer and gives its task back to this annotator; false when it can no longer be undone.
     func undo(answerID: Int64) throws -> Bool
     /// (answers counted in the round, answers still wanted) for the progress line.
     func progress() throws -> (done: Int, remaining: Int)
     /// The evidence behind the task, shown on `d`.
-    func details(_ task: OpenTask) throws -> TaskDetails
+    func details(_ task: TaskView) throws -> TaskDetails
     /// Gives back any task this annotator holds (on quit).
     func release() throws
 }

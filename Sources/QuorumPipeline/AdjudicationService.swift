@@ -22,9 +22,9 @@ public enum AdjudicationService {
 
     static func requireAdjudicator(_ r: any StoreReader, _ name: String) throws {
         try validateAnnotatorName(name)
-        guard try r.annotators().contains(where: { $0.name == name && $0.role == AnnotatorService.Role.adjudicator.rawValue }) else {
-            throw QuorumError(.state, "\(name) is not an adjudicator",
-                              hint: "a lead can grant the role with `quorum annotators add \(name) --role adjudicator`")
+        let role = try r.annotators().first { $0.name == name }?.role
+        guard role == AnnotatorService.Role.adjudicator.rawValue || role == AnnotatorService.Role.lead.rawValue else {
+            throw LabellingError.notPermitted(person: name, needs: AnnotatorService.Role.adjudicator.rawValue)
         }
     }
 
@@ -79,78 +79,132 @@ public enum AdjudicationService {
                                       detailJSON: JSONValue.object([("label", .string(label))]).serialized()))
     }
 
-    /// The interactive loop over open disputes.
     /// Refuses anyone without the adjudicator role (before anything else is asked of them).
     public static func checkAdjudicator(store: any ProjectStore, name: String) throws {
         try store.read { r in try requireAdjudicator(r, name) }
     }
 
-    public static func interactive(store: any ProjectStore, adjudicator: String) throws -> LabelLoop.Summary {
-        let labels = try store.read { r in
-            try requireAdjudicator(r, adjudicator)
-            return try r.project().labels
-        }
-        return try LabelLoop(queue: DisputeQueue(store: store, adjudicator: adjudicator), labels: labels, annotator: adjudicator,
-                             redact: try RedactionService.redactor(store: store).apply, detailsOpen: true).run()
+    /// An adjudicator's session over open disputes, for the terminal loop.
+    public static func session(store: any ProjectStore, adjudicator: String) throws -> DisputeSession {
+        try checkAdjudicator(store: store, name: adjudicator)
+        return DisputeSession(service: try LabellingService(store: store), adjudicator: adjudicator)
     }
 }
 
-/// The label loop's queue over open disputes; each ruling is its own transaction.
-final class DisputeQueue: LabelQueue {
-    let store: any ProjectStore
-    let adjudicator: String
-    private var skipped = Set<Int64>()
+extension LabellingService {
+    /// The next open dispute for an adjudicator, with everyone's answers,
+    /// notes and flag reasons: the first after `after` in the queue's order
+    /// (wrapping around), skipping `skipping`.
+    public func nextDispute(_ adjudicator: String, after: String? = nil,
+                            skipping: Set<String> = []) throws(LabellingError) -> (next: NextTask, settled: Int, left: Int) {
+        let found = try LabellingError.guarding {
+            try store.read { r -> (OpenTask?, [AnswerRecord], Int, Int) in
+                try AdjudicationService.requireAdjudicator(r, adjudicator)
+                let open = try AdjudicationService.openDisputes(r).sorted { $0.key < $1.key }.filter { !skipping.contains($0.id) }
+                let settled = try r.adjudications().count
+                let start = after.flatMap { id in open.firstIndex { $0.id == id } }.map { $0 + 1 } ?? 0
+                let order = open[min(start, open.count)...] + open[..<min(start, open.count)]
+                guard let item = order.first(where: { $0.id != after }) else { return (nil, [], settled, open.count) }
+                return (OpenTask(taskID: item.key, roundID: 0, item: item, probabilities: nil), try r.answers(itemKey: item.key),
+                        settled, open.count)
+            }
+        }
+        guard let task = found.0 else { return (.finished, found.2, found.3) }
+        let redactor = try LabellingError.guarding { try self.redactor() }
+        let answers = found.1.map { PersonAnswer(annotator: $0.annotator, label: $0.label, flagged: $0.flagged, note: $0.note.map(redactor.apply)) }
+        return (.task(try view(task, fields: { _ in [] }, answers: answers)), found.2, found.3)
+    }
 
-    init(store: any ProjectStore, adjudicator: String) {
-        self.store = store
+    /// Rules on an open dispute: the ruling outranks every vote, and consensus is brought up to date.
+    public func rule(_ adjudicator: String, itemID: String, label: String) throws(LabellingError) {
+        guard labels.index(of: label) != nil else { throw .unknownLabel(label, labels: labels.names) }
+        try LabellingError.guarding {
+            try store.writePatiently { w in
+                try AdjudicationService.requireAdjudicator(w, adjudicator)
+                guard let item = try AdjudicationService.openDisputes(w).first(where: { $0.id == itemID }) else {
+                    throw LabellingError.notDisputed(itemID)
+                }
+                try AdjudicationService.rule(w, item: item, label: label, adjudicator: adjudicator)
+                _ = try ConsensusService.aggregate(w)
+            }
+        }
+    }
+
+    /// Takes back this adjudicator's ruling on `itemID` (default: their latest); returns the item's id.
+    @discardableResult
+    public func undoRuling(_ adjudicator: String, itemID: String? = nil) throws(LabellingError) -> String {
+        try LabellingError.guarding {
+            try store.writePatiently { w in
+                try AdjudicationService.requireAdjudicator(w, adjudicator)
+                let key: Int64? = if let itemID { try w.itemKey(id: itemID) } else { try w.latestAdjudication(adjudicator: adjudicator) }
+                guard let key, try w.adjudications()[key]?.adjudicator == adjudicator, try w.deleteAdjudication(itemKey: key) else {
+                    throw LabellingError.nothingToUndo
+                }
+                let id = try w.items(keys: [key]).first?.id ?? ""
+                try w.appendEvent(EventRecord(kind: "adjudication.undo", itemID: id, annotator: adjudicator, detailJSON: "{}"))
+                _ = try ConsensusService.aggregate(w)
+                return id
+            }
+        }
+    }
+}
+/// An adjudicator's session over `LabellingService`: the terminal loop's
+/// queue of open disputes; each ruling is its own transaction.
+public final class DisputeSession: LabelQueue {
+    let service: LabellingService
+    let adjudicator: String
+    private var skipped = Set<String>()
+
+    init(service: LabellingService, adjudicator: String) {
+        self.service = service
         self.adjudicator = adjudicator
     }
 
-    func next() throws -> ClaimOutcome {
-        try store.read { r in
-            try AdjudicationService.openDisputes(r).first { !skipped.contains($0.key) }.map {
-                .claimed(OpenTask(taskID: $0.key, roundID: 0, item: $0, probabilities: nil))
-            } ?? .finished
-        }
+    public var labels: LabelSet { service.labels }
+
+    public func next() throws -> NextTask {
+        do { return try service.nextDispute(adjudicator, skipping: skipped).next } catch { throw error.asQuorumError }
     }
 
-    func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64 {
+    public func answer(_ task: TaskView, _ response: Response, note: String?, seconds: Double) throws -> Int64? {
         guard case .label(let label) = response else {
-            skipped.insert(task.item.key)
-            return -task.item.key
+            skipped.insert(task.itemID)
+            skippedIDs[task.taskID] = task.itemID
+            return -task.taskID
         }
-        try store.writePatiently { w in
-            try AdjudicationService.rule(w, item: task.item, label: label, adjudicator: adjudicator)
-            _ = try ConsensusService.aggregate(w)
+        do { try service.rule(adjudicator, itemID: task.itemID, label: label) } catch .notDisputed { return nil } catch {
+            throw error.asQuorumError
         }
-        return task.item.key
+        return task.taskID
     }
 
-    func undo(answerID: Int64) throws -> Bool {
-        if answerID < 0 { return skipped.remove(-answerID) != nil }
-        return try store.writePatiently { w in
-            let removed = try w.deleteAdjudication(itemKey: answerID)
-            if removed {
-                try w.appendEvent(EventRecord(kind: "adjudication.undo", itemID: try w.items(keys: [answerID]).first?.id,
-                                              annotator: adjudicator, detailJSON: "{}"))
-                _ = try ConsensusService.aggregate(w)
-            }
-            return removed
+    public func undo(answerID: Int64) throws -> Bool {
+        if answerID < 0 {
+            guard let id = skippedIDs[-answerID] else { return false }
+            return skipped.remove(id) != nil
         }
+        let itemID = try service.store.read { r in try r.items(keys: [answerID]).first?.id }
+        do {
+            try service.undoRuling(adjudicator, itemID: itemID)
+            return true
+        } catch .nothingToUndo { return false } catch { throw error.asQuorumError }
     }
 
-    /// What the annotators answered, with their notes and flag reasons.
-    func details(_ task: OpenTask) throws -> TaskDetails {
-        let answers = try store.read { r in try r.answers(round: nil).filter { $0.itemKey == task.item.key } }
-        return TaskDetails(sections: [("Answers", answers.isEmpty ? ["(none)"] : answers.map { a in
-            let what = a.flagged ? "flagged" : (a.label ?? "skipped")
-            return "\(a.annotator): \(what)" + (a.note.map { " — \($0)" } ?? "")
+    private var skippedIDs: [Int64: String] = [:]
+
+    /// What the annotators answered, with their notes and flag reasons (already on the task).
+    public func details(_ task: TaskView) throws -> TaskDetails {
+        TaskDetails(sections: [("Answers", task.answers.isEmpty ? ["(none)"] : task.answers.map { a in
+            "\(a.annotator): \(a.flagged ? "flagged" : (a.label ?? "skipped"))" + (a.note.map { " — \($0)" } ?? "")
         })])
     }
 
-    func release() throws {}
+    public func release() throws {}
 
-    func progress() throws -> (done: Int, remaining: Int) {
-        try store.read { r in (try r.adjudications().count, try AdjudicationService.openDisputes(r).count) }
+    public func progress() throws -> (done: Int, remaining: Int) {
+        do {
+            let p = try service.nextDispute(adjudicator, skipping: skipped)
+            return (p.settled, p.left)
+        } catch { throw error.asQuorumError }
     }
 }

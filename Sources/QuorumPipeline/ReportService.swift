@@ -59,6 +59,19 @@ public enum ReportService {
     }
 
     /// The closed rounds' metrics, each with the items an adjudicator has ruled on so far.
+    /// The document `report --format json` prints (and `GET /api/v1/report` returns).
+    public static func json(store: any ProjectStore) throws -> JSONValue {
+        json(try rounds(store: store), agreement: try agreement(store: store), baseline: try baseline(store: store),
+             shadow: try shadowComparison(store: store))
+    }
+
+    public static func json(_ rounds: [RoundMetrics], agreement: AgreementFigures, baseline: RoundMetrics?,
+                            shadow: ShadowComparison?) -> JSONValue {
+        guard case .object(var fields) = Report.json(rounds, agreement: agreement, baseline: baseline) else { return .null }
+        fields.append(("shadow", shadow?.json ?? .null))
+        return .object(fields)
+    }
+
     public static func rounds(store: any ProjectStore) throws -> [RoundMetrics] {
         try store.read { r in
             let ruled = Set(try r.adjudications().keys)

@@ -27,7 +27,7 @@ extension RoundService {
     /// the stored model versions are not all read again.
     ///
     /// - Complexity: O(strategies + 2) fits on the labels before the round.
-    static func strategyGains(_ w: any StoreWriter, round: RoundRecord, picker: ModelVersion?) throws -> [String: Double]? {
+    static func strategyGains(_ w: any StoreReader, round: RoundRecord, picker: ModelVersion?) throws -> [String: Double]? {
         guard let modelID = round.modelVersion,
               let model = try picker?.id == modelID ? picker : w.models().first(where: { $0.id == modelID }),
               let classifier = Classifier(encoded: model.state) else { return nil }
@@ -35,8 +35,8 @@ extension RoundService {
         let c = settings["c"] as? Double ?? settings["C"] as? Double ?? 1
         let labels = try w.project().labels
         let consensus = try w.consensus()
-        let picks = try w.picks(round: round.id).filter { $0.pick.strategy != "audit" && $0.pick.strategy != "gold" }
-        let picked = Dictionary(picks.map { ($0.pick.itemKey, $0.pick.strategy) }, uniquingKeysWith: { a, _ in a })
+        let picks = try w.picks(round: round.id).filter { $0.pick.strategy.isSampled }
+        let picked = Dictionary(picks.map { ($0.pick.itemKey, $0.pick.strategy.rawValue) }, uniquingKeysWith: { a, _ in a })
         var before: [(StoredItem, Int)] = []
         var byStrategy: [String: [(StoredItem, Int)]] = [:]
         for item in try w.items(kinds: [.seed]) { if let y = item.label.flatMap(labels.index(of:)) { before.append((item, y)) } }
@@ -99,12 +99,20 @@ extension RoundService {
     }
 
     /// Closes a round: consensus, retrain, evaluate on the test items, then
-    /// record the round's metrics. All in one transaction. A round nobody
-    /// answered is refused unless `force`; closed anyway, it retrains on the
-    /// same labels, so it never counts toward the stopping signal.
+    /// record the round's metrics. A round nobody answered is refused unless
+    /// `force`; closed anyway, it retrains on the same labels, so it never
+    /// counts toward the stopping signal.
+    ///
+    /// Nothing slow runs in a write transaction, so annotators labelling
+    /// meanwhile (in other processes, or through `quorum serve`) are never held
+    /// up: a short write settles consensus; the model is trained and each
+    /// strategy's gain measured outside any write; a final short write settles
+    /// consensus again (answers that came in meanwhile count), records the
+    /// model and closes the round. The model learns from the labels settled
+    /// when the close began.
     public static func close(store: any ProjectStore, round id: Int?, train options: TrainService.Options,
                              force: Bool = false) throws -> CloseSummary {
-        try store.write { w in
+        let (round, empty) = try store.writePatiently { w in
             let round = try resolve(w, id)
             guard round.status == .open else {
                 throw QuorumError(.state, "round \(round.id) is already \(round.status.rawValue)", hint: "see its metrics with `quorum report`")
@@ -114,10 +122,22 @@ extension RoundService {
                 throw QuorumError(.state, "round \(round.id) has no answers yet; closing it would retrain on the same labels",
                                   hint: "label it first, withdraw it with `quorum round cancel`, or pass --force (it will not count toward the stopping signal)")
             }
+            _ = try ConsensusService.aggregate(w)
+            return (round, empty)
+        }
+        let (set, previousModel, gains) = try store.read { r in
+            let previous = try r.liveModel()
+            return (try TrainService.gather(r), previous, try strategyGains(r, round: round, picker: previous))
+        }
+        let fitted = TrainService.fit(set, options: options)
+        return try store.writePatiently { w in
+            guard try w.round(round.id)?.status == .open else {
+                throw QuorumError(.state, "round \(round.id) was closed or cancelled by someone else while this close was training",
+                                  hint: "see `quorum round status`")
+            }
             let progress = try w.taskProgress(round: round.id)
             let consensus = try ConsensusService.aggregate(w)
-            let previousModel = try w.liveModel()
-            let trained = try TrainService.train(w, options: options)
+            let trained = try TrainService.record(w, fitted, options: options)
             // Rounds closed without answers bought nothing and are left out of the signal.
             var signal = try StoppingSignal.measure(w, previous: previousModel?.id, current: trained.modelVersion,
                                                     history: try w.rounds().compactMap { $0.metricsJSON.flatMap { try? RoundMetrics.decode($0) } }
@@ -145,7 +165,7 @@ extension RoundService {
             metrics.stop = signal.stop
             metrics.stopReason = signal.reason
             metrics.blend = try StoredJSON.object(round.settingsJSON, "settings of round \(round.id)")["blend"] as? String
-            metrics.strategyGain = try strategyGains(w, round: round, picker: previousModel)
+            metrics.strategyGain = gains
             metrics.blendNote = metrics.strategyGain.flatMap { gains in
                 AdaptiveBlend.note(gains: gains.reduce(into: [:]) { out, g in if let s = Strategy(rawValue: g.key) { out[s] = g.value } })
             }

@@ -170,7 +170,7 @@ public enum RoundService {
                 let chosen = Selection.top(gold.map { Candidate(key: $0.key, contentGroup: $0.contentHash,
                                                                 score: Double(rng.next() >> 11) / Double(1 << 53)) },
                                            count: want, seed: options.seed)
-                goldPicks = chosen.map { TaskPick(itemKey: $0.key, strategy: "gold", score: $0.score, rank: $0.rank) }
+                goldPicks = chosen.map { TaskPick(itemKey: $0.key, strategy: .gold, score: $0.score, rank: $0.rank) }
                 if chosen.count < want { notes.append("only \(chosen.count) unused gold items were left (\(want) wanted)") }
             }
             var auditPicks: [TaskPick] = []
@@ -184,7 +184,7 @@ public enum RoundService {
                                                                    score: Double(rng.next() >> 11) / Double(1 << 53)) },
                                           count: count, seed: options.seed)
                 auditKeys = Set(audit.map(\.key))
-                auditPicks = audit.map { TaskPick(itemKey: $0.key, strategy: "audit", score: $0.score, rank: $0.rank) }
+                auditPicks = audit.map { TaskPick(itemKey: $0.key, strategy: .audit, score: $0.score, rank: $0.rank) }
             }
             let sampleCount = options.size - goldPicks.count - auditPicks.count
             let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
@@ -194,14 +194,14 @@ public enum RoundService {
                                                                diversity: options.diversity, stratumFloor: options.stratumFloor,
                                                                seed: options.seed),
                                        excludedGroups: excluded, centers: centers)
-            var picks = sampled.map { TaskPick(itemKey: rest[$0.index].key, strategy: $0.strategy.rawValue, score: $0.score, rank: $0.rank) }
+            var picks = sampled.map { TaskPick(itemKey: rest[$0.index].key, strategy: PickReason(rawValue: $0.strategy.rawValue)!, score: $0.score, rank: $0.rank) }
             if picks.count < sampleCount {
                 notes.append("the pool had only \(picks.count) items left to sample (\(sampleCount) wanted)")
             }
             picks += auditPicks + goldPicks
             try TaskQueueOrder.assign(&picks, predictions: predictions, items: allPool + known, options: options)
             var byStrategy: [String: Int] = [:]
-            for pick in picks { byStrategy[pick.strategy, default: 0] += 1 }
+            for pick in picks { byStrategy[pick.strategy.rawValue, default: 0] += 1 }
             let settings = JSONValue.object([
                 ("gold_rate", .double(options.goldRate)), ("blind_rate", .double(options.blindRate)),
                 ("deadline_field", .text(options.deadlineField)),
@@ -240,12 +240,25 @@ public enum RoundService {
     }
 
     /// The blend for an adaptive round: the last closed round's blend, moved by its strategy gains.
+    ///
+    /// The blend is the one that round was started with (its settings); the
+    /// gains are what its close measured (`strategyGain` in its stored record). A
+    /// stored value that does not parse is a failed check, never a silent default.
     static func adaptedBlend(_ r: any StoreReader, start: Blend) throws -> Blend {
-        guard let last = try r.rounds().last(where: { $0.status == .closed }), let json = last.metricsJSON,
-              let metrics = try? RoundMetrics.decode(json) else { return start }
-        let previous = metrics.blend.flatMap { try? Blend(parsing: $0) } ?? start
+        guard let last = try r.rounds().last(where: { $0.status == .closed }), let json = last.metricsJSON else { return start }
+        let settings = try StoredJSON.object(last.settingsJSON, "settings of round \(last.id)")
+        let previous: Blend
+        if let spec = settings["blend"] as? String {
+            do { previous = try Blend(parsing: spec) } catch {
+                throw QuorumError(.failedCheck, "settings of round \(last.id): the stored blend \"\(spec)\" does not parse",
+                                  hint: "start this round with an explicit --blend")
+            }
+        } else {
+            previous = start
+        }
+        let recorded = try StoredJSON.object(json, "record of round \(last.id)")["strategyGain"] as? [String: Any] ?? [:]
         var gains: [Strategy: Double] = [:]
-        for (name, gain) in metrics.strategyGain ?? [:] { if let s = Strategy(rawValue: name) { gains[s] = gain } }
+        for (name, gain) in recorded { if let s = Strategy(rawValue: name), let g = (gain as? NSNumber)?.doubleValue { gains[s] = g } }
         return AdaptiveBlend.update(previous, gains: gains)
     }
 
@@ -280,7 +293,7 @@ public enum RoundService {
                          .object([("annotator", .string(c.annotator)), ("id", .string(c.itemID)), ("seconds_left", .double(c.secondsLeft.rounded()))])
                      })),
                      ("picks", .array(picks.map { p in
-                         .object([("id", .string(p.itemID)), ("strategy", .string(p.pick.strategy)),
+                         .object([("id", .string(p.itemID)), ("strategy", .string(p.pick.strategy.rawValue)),
                                   ("score", .double(p.pick.score)), ("rank", .int(p.pick.rank)),
                                   ("uncertainty", .double(p.pick.uncertainty)), ("blind", .bool(p.pick.blind))])
                      }))])
@@ -306,7 +319,7 @@ public enum RoundService {
             let progress = try r.taskProgress(round: round.id)
             let picks = try r.picks(round: round.id)
             var byStrategy: [String: Int] = [:]
-            for (_, pick) in picks { byStrategy[pick.strategy, default: 0] += 1 }
+            for (_, pick) in picks { byStrategy[pick.strategy.rawValue, default: 0] += 1 }
             var people: [String: (answers: Int, skips: Int, flags: Int)] = [:]
             for a in try r.answers(round: round.id) {
                 var p = people[a.annotator] ?? (0, 0, 0)
@@ -317,7 +330,7 @@ public enum RoundService {
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
                           answers: progress.answers, wanted: progress.wanted,
                           annotators: people.sorted { $0.key < $1.key }.map { ($0.key, $0.value.answers, $0.value.skips, $0.value.flags) },
-                          claims: try r.activeClaims(round: round.id, now: now).map { ($0.annotator, $0.itemID, min($0.expiresAt - now, LabelService.leaseRange.upperBound)) },
+                          claims: try r.activeClaims(round: round.id, now: now).map { ($0.annotator, $0.itemID, min($0.expiresAt - now, LabellingService.leaseRange.upperBound)) },
                           byStrategy: byStrategy, picks: picks)
         }
     }

@@ -195,7 +195,7 @@ public enum SimulationService {
                                              seed: seed &+ UInt64(index[id]!) &+ UInt64(a) &* 0x9E37_79B9)]))]).serialized()
                             }
                             try (lines.joined(separator: "\n") + "\n").write(toFile: answers, atomically: false, encoding: .utf8)
-                            _ = try LabelService.answerFromFile(store: store, annotator: "simulated-\(a + 1)", round: round.round, path: answers)
+                            _ = try LabellingService.answerFromFile(store: store, annotator: "simulated-\(a + 1)", round: round.round, path: answers)
                         }
                         let closed = try RoundService.close(store: store, round: round.round, train: trainOptions)
                         let accuracy = closed.train.testAccuracy ?? 0

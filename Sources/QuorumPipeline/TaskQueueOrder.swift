@@ -17,11 +17,11 @@ enum TaskQueueOrder {
     static func assign(_ picks: inout [TaskPick], predictions: [Int64: Prediction], items: [StoredItem],
                        options: RoundService.StartOptions) throws {
         var rng = SeededGenerator(seed: options.seed ^ 0x0B11_D000)
-        for i in picks.indices where picks[i].strategy != "gold" {
+        for i in picks.indices where picks[i].strategy != .gold {
             picks[i].uncertainty = predictions[picks[i].itemKey].map { 1 - Double($0.confidence) } ?? 0
         }
-        let real = picks.filter { $0.strategy != "gold" }.map(\.uncertainty)
-        for i in picks.indices where picks[i].strategy == "gold" {
+        let real = picks.filter { $0.strategy != .gold }.map(\.uncertainty)
+        for i in picks.indices where picks[i].strategy == .gold {
             picks[i].uncertainty = real.isEmpty ? 0 : real[Int(rng.next() % UInt64(real.count))]
         }
         if let field = options.deadlineField {

@@ -66,15 +66,22 @@ public enum TrainService {
         }
     }
 
-    /// Trains and records a model inside the caller's transaction.
-    static func train(_ w: any StoreWriter, options: Options) throws -> Summary {
-        let started = monotonicSeconds()
-        let project = try w.project()
-        let labels = project.labels
-        // Training set: seed items, then pool items with a settled consensus label.
-        var train = try w.items(kinds: [.seed]).map { ($0, $0.label!) }
-        let consensus = try w.consensus()
-        let scoreable = try w.items(kinds: [.pool, .gold])  // read once: training labels, then scoring
+    /// What a model is trained and evaluated on, read in one read transaction.
+    struct TrainingSet {
+        var labels: LabelSet
+        /// Seed items, then pool items with a settled consensus label.
+        var train: [(item: StoredItem, label: String)]
+        /// Pool and gold items: what annotators may be shown, scored after training.
+        var scoreable: [StoredItem]
+        var test: [StoredItem]
+    }
+
+    /// Reads the training set. Readers never block writers, so labelling goes on meanwhile.
+    static func gather(_ r: any StoreReader) throws -> TrainingSet {
+        let labels = try r.project().labels
+        var train = try r.items(kinds: [.seed]).map { ($0, $0.label!) }
+        let consensus = try r.consensus()
+        let scoreable = try r.items(kinds: [.pool, .gold])  // read once: training labels, then scoring
         for item in scoreable where item.kind == .pool {
             if let c = consensus[item.key], let label = c.label { train.append((item, label)) }
         }
@@ -82,27 +89,57 @@ public enum TrainService {
             throw QuorumError(.state, "there are no labelled items to train on",
                               hint: "import labelled items with `quorum import FILE --as seed`, or label a round and close it")
         }
-        let y = train.map { labels.index(of: $0.1)! }
+        return TrainingSet(labels: labels, train: train, scoreable: scoreable, test: try r.items(kinds: [.test]))
+    }
+
+    /// A trained, evaluated and scored model, not yet recorded.
+    struct Fitted {
+        var classifier: Classifier
+        var training: Classifier.Training
+        var trainedOn: Int
+        var testItems: Int
+        var accuracy: Double?, macroF1: Double?, ece: Double?
+        var predictions: [Prediction]
+        var started: Double
+    }
+
+    /// Trains, evaluates on the test items and scores the pool, outside any
+    /// transaction: the slow part of `train` and `round close`.
+    static func fit(_ set: TrainingSet, options: Options) -> Fitted {
+        let started = monotonicSeconds()
+        let labels = set.labels
+        let y = set.train.map { labels.index(of: $0.label)! }
         // Vocabulary, IDF and vector scaling come from the item table (seed and pool, never test or gold).
-        let table = train.filter { $0.0.kind == .seed }.map(\.0) + scoreable.filter { $0.kind == .pool }
+        let table = set.train.filter { $0.item.kind == .seed }.map(\.item) + set.scoreable.filter { $0.kind == .pool }
         let (classifier, training) = Classifier.train(
-            texts: train.map { $0.0.text }, vectors: train.map { $0.0.vector }, labels: y, classes: labels.count,
+            texts: set.train.map { $0.item.text }, vectors: set.train.map { $0.item.vector }, labels: y, classes: labels.count,
             table: Classifier.ItemTable(texts: table.map(\.text), vectors: table.map(\.vector)),
             members: options.members, seed: options.seed, resampling: options.resampling,
             selection: ModelSelection(c: options.c, featurizer: options.features), calibration: options.calibration)
+        var fitted = Fitted(classifier: classifier, training: training, trainedOn: set.train.count, testItems: set.test.count,
+                            predictions: set.scoreable.isEmpty ? [] : predictions(classifier, set.scoreable), started: started)
+        if !set.test.isEmpty {
+            let p = classifier.probabilities(texts: set.test.map(\.text), vectors: set.test.map(\.vector))
+            let truth = set.test.map { labels.index(of: $0.label!)! }
+            fitted.accuracy = Metrics.accuracy(p, labels: truth)
+            fitted.macroF1 = Metrics.macroF1(p, labels: truth)
+            fitted.ece = Metrics.expectedCalibrationError(p, labels: truth)
+        }
+        return fitted
+    }
+
+    /// Trains and records a model inside the caller's transaction (for callers that must; `run` does not).
+    static func train(_ w: any StoreWriter, options: Options) throws -> Summary {
+        try record(w, fit(try gather(w), options: options), options: options)
+    }
+
+    /// Records a fitted model and its predictions: the short write at the end of training.
+    static func record(_ w: any StoreWriter, _ fitted: Fitted, options: Options) throws -> Summary {
+        let classifier = fitted.classifier, training = fitted.training
+        let (accuracy, macroF1, ece) = (fitted.accuracy, fitted.macroF1, fitted.ece)
         let calibration = training.calibration
         let featurizerSettings = training.features
-        // Evaluate on held-out test items.
-        let test = try w.items(kinds: [.test])
-        var accuracy: Double?, macroF1: Double?, ece: Double?
-        if !test.isEmpty {
-            let p = classifier.probabilities(texts: test.map(\.text), vectors: test.map(\.vector))
-            let truth = test.map { labels.index(of: $0.label!)! }
-            accuracy = Metrics.accuracy(p, labels: truth)
-            macroF1 = Metrics.macroF1(p, labels: truth)
-            ece = Metrics.expectedCalibrationError(p, labels: truth)
-        }
-        // Record the model, then score what annotators may be shown.
+        // Record the model, then the scores of what annotators may be shown.
         let id = try w.nextModelID()
         let settings = JSONValue.object([
             ("model", .string("ensemble of multinomial logistic regressions, each on a bootstrap resample")),
@@ -122,7 +159,7 @@ public enum TrainService {
         ])
         let metrics = JSONValue.object([
             ("test_accuracy", .number(accuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
-            ("test_items", .int(test.count)),
+            ("test_items", .int(fitted.testItems)),
             ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
             ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
             ("calibration", calibration.map(\.json) ?? .null),
@@ -130,28 +167,19 @@ public enum TrainService {
             ("reliability", calibration?.reliability?.json ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
-                                       settingsJSON: settings.serialized(), trainedOn: train.count,
+                                       settingsJSON: settings.serialized(), trainedOn: fitted.trainedOn,
                                        metricsJSON: metrics.serialized(), state: classifier.encoded(),
                                        isLive: !options.shadow, isShadow: options.shadow))
-        let scored = try score(w, items: scoreable, classifier: classifier, model: id)
-        let summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: train.count, testItems: test.count,
+        if !fitted.predictions.isEmpty { try w.insertPredictions(model: id, fitted.predictions) }
+        let scored = fitted.predictions.count
+        let summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: fitted.trainedOn, testItems: fitted.testItems,
                               testAccuracy: accuracy, macroF1: macroF1, ece: ece,
                               iterations: classifier.ensemble.members.map(\.iterations).max() ?? 0,
                               calibration: calibration, training: training,
-                              scored: scored, seconds: monotonicSeconds() - started,
+                              scored: scored, seconds: monotonicSeconds() - fitted.started,
                               featuresName: classifier.featurizer.hasText ? featurizerSettings.name : "vectors")
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))
         return summary
-    }
-
-    /// Scores pool and gold items with `classifier` and stores the predictions
-    /// with every uncertainty and disagreement measure.
-    ///
-    /// - Complexity: O(members × n × (features + classes)), in chunks.
-    static func score(_ w: any StoreWriter, items: [StoredItem], classifier: Classifier, model: String) throws -> Int {
-        guard !items.isEmpty else { return 0 }
-        try w.insertPredictions(model: model, predictions(classifier, items))
-        return items.count
     }
 
     /// The classifier's predictions for `items`, with their measures.
@@ -166,12 +194,18 @@ public enum TrainService {
         }
     }
 
-    /// `quorum train`, in its own transaction.
+    /// `quorum train`: reads the labels, trains outside any transaction (so
+    /// annotators labelling meanwhile are never held up), then records the
+    /// model in one short write.
     public static func run(store: any ProjectStore, options: Options) throws -> Summary {
-        if options.shadow { try store.read { r in try ModelService.requireShadowSlot(r, replacing: options.replaceShadow) } }
-        return try store.write { w in
+        let set = try store.read { r in
+            if options.shadow { try ModelService.requireShadowSlot(r, replacing: options.replaceShadow) }
+            return try gather(r)
+        }
+        let fitted = fit(set, options: options)
+        return try store.writePatiently { w in
             if options.shadow { try ModelService.requireShadowSlot(w, replacing: options.replaceShadow) }
-            return try train(w, options: options)
+            return try record(w, fitted, options: options)
         }
     }
 }

@@ -40,6 +40,8 @@ public protocol StoreReader {
     func items(keys: [Int64]) throws -> [StoredItem]
 
     func liveModel() throws -> ModelVersion?
+    /// The live model's id, without its state.
+    func liveModelID() throws -> String?
     func shadowModel() throws -> ModelVersion?
     func models() throws -> [ModelVersion]
     /// The model's stored predictions, keyed by item key.
@@ -69,9 +71,25 @@ public protocol StoreReader {
     func answers(round: Int?) throws -> [AnswerRecord]
     /// One answer by its id, or nil.
     func answer(_ id: Int64) throws -> AnswerRecord?
+    /// Every answer to one item, oldest first.
+    func answers(itemKey: Int64) throws -> [AnswerRecord]
+    /// The annotator's most recent answer in the round (what an undo takes back).
+    func latestAnswer(round: Int, annotator: String) throws -> AnswerRecord?
+    /// The annotator's answers in the round that count (labels and flags).
+    func answerCount(round: Int, annotator: String) throws -> Int
+    /// The round's task for `itemID` when `annotator` holds a claim on it (even
+    /// one past its lease) and its slot is still theirs: no one else has filled
+    /// or claimed it. Answers are accepted only for such tasks.
+    func heldTask(round: Int, annotator: String, itemID: String, now: Double) throws -> OpenTask?
+    /// The tasks `annotator` holds unexpired claims on in the round, oldest claim first.
+    func heldClaims(round: Int, annotator: String, now: Double) throws -> [(taskID: Int64, itemID: String)]
     func consensus() throws -> [Int64: ConsensusRecord]
     /// Adjudicators' rulings: item key → (label, adjudicator).
     func adjudications() throws -> [Int64: (label: String, adjudicator: String)]
+    /// The item key of the adjudicator's most recent ruling still standing.
+    func latestAdjudication(adjudicator: String) throws -> Int64?
+    /// The key of the item with this id.
+    func itemKey(id: String) throws -> Int64?
     /// Registered people: name → role ("annotator" or "adjudicator").
     func annotators() throws -> [(name: String, role: String)]
     /// The person whose API token hashes to `hash`, with their role.
@@ -136,10 +154,13 @@ public protocol StoreWriter: StoreReader {
     /// The task queue: claims the next task `annotator` may answer in `round`,
     /// holding one of its slots until `now + leaseSeconds` (their own unexpired
     /// or still-free claim comes first, so they pick up where they left off).
-    /// Releases any other claim they hold.
-    func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double) throws -> ClaimOutcome
-    /// Claims one task for `annotator` until `until` (seconds since 1970), e.g. after an undo.
-    func claim(taskID: Int64, annotator: String, until: Double) throws
+    /// Releases any other claim they hold, except the task `keeping` (the one
+    /// a page shows while it fetches the next one ahead), which is never the
+    /// task returned.
+    func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double, keeping: Int64?) throws -> ClaimOutcome
+    /// Claims one task for `annotator` until `until` (seconds since 1970), e.g. after an undo,
+    /// releasing their other claims except the tasks in `keeping`.
+    func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64]) throws
     /// Gives back every claim `annotator` holds (when they quit).
     func releaseClaims(annotator: String) throws
     /// Asks one more annotator for a task: it wants one more answer than before.
@@ -160,4 +181,16 @@ public protocol StoreWriter: StoreReader {
 
     /// Appends to the hash-chained event log.
     func appendEvent(_ event: EventRecord) throws
+}
+
+extension StoreWriter {
+    /// Claims the next task, releasing every other claim the annotator holds.
+    public func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double) throws -> ClaimOutcome {
+        try claimTask(round: round, annotator: annotator, leaseSeconds: leaseSeconds, now: now, keeping: nil)
+    }
+
+    /// Claims one task, releasing every other claim the annotator holds.
+    public func claim(taskID: Int64, annotator: String, until: Double) throws {
+        try claim(taskID: taskID, annotator: annotator, until: until, keeping: [])
+    }
 }

@@ -68,29 +68,32 @@ extension SQLiteSession {
 
     /// - Complexity: one walk of the queue index over the round's unfinished
     ///   tasks, stopping at the first free one; O(log n) per step.
-    func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double) throws -> ClaimOutcome {
+    func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double, keeping kept: Int64?) throws -> ClaimOutcome {
         guard try Bool.fetchOne(db, sql: "SELECT status = 'open' FROM rounds WHERE id = ?", arguments: [round]) == true else {
             return .finished
         }
+        // The task the caller keeps (the one on their screen while this one is fetched ahead) is never the answer.
+        let notKept = kept == nil ? "" : "AND t.id <> ?4"
+        let arguments: StatementArguments = kept.map { [annotator, now, round, $0] } ?? [annotator, now, round]
         // Pick up where they left off: a task this annotator still holds. (CROSS JOIN fixes
-        // the join order: from the annotator's one claim, never a walk over the round.)
+        // the join order: from the annotator's claims, never a walk over the round.)
         var row = try Row.fetchOne(db, sql: """
             SELECT \(Self.openTaskColumns)
             FROM claims c CROSS JOIN tasks t ON t.id = c.task_id \(Self.openTaskJoins)
-            WHERE c.annotator = ?1 AND t.round_id = ?3 AND \(Self.freeForAnnotator)
+            WHERE c.annotator = ?1 AND t.round_id = ?3 AND \(Self.freeForAnnotator) \(notKept)
             ORDER BY c.expires_at DESC LIMIT 1
-            """, arguments: [annotator, now, round])
+            """, arguments: arguments)
         if row == nil {
             row = try Row.fetchOne(db, sql: """
                 SELECT \(Self.openTaskColumns)
                 FROM tasks t \(Self.openTaskJoins)
-                WHERE t.round_id = ?3 AND \(Self.freeForAnnotator)
+                WHERE t.round_id = ?3 AND \(Self.freeForAnnotator) \(notKept)
                 ORDER BY t.uncertainty DESC, t.deadline, t.id
                 LIMIT 1
-                """, arguments: [annotator, now, round])
+                """, arguments: arguments)
         }
         guard let row else {
-            try db.execute(sql: "DELETE FROM claims WHERE annotator = ?", arguments: [annotator])
+            try db.execute(sql: "DELETE FROM claims WHERE annotator = ? AND task_id IS NOT ?", arguments: [annotator, kept])
             let until = try Double.fetchOne(db, sql: """
                 SELECT MIN(c.expires_at) FROM claims c CROSS JOIN tasks t ON t.id = c.task_id
                 WHERE t.round_id = ?3 AND c.annotator <> ?1 AND c.expires_at > ?2 AND t.done < t.needed
@@ -99,15 +102,31 @@ extension SQLiteSession {
             return until.map { .waiting(until: $0) } ?? .finished
         }
         let task = Self.openTask(row)
-        try claim(taskID: task.taskID, annotator: annotator, until: now + leaseSeconds)
+        try claim(taskID: task.taskID, annotator: annotator, until: now + leaseSeconds, keeping: kept.map { [$0] } ?? [])
         return .claimed(task)
     }
 
-    func claim(taskID: Int64, annotator: String, until: Double) throws {
-        // One claim per annotator at a time; expired claims are swept as we go.
-        try db.execute(sql: "DELETE FROM claims WHERE annotator = ? OR expires_at <= ?", arguments: [annotator, Self.now])
-        try db.execute(sql: "INSERT INTO claims(task_id, annotator, expires_at) VALUES (?, ?, ?)",
+    func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64]) throws {
+        // Expired claims are swept as we go; the annotator's other claims go, except those kept.
+        let kept = keeping.isEmpty ? "" : "AND task_id NOT IN (\(keeping.map(String.init).joined(separator: ",")))"
+        try db.execute(sql: "DELETE FROM claims WHERE (annotator = ? \(kept)) OR expires_at <= ?", arguments: [annotator, Self.now])
+        try db.execute(sql: "INSERT OR REPLACE INTO claims(task_id, annotator, expires_at) VALUES (?, ?, ?)",
                        arguments: [taskID, annotator, until])
+    }
+
+    func heldTask(round: Int, annotator: String, itemID: String, now: Double) throws -> OpenTask? {
+        try Row.fetchOne(db, sql: """
+            SELECT \(Self.openTaskColumns)
+            FROM claims c CROSS JOIN tasks t ON t.id = c.task_id \(Self.openTaskJoins)
+            WHERE c.annotator = ?1 AND t.round_id = ?3 AND i.id = ?4 AND \(Self.freeForAnnotator)
+            """, arguments: [annotator, now, round, itemID]).map(Self.openTask)
+    }
+
+    func heldClaims(round: Int, annotator: String, now: Double) throws -> [(taskID: Int64, itemID: String)] {
+        try Row.fetchAll(db, sql: """
+            SELECT t.id AS task_id, i.id FROM claims c CROSS JOIN tasks t ON t.id = c.task_id JOIN items i ON i.key = t.item_key
+            WHERE c.annotator = ? AND t.round_id = ? AND c.expires_at > ? ORDER BY c.expires_at
+            """, arguments: [annotator, round, now]).map { ($0["task_id"], $0["id"]) }
     }
 
     func releaseClaims(annotator: String) throws {

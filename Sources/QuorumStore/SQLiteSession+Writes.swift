@@ -165,7 +165,7 @@ extension SQLiteSession: StoreWriter {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for pick in picks {
-            try statement.execute(arguments: [round, pick.itemKey, pick.strategy, pick.score, pick.rank,
+            try statement.execute(arguments: [round, pick.itemKey, pick.strategy.rawValue, pick.score, pick.rank,
                                               pick.uncertainty, pick.deadline ?? 1e308, pick.blind, overlap])
         }
         return round

@@ -94,6 +94,19 @@ struct SQLiteSession: StoreReader {
         try Row.fetchOne(db, sql: "SELECT * FROM model_versions WHERE is_live = 1").map(Self.model)
     }
 
+    func latestAdjudication(adjudicator: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT item_key FROM adjudications WHERE adjudicator = ? ORDER BY at DESC, rowid DESC LIMIT 1",
+                           arguments: [adjudicator])
+    }
+
+    func itemKey(id: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT key FROM items WHERE id = ?", arguments: [id])
+    }
+
+    func liveModelID() throws -> String? {
+        try String.fetchOne(db, sql: "SELECT id FROM model_versions WHERE is_live = 1")
+    }
+
     func shadowModel() throws -> ModelVersion? {
         try Row.fetchOne(db, sql: "SELECT * FROM model_versions WHERE is_shadow = 1").map(Self.model)
     }
@@ -158,7 +171,12 @@ struct SQLiteSession: StoreReader {
             WHERE t.round_id = ? ORDER BY t.strategy, t.rank
             """, arguments: [round]).map { row in
             let deadline: Double = row["deadline"]
-            return (row["id"], TaskPick(itemKey: row["item_key"], strategy: row["strategy"], score: row["score"], rank: row["rank"],
+            let stored: String = row["strategy"]
+            guard let strategy = PickReason(rawValue: stored) else {
+                throw QuorumError(.failedCheck, "round \(round): the task for item \(row["id"] as String) has an unknown strategy \"\(stored)\"",
+                                  hint: "the database was changed outside Quorum; run `quorum audit verify`")
+            }
+            return (row["id"], TaskPick(itemKey: row["item_key"], strategy: strategy, score: row["score"], rank: row["rank"],
                                         uncertainty: row["uncertainty"], deadline: deadline < 1e300 ? deadline : nil,
                                         blind: row["blind"]))
         }
@@ -170,6 +188,23 @@ struct SQLiteSession: StoreReader {
 
     func answer(_ id: Int64) throws -> AnswerRecord? {
         try answers(where: "WHERE a.id = ?", [id]).first
+    }
+
+    func answers(itemKey: Int64) throws -> [AnswerRecord] {
+        try answers(where: "WHERE t.item_key = ?", [itemKey])
+    }
+
+    func latestAnswer(round: Int, annotator: String) throws -> AnswerRecord? {
+        try Int64.fetchOne(db, sql: """
+            SELECT MAX(a.id) FROM answers a JOIN tasks t ON t.id = a.task_id WHERE t.round_id = ? AND a.annotator = ?
+            """, arguments: [round, annotator]).flatMap { try answer($0) }
+    }
+
+    func answerCount(round: Int, annotator: String) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM answers a JOIN tasks t ON t.id = a.task_id
+            WHERE t.round_id = ? AND a.annotator = ? AND (a.label IS NOT NULL OR a.flagged)
+            """, arguments: [round, annotator]) ?? 0
     }
 
     private func answers(where filter: String, _ arguments: StatementArguments) throws -> [AnswerRecord] {

@@ -7,6 +7,7 @@ import Foundation
 import QuorumCore
 import QuorumLabelling
 import QuorumPipeline
+import QuorumTerminal
 
 enum LabelLatencyBench {
     static func run(_ options: BenchOptions) throws -> JSONOut {
@@ -68,7 +69,7 @@ enum LabelLatencyBench {
                             ("p99_vs_50ms_budget", .double(q(0.99) / 50))])
         }
 
-        let alone = try cycleTimes(try LabelService.queue(store: store, annotator: "measured", round: round), count: cycles)
+        let alone = try cycleTimes(try LabellingService.session(store: store, annotator: "measured", round: round), count: cycles)
         printErr("alone: p99 \(String(format: "%.2f", summary(alone).p99)) ms")
 
         // Three more annotators, each with its own connection, labelling flat out.
@@ -80,13 +81,13 @@ enum LabelLatencyBench {
                 defer { group.leave() }
                 do {
                     let own = try Project.open(projectDir)
-                    _ = try cycleTimes(try LabelService.queue(store: own, annotator: "worker\(w)", round: round), count: busyCycles,
+                    _ = try cycleTimes(try LabellingService.session(store: own, annotator: "worker\(w)", round: round), count: busyCycles,
                                        pauseMilliseconds: pause)
                 } catch { printErr("worker \(w): \(error)") }
             }
         }
         let busyStore = try Project.open(projectDir)
-        let busy = try cycleTimes(try LabelService.queue(store: busyStore, annotator: "measured-busy", round: round), count: busyCycles)
+        let busy = try cycleTimes(try LabellingService.session(store: busyStore, annotator: "measured-busy", round: round), count: busyCycles)
         group.wait()
         printErr("with 3 others (pause \(pause) ms): p99 \(String(format: "%.2f", summary(busy).p99)) ms")
         return .object([("benchmark", .string("label-latency")), ("pool", .int(poolSize)), ("round_tasks", .int(roundSize)),
@@ -106,15 +107,15 @@ extension LabelLatencyBench {
         times.reserveCapacity(count)
         var state = try queue.next()
         for i in 0..<count {
-            guard case .claimed(let task) = state else { break }
+            guard case .task(let task) = state else { break }
             let start = now()
             _ = try queue.answer(task, .label(labels[i % 2]), note: nil, seconds: 1)
             state = try queue.next()
             let (done, remaining) = try queue.progress()
-            if case .claimed(let next) = state {
-                let p = next.probabilities ?? [0.5, 0.5]
-                let frame = Frame(title: "Quorum · bench · round \(next.roundID) · item \(next.item.id)",
-                                  body: next.item.text ?? "", suggestion: next.blind ? "Suggestion hidden" : "Suggestion: \(labels[p[0] >= p[1] ? 0 : 1])",
+            if case .task(let next) = state {
+                let body = next.text?.prefix { Screen.shownPrefix($0, columns: 80, rows: 24) }.text ?? next.content
+                let frame = Frame(title: "Quorum · bench · round \(next.roundID) · item \(next.itemID)",
+                                  body: body, suggestion: next.blind ? "Suggestion hidden" : "Suggestion: \(next.suggestion?.label ?? "-")",
                                   labels: ["[1] complaint", "[2] other"], keys: "Enter accept · s skip",
                                   progress: "done \(done) · left \(remaining)")
                 _ = Screen.layout(frame, columns: 80, rows: 24, style: Style(enabled: true))

@@ -2,6 +2,7 @@ import ArgumentParser
 import QuorumCore
 import QuorumLabelling
 import QuorumPipeline
+import QuorumTerminal
 
 struct Label: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,11 +19,11 @@ struct Label: ParsableCommand {
     @Option(help: "The round (default: the open one).") var round: Int?
     @Option(help: "Answer from this file instead of interactively.") var answers: String?
     @Option(help: ArgumentHelp("How long an item shown to you is held for you, in seconds.", valueName: "seconds"))
-    var lease = LabelService.defaultLease
+    var lease = LabellingService.defaultLease
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
-        guard LabelService.leaseRange.contains(lease) else {
+        guard LabellingService.leaseRange.contains(lease) else {
             throw ValidationError("--lease must be a number of seconds from 1 to 86400 (one day), e.g. 600.")
         }
     }
@@ -30,7 +31,7 @@ struct Label: ParsableCommand {
     func run() throws {
         let store = try project.open()
         if let answers {
-            let s = try LabelService.answerFromFile(store: store, annotator: annotator, round: round, path: answers)
+            let s = try LabellingService.answerFromFile(store: store, annotator: annotator, round: round, path: answers)
             output.emit(s.json) {
                 "\(s.annotator): \(s.answered) answers recorded in round \(s.round); \(s.remaining) of your tasks remain"
                     + (s.notOpen > 0 ? " (\(s.notOpen) lines were not among your open tasks)." : ".")
@@ -42,7 +43,8 @@ struct Label: ParsableCommand {
             throw QuorumError(.badInput, "the interactive loop needs a terminal",
                               hint: "run it in a terminal, or pass --answers FILE")
         }
-        let s = try LabelService.interactive(store: store, annotator: annotator, round: round, lease: lease)
+        let session = try LabellingService.session(store: store, annotator: annotator, round: round, lease: lease)
+        let s = try LabelLoop(queue: session, labels: session.service.labels, annotator: annotator).run()
         print("\(annotator): \(s.answered) answered, \(s.skipped) skipped, \(s.flagged) flagged, \(s.undone) undone.")
     }
 }
@@ -70,7 +72,8 @@ struct Adjudicate: ParsableCommand {
         guard RawTerminal.isInteractive else {
             throw QuorumError(.badInput, "the interactive loop needs a terminal", hint: "run it in a terminal, or pass --answers FILE")
         }
-        let s = try AdjudicationService.interactive(store: store, adjudicator: annotator)
+        let session = try AdjudicationService.session(store: store, adjudicator: annotator)
+        let s = try LabelLoop(queue: session, labels: session.labels, annotator: annotator, detailsOpen: true).run()
         print("\(annotator): \(s.answered) disputes settled, \(s.skipped) skipped, \(s.undone) undone.")
     }
 }

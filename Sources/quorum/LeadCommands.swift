@@ -174,9 +174,7 @@ struct ReportCommand: ParsableCommand {
         let document: String
         switch format {
         case .json:
-            guard case .object(var fields) = Report.json(rounds, agreement: agreement, baseline: baseline) else { return }
-            fields.append(("shadow", shadow?.json ?? .null))
-            document = JSONValue.object(fields).serialized() + "\n"
+            document = ReportService.json(rounds, agreement: agreement, baseline: baseline, shadow: shadow).serialized() + "\n"
         case .html:
             document = HTMLReport.page((baseline.map { [$0] } ?? []) + rounds, agreement: agreement, title: "Quorum report: \(try store.read { try $0.project().name })")
         case .text:

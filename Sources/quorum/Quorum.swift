@@ -14,7 +14,8 @@ struct Quorum: ParsableCommand {
         version: "0.1.0",
         groupedSubcommands: [
             CommandGroup(name: "Annotation lead", subcommands: [
-                Init.self, Import.self, Round.self, Status.self, Consensus.self, Adjudicate.self, ReportCommand.self, Annotators.self, Audit.self, Redact.self, Upgrade.self,
+                Init.self, Import.self, Round.self, Status.self, Consensus.self, Adjudicate.self, ReportCommand.self, Annotators.self, Serve.self,
+                Audit.self, Redact.self, Upgrade.self,
             ]),
             CommandGroup(name: "Annotator", subcommands: [Label.self]),
             CommandGroup(name: "ML engineer", subcommands: [Train.self, Models.self, Predictions.self, Snapshot.self, Simulate.self, Doctor.self]),

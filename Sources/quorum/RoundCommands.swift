@@ -111,7 +111,7 @@ struct Round: ParsableCommand {
                     + (s.claims.isEmpty ? "" : "\nworking:  " + s.claims.map { c in
                         "\(c.annotator) on \(TerminalText.visible(c.itemID)) (\(Int((c.secondsLeft / 60).rounded(.up))) min left on the lease)"
                     }.joined(separator: ", "))
-                    + Dictionary(grouping: s.picks, by: \.pick.strategy).sorted { $0.key < $1.key }.map { strategy, picks in
+                    + Dictionary(grouping: s.picks, by: \.pick.strategy.rawValue).sorted { $0.key < $1.key }.map { strategy, picks in
                         "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \(TerminalText.visible($0.itemID)) (\(fmt($0.pick.score, 3)))" }
                             .joined(separator: ", ") + (picks.count > 5 ? ", …" : "")
                     }.joined()

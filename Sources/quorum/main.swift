@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuorumCore
 import QuorumNumerics
+import QuorumPipeline
 
 // OpenBLAS picks its kernel when it loads; set the best one for this CPU
 // (unless the user chose) and re-execute before any BLAS call.
@@ -26,6 +27,9 @@ do {
     try runnable.run()
 } catch let error as QuorumError {
     printError("error: \(error)")
+    exit(1)
+} catch let error as LabellingError {
+    printError("error: \(error.asQuorumError)")
     exit(1)
 } catch let error as ExitCode {
     exit(error.rawValue)

@@ -88,8 +88,8 @@ import QuorumCore
             _ = try w.insert(item("2", "world"))
             let keys = try w.items(kinds: [.pool]).map(\.key)
             let round = try w.createRound(modelVersion: nil, overlap: 2, settingsJSON: "{}", picks: [
-                TaskPick(itemKey: keys[0], strategy: "random", score: 0.2, rank: 2, uncertainty: 0.2),
-                TaskPick(itemKey: keys[1], strategy: "random", score: 0.9, rank: 1, uncertainty: 0.9),
+                TaskPick(itemKey: keys[0], strategy: .random, score: 0.2, rank: 2, uncertainty: 0.2),
+                TaskPick(itemKey: keys[1], strategy: .random, score: 0.9, rank: 1, uncertainty: 0.9),
             ])
             try w.ensureAnnotator("ann", role: "annotator")
             try w.ensureAnnotator("bo", role: "annotator")

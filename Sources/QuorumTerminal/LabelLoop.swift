@@ -1,5 +1,6 @@
 import Glibc
 import QuorumCore
+import QuorumLabelling
 
 /// The interactive loop: shows one item at a time and reads single keys.
 ///
@@ -30,11 +31,6 @@ public final class LabelLoop {
     private let annotator: String
     let terminal: RawTerminal
     private let style: Style
-    /// Applied to every text an annotator sees (e.g. PII redaction).
-    private let redact: (String) -> String
-    /// Lines shown above an item's text: the metadata fields the lead chose
-    /// (`round start --show-fields`), e.g. "source: web"; none by default.
-    private let fieldLines: (StoredItem) -> [String]
     /// Answers committed in this session, newest last.
     private var history: [(id: Int64, response: Response)] = []
     private var message = ""
@@ -52,17 +48,14 @@ public final class LabelLoop {
     var typedAhead: Key?
 
     public init(queue: any LabelQueue, labels: LabelSet, annotator: String, terminal: RawTerminal = RawTerminal(),
-                style: Style = .fromEnvironment(), redact: @escaping (String) -> String = { $0 }, detailsOpen: Bool = false,
-                fieldLines: @escaping (StoredItem) -> [String] = { _ in [] }) {
+                style: Style = .fromEnvironment(), detailsOpen: Bool = false) {
         self.showDetails = detailsOpen
-        self.fieldLines = fieldLines
         self.queue = queue
         self.labels = labels
         self.keys = LabelKeys(labels: labels.names)
         self.annotator = annotator
         self.terminal = terminal
         self.style = style
-        self.redact = redact
     }
 
     /// How long to wait for a key before checking the terminal's size.
@@ -79,9 +72,9 @@ public final class LabelLoop {
         }
         started = monotonicSeconds()
         while true {
-            let task: OpenTask
+            let task: TaskView
             switch try queue.next() {
-            case .claimed(let t): task = t
+            case .task(let t): task = t
             case .finished:
                 terminal.write("\u{1B}[2J\u{1B}[H")
                 terminal.write("No tasks left for \(TerminalText.visible(annotator)). \(summary.answered) answered, \(summary.skipped) skipped.\n")
@@ -141,7 +134,7 @@ public final class LabelLoop {
                     }
                     message = "nothing to undo"
                 case .enter:
-                    if let s = suggestion(task) { response = .label(labels.names[s.index]) } else {
+                    if let s = task.suggestion { response = .label(s.label) } else {
                         message = task.blind ? "blind item: choose a label with its key (? for help)" : "no suggestion for this item: press a label's key"
                     }
                 case .character(let c):
@@ -154,18 +147,22 @@ public final class LabelLoop {
                     break
                 }
                 if let response {
-                    let id = try queue.answer(task, response, note: note, seconds: monotonicSeconds() - shownAt)
+                    guard let id = try queue.answer(task, response, note: note, seconds: monotonicSeconds() - shownAt) else {
+                        message = "not recorded: your hold on \(task.itemID) ran out and someone else took it"
+                        handled = true
+                        continue
+                    }
                     history.append((id, response))
                     switch response {
                     case .label(let l):
                         summary.answered += 1
-                        message = "✓ \(task.item.id) → \(l)"
+                        message = "✓ \(task.itemID) → \(l)"
                     case .skip:
                         summary.skipped += 1
-                        message = "skipped \(task.item.id)"
+                        message = "skipped \(task.itemID)"
                     case .flag:
                         summary.flagged += 1
-                        message = "⚑ \(task.item.id) flagged for an adjudicator"
+                        message = "⚑ \(task.itemID) flagged for an adjudicator"
                     }
                     handled = true
                 } else {
@@ -198,13 +195,7 @@ public final class LabelLoop {
     private func prompt(_ text: String) -> String? {
         let (_, rows) = RawTerminal.size()
         terminal.write("\u{1B}[\(rows);1H\u{1B}[2K")
-        return terminal.readLine(prompt: text).map(redact)
-    }
-
-    private func suggestion(_ task: OpenTask) -> (index: Int, confidence: Float)? {
-        guard !task.blind, let p = task.probabilities, p.count == labels.count else { return nil }
-        let best = p.indices.max { p[$0] < p[$1] }!
-        return (best, p[best])
+        return terminal.readLine(prompt: text)
     }
 
     /// The keys line, and the help `?` shows: each line fits 80 columns.
@@ -216,22 +207,21 @@ public final class LabelLoop {
          "space/PgDn next page of the text · b/PgUp previous page · ? hide help · q quit"]
     }
 
-    private func draw(_ task: OpenTask) throws {
+    private func draw(_ task: TaskView) throws {
         let size = RawTerminal.size()
         drawnSize = size
         // Only what a screenful (scrolled down `scroll` lines) can show is redacted and laid out.
-        let fields = task.item.text == nil ? [] : fieldLines(task.item)
-        let raw = (fields.isEmpty ? "" : fields.joined(separator: "\n") + "\n\n")
-            + (task.item.text ?? task.item.metaJSON ?? task.item.vector.map(LabelLoop.describe) ?? "(no content)")
-        let (shown, cut) = Screen.shownPrefix(raw, columns: size.columns, rows: scroll + size.rows)
-        let body = redact(shown)
+        let head = task.fields.isEmpty ? "" : task.fields.joined(separator: "\n") + "\n\n"
+        let shownRows = scroll + size.rows
+        let fit = { (raw: String) in Screen.shownPrefix(raw, columns: size.columns, rows: shownRows) }
+        let (shown, cut) = task.text.map { $0.prefix(fit) } ?? fit(task.content)
+        let body = head + shown
         var suggestionLine: String?
         if task.blind {
             suggestionLine = "Suggestion hidden for this item (blind)."
-        } else if let s = suggestion(task), let p = task.probabilities {
-            let alternatives = p.indices.sorted { p[$0] > p[$1] }.dropFirst().prefix(2)
-                .map { "\(labels.names[$0]) \(Int((p[$0] * 100).rounded()))%" }.joined(separator: ", ")
-            suggestionLine = "Suggestion: \(labels.names[s.index]) (\(Int((s.confidence * 100).rounded()))%)"
+        } else if let s = task.suggestion {
+            let alternatives = s.alternatives.map { "\($0.label) \(Int(($0.confidence * 100).rounded()))%" }.joined(separator: ", ")
+            suggestionLine = "Suggestion: \(s.label) (\(Int((s.confidence * 100).rounded()))%)"
                 + (alternatives.isEmpty ? "" : "   also: \(alternatives)")
         }
         if showDetails, details?.taskID != task.taskID {
@@ -245,11 +235,11 @@ public final class LabelLoop {
         var shownDetails = showDetails ? details?.value : nil
         if let d = shownDetails {
             shownDetails = TaskDetails(sections: d.sections.map { section in
-                (section.title, section.lines.map { redact(Screen.shownPrefix($0, columns: size.columns, rows: 1).text) })
+                (section.title, section.lines.map { Screen.shownPrefix($0, columns: size.columns, rows: 1).text })
             })
         }
         var frame = Frame(
-            title: "Quorum · \(annotator) · round \(task.roundID) · item \(task.item.id)",
+            title: "Quorum · \(annotator) · round \(task.roundID) · item \(task.itemID)",
             body: body, suggestion: suggestionLine,
             labels: keys.shown(labels.names),
             keys: LabelLoop.keysLine,
@@ -264,24 +254,5 @@ public final class LabelLoop {
         scroll = laid.scroll
         page = (laid.pageLines, laid.more)
         terminal.write("\u{1B}[2J\u{1B}[H" + laid.lines.joined(separator: "\r\n"))
-    }
-
-    /// A vector as text: a shaded grid when it is a square image (e.g. 8×8
-    /// pixels), else its leading values.
-    static func describe(_ v: [Float]) -> String {
-        let side = Int(Double(v.count).squareRoot())
-        if side * side == v.count, (4...24).contains(side), let top = v.max(), top > 0, v.allSatisfy({ $0 >= 0 }) {
-            let shades = Array(" .:-=+*#%@")
-            var rows: [String] = []
-            for r in 0..<side {
-                rows.append(String((0..<side).flatMap { c -> [Character] in
-                    let s = shades[min(shades.count - 1, Int(v[r * side + c] / top * Float(shades.count - 1)))]
-                    return [s, s]
-                }))
-            }
-            return "vector, \(v.count) values, drawn as \(side)×\(side):\n" + rows.joined(separator: "\n")
-        }
-        let shown = v.prefix(12).map { JSONValue.format(Double($0)) }.joined(separator: " ")
-        return "vector, \(v.count) values: \(shown)\(v.count > 12 ? " …" : "")"
     }
 }

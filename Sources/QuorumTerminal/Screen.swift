@@ -1,5 +1,6 @@
 import Glibc
 import QuorumCore
+import QuorumLabelling
 
 /// Text styling for the loop: ANSI bold/dim/reverse, or nothing at all when
 /// `NO_COLOR` is set (https://no-color.org) or the terminal is dumb.

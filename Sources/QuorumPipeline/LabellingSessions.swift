@@ -5,7 +5,7 @@ import QuorumLabelling
 import QuorumStore
 
 /// `quorum label`: an annotator answers their open tasks, from a file or interactively.
-public enum LabelService {
+extension LabellingService {
     public struct Summary: Sendable, Equatable {
         public var annotator: String
         public var round: Int
@@ -113,122 +113,97 @@ public enum LabelService {
         }
     }
 
-    /// The task queue one annotator's loop works through (also used by the latency benchmark).
-    public static func queue(store: any ProjectStore, annotator: String, round: Int, lease: Double = defaultLease) throws -> any LabelQueue {
-        try validateLease(lease)
-        let record = try store.write { w in
-            try AnnotatorService.admit(w, annotator)
-            return try RoundService.resolve(w, round)
-        }
-        return StoreLabelQueue(store: store, annotator: annotator, round: record, lease: lease)
-    }
-
-    /// Runs the interactive loop on the terminal.
-    public static func interactive(store: any ProjectStore, annotator: String, round id: Int?,
-                                   lease: Double = defaultLease) throws -> LabelLoop.Summary {
+    /// One annotator's session over the service, for the terminal loop.
+    public static func session(store: any ProjectStore, annotator: String, round id: Int?,
+                               lease: Double = defaultLease) throws -> AnnotatorSession {
         try validateAnnotatorName(annotator)
         try validateLease(lease)
-        let (round, labels) = try store.write { w in
-            try AnnotatorService.admit(w, annotator)
-            return (try RoundService.resolve(w, id), try w.project().labels)
-        }
+        let service = try LabellingService(store: store, lease: lease)
+        try service.admit(annotator)
+        let round = try store.read { r in try RoundService.resolve(r, id) }
         guard round.status == .open else {
             throw QuorumError(.state, "round \(round.id) is closed", hint: "start a new round with `quorum round start`")
         }
-        let queue = StoreLabelQueue(store: store, annotator: annotator, round: round, lease: lease)
-        return try LabelLoop(queue: queue, labels: labels, annotator: annotator, redact: try RedactionService.redactor(store: store).apply,
-                             fieldLines: try fieldLines(round)).run()
+        return AnnotatorSession(service: service, annotator: annotator)
     }
 }
 
-/// The label loop's queue over the store. Each step is its own committed
-/// transaction: claiming the next task (with a lease), and each answer, so a
-/// killed process loses nothing already acknowledged and holds nothing longer
-/// than its lease.
-final class StoreLabelQueue: LabelQueue {
-    let store: any ProjectStore
-    let annotator: String
-    let round: RoundRecord
-    let lease: Double
-    private lazy var evidence = TaskEvidence(store: store)
+/// One annotator's labelling session over `LabellingService`: the terminal
+/// loop's queue. The answer and the next claim share one commit, so the next
+/// item is ready the moment the answer is recorded.
+public final class AnnotatorSession: LabelQueue {
+    public let service: LabellingService
+    public let annotator: String
+    /// The next task, claimed in the same transaction as the last answer.
+    private var claimedWithAnswer: NextTask?
 
-    init(store: any ProjectStore, annotator: String, round: RoundRecord, lease: Double) {
-        self.store = store
+    init(service: LabellingService, annotator: String) {
+        self.service = service
         self.annotator = annotator
-        self.round = round
-        self.lease = lease
     }
 
-    static var now: Double { Date().timeIntervalSince1970 }
-
-    /// The next task, claimed in the same transaction as the last answer.
-    private var claimedWithAnswer: ClaimOutcome?
-
-    func next() throws -> ClaimOutcome {
+    public func next() throws -> NextTask {
         if let ready = claimedWithAnswer {
             claimedWithAnswer = nil
             return ready
         }
-        return try store.writePatiently { w in
-            try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: Self.now)
-        }
+        return try service.next(annotator).next
     }
 
-    func answer(_ task: OpenTask, _ response: Response, note: String?, seconds: Double) throws -> Int64 {
-        try store.writePatiently { w in
-            guard try w.round(round.id)?.status == .open else {
-                throw QuorumError(.state, "round \(round.id) was closed while you were labelling; your answer to \(task.item.id) was not recorded",
-                                  hint: "see `quorum round status`; the lead starts the next round")
-            }
-            var label: String?, flagged = false, text = note, kind = "answer"
-            switch response {
-            case .label(let l): label = l
-            case .skip: kind = "skip"
-            case .flag(let reason):
-                flagged = true
-                kind = "flag"
-                text = note.map { "\(reason) | \($0)" } ?? reason
-            }
-            let id = try w.insertAnswer(taskID: task.taskID, annotator: annotator, label: label, seconds: seconds,
-                                        note: text, flagged: flagged)
-            try w.appendEvent(EventRecord(kind: kind, itemID: task.item.id, annotator: annotator,
-                                          modelVersion: round.modelVersion,
-                                          confidence: task.probabilities.map { Double($0.max() ?? 0) },
-                                          detailJSON: JSONValue.object([("label", .text(label)), ("round", .int(round.id)),
-                                                                        ("seconds", .double(seconds)), ("note", .text(text)),
-                                                                        ("blind", .bool(task.blind))]).serialized()))
-            // One commit for the answer and the next claim: one lock, one write, less waiting.
-            claimedWithAnswer = try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: Self.now)
+    public func answer(_ task: TaskView, _ response: Response, note: String?, seconds: Double) throws -> Int64? {
+        do {
+            let (id, next) = try service.answer(annotator, itemID: task.itemID, response, note: note, seconds: seconds, claimNext: true)
+            claimedWithAnswer = next
             return id
+        } catch .notClaimed {
+            return nil
+        } catch .noOpenRound {
+            throw QuorumError(.state, "round \(task.roundID) was closed while you were labelling; your answer to \(task.itemID) was not recorded",
+                              hint: "see `quorum round status`; the lead starts the next round")
+        } catch {
+            throw error.asQuorumError
         }
     }
 
-    func undo(answerID: Int64) throws -> Bool {
-        try store.writePatiently { w in
-            // A closed round's answers are part of its record: they cannot be undone.
-            guard try w.round(round.id)?.status == .open,
-                  let answer = try w.answer(answerID), answer.roundID == round.id, answer.annotator == annotator,
-                  try w.deleteAnswer(answerID) else { return false }
-            try w.claim(taskID: answer.taskID, annotator: annotator, until: Self.now + lease)
-            claimedWithAnswer = nil
-            try w.appendEvent(EventRecord(kind: "undo", itemID: answer.itemID, annotator: annotator,
-                                          detailJSON: JSONValue.object([("answer", .int(Int(answerID)))]).serialized()))
+    public func undo(answerID: Int64) throws -> Bool {
+        claimedWithAnswer = nil
+        do {
+            try service.undo(annotator, answerID: answerID)
             return true
+        } catch .nothingToUndo {
+            return false
+        } catch {
+            throw error.asQuorumError
         }
     }
 
-    func progress() throws -> (done: Int, remaining: Int) {
-        try store.read { r in
-            let p = try r.taskProgress(round: round.id)
-            return (p.answers, max(0, p.wanted - p.answers))
+    public func progress() throws -> (done: Int, remaining: Int) {
+        let p = try service.progress(annotator)
+        return (p.done, p.left)
+    }
+
+    public func details(_ task: TaskView) throws -> TaskDetails {
+        do { return try service.details(annotator, itemID: task.itemID) } catch .notClaimed {
+            return TaskDetails(sections: [("Details", ["Your hold on this item has ended; answer it to see if it is still yours."])])
         }
     }
 
-    func details(_ task: OpenTask) throws -> TaskDetails {
-        try evidence.details(for: task, blind: task.blind)
+    public func release() throws {
+        try service.release(annotator)
     }
+}
 
-    func release() throws {
-        try store.write { w in try w.releaseClaims(annotator: annotator) }
+extension LabellingError {
+    /// The error as the command line words it: with a hint naming the command that helps.
+    public var asQuorumError: QuorumError {
+        switch self {
+        case .store(let e): e
+        case .notRegistered(let name): AnnotatorService.notRegistered(name)
+        case .notPermitted(let name, let role):
+            QuorumError(.state, description, hint: "a lead can grant the role with `quorum annotators add \(name) --role \(role)`")
+        case .noOpenRound: QuorumError(.state, description, hint: "start one with `quorum round start`")
+        case .unknownLabel: QuorumError(.badInput, description, hint: "use one of the project's labels")
+        case .notClaimed, .nothingToUndo, .notDisputed: QuorumError(.state, description, hint: "see `quorum round status`")
+        }
     }
 }

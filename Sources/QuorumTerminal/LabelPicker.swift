@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumLabelling
 
 extension LabelLoop {
     /// `/`: finds a label by typing part of its name (any label, also past the

@@ -1,5 +1,6 @@
 import Glibc
 import QuorumCore
+import QuorumLabelling
 
 /// The controlling terminal in raw mode: keys arrive one at a time, unechoed.
 /// Restores the original mode when closed, also after `q` or an error.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import QuorumCore
+import QuorumLabelling
 
 /// Reads the terminal's bytes on a thread of its own, so that Ctrl-C is seen
 /// whatever the loop is doing.

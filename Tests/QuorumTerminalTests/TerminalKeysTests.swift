@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 import Testing
-@testable import QuorumLabelling
+@testable import QuorumTerminal
+import QuorumLabelling
 
 /// Keys read from a real pseudo-terminal: Ctrl-C whatever the loop is doing, and page keys.
 @Suite(.serialized) struct TerminalKeysTests {

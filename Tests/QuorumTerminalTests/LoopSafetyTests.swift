@@ -1,6 +1,7 @@
 import QuorumCore
 import Testing
-@testable import QuorumLabelling
+@testable import QuorumTerminal
+import QuorumLabelling
 
 /// What the screen does with hostile and huge input.
 @Suite struct ScreenSafetyTests {
