@@ -10,18 +10,24 @@ public enum ModelService {
     /// One model version as `models list` shows it.
     public struct Entry: Sendable {
         public var model: ModelVersion
-        public var settings: [String: Any] { decode(model.settingsJSON) }
-        public var metrics: [String: Any] { decode(model.metricsJSON) }
+        public var settings: [String: Any] {
+            get throws(QuorumError) { try StoredJSON.object(model.settingsJSON, "settings of model \(model.id)") }
+        }
+        public var metrics: [String: Any] {
+            get throws(QuorumError) { try StoredJSON.object(model.metricsJSON, "metrics of model \(model.id)") }
+        }
 
         public var json: JSONValue {
-            let m = metrics, s = settings
-            return .object([
-                ("model_version", .string(model.id)), ("created_at", .string(model.createdAt)), ("kind", .string(model.kind)),
-                ("status", .string(model.isLive ? "live" : (model.isShadow ? "shadow" : "retired"))),
-                ("trained_on", .int(model.trainedOn)), ("members", .number(s["members"] as? Int)),
-                ("test_accuracy", .number(m["test_accuracy"] as? Double)), ("ece", .number(m["ece"] as? Double)),
-                ("settings", raw(model.settingsJSON)), ("calibration", raw(m["calibration"].flatMap(reserialize) ?? "null")),
-            ])
+            get throws(QuorumError) {
+                let m = try metrics, s = try settings
+                return .object([
+                    ("model_version", .string(model.id)), ("created_at", .string(model.createdAt)), ("kind", .string(model.kind)),
+                    ("status", .string(model.isLive ? "live" : (model.isShadow ? "shadow" : "retired"))),
+                    ("trained_on", .int(model.trainedOn)), ("members", .number(s["members"] as? Int)),
+                    ("test_accuracy", .number(m["test_accuracy"] as? Double)), ("ece", .number(m["ece"] as? Double)),
+                    ("settings", raw(model.settingsJSON)), ("calibration", raw(m["calibration"].flatMap(reserialize) ?? "null")),
+                ])
+            }
         }
     }
 
@@ -178,10 +184,6 @@ public enum ModelService {
             return summary
         }
     }
-}
-
-private func decode(_ json: String) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
 }
 
 private func reserialize(_ value: Any) -> String? {

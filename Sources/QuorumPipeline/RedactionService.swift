@@ -15,7 +15,11 @@ public enum RedactionService {
 
     static func decode(_ json: String?) throws -> [String] {
         guard let json else { return [] }
-        return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String]) ?? []
+        guard let patterns = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String] else {
+            throw QuorumError(.failedCheck, "the stored project setting \(key) is not a JSON list of patterns",
+                              hint: "the project database was modified outside Quorum; restore it from a backup")
+        }
+        return patterns
     }
 
     /// The redactor annotators' screens go through. Stored patterns are checked

@@ -144,7 +144,7 @@ public enum RoundService {
             if let routing = options.routing, let model {
                 let scored = pool.compactMap { item in predictions[item.key].map { (item, $0) } }
                 let decision = try Router.decide(routing, confidences: scored.map { Double($0.1.confidence) },
-                                                 reliability: Reliability(metricsJSON: model.metricsJSON))
+                                                 reliability: try Reliability.stored(in: model))
                 threshold = decision.threshold
                 estimatedError = decision.estimatedError
                 if let t = decision.threshold {

@@ -217,12 +217,17 @@ extension Reliability {
                  ("correct", .array(correct.map { .int($0 ? 1 : 0) }))])
     }
 
-    /// Reads `json` back from a model version's metrics.
-    init?(metricsJSON: String) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(metricsJSON.utf8)) as? [String: Any],
-              let r = object["reliability"] as? [String: Any],
-              let c = r["confidence"] as? [Double], let ok = r["correct"] as? [Int], c.count == ok.count else { return nil }
-        self.init(confidences: c.map { Float($0) }, correct: ok.map { $0 == 1 })
+    /// Reads `json` back from a model version's metrics: nil when the model
+    /// has no reliability record (e.g. imported predictions); a malformed
+    /// record is a failed check.
+    static func stored(in model: ModelVersion) throws(QuorumError) -> Reliability? {
+        let metrics = try StoredJSON.object(model.metricsJSON, "metrics of model \(model.id)")
+        guard let r = metrics["reliability"], !(r is NSNull) else { return nil }
+        guard let r = r as? [String: Any], let c = r["confidence"] as? [Double], let ok = r["correct"] as? [Int], c.count == ok.count else {
+            throw QuorumError(.failedCheck, "the stored reliability record of model \(model.id) is malformed",
+                              hint: "the project database was modified outside Quorum; retrain with `quorum train`")
+        }
+        return Reliability(confidences: c.map { Float($0) }, correct: ok.map { $0 == 1 })
     }
 }
 

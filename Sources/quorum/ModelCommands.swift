@@ -14,11 +14,11 @@ struct Models: ParsableCommand {
 
         func run() throws {
             let entries = try ModelService.list(store: try project.openForReading())
-            output.emit(.object([("models", .array(entries.map(\.json)))])) {
+            try output.emit(.object([("models", .array(try entries.map { try $0.json }))])) {
                 guard !entries.isEmpty else { return "No models yet. Train one with `quorum train`." }
                 var lines = ["model  status   kind                     trained on  members  test acc    ECE  created"]
                 for e in entries {
-                    let m = e.metrics, s = e.settings
+                    let m = try e.metrics, s = try e.settings
                     let status = e.model.isLive ? "live" : (e.model.isShadow ? "shadow" : "-")
                     lines.append([
                         e.model.id.padding(6), status.padding(8), String(e.model.kind.prefix(24)).padding(24),

@@ -34,11 +34,11 @@ struct FormatOptions: ParsableArguments {
     /// holds, no control or bidi character reaches the terminal raw. Fields
     /// that could forge a line (ids, labels) are escaped where they are
     /// formatted, with `TerminalText.visible(_:)`.
-    func emit(_ json: JSONValue, _ text: () -> String) {
+    func emit(_ json: JSONValue, _ text: () throws -> String) rethrows {
         switch format {
         case .json: print(json.serialized(pretty: false))
         case .text:
-            let body = TerminalText.visible(text(), keepNewlines: true)
+            let body = TerminalText.visible(try text(), keepNewlines: true)
             print(body, terminator: body.hasSuffix("\n") ? "" : "\n")
         }
     }

@@ -200,3 +200,47 @@ import Testing
         #expect(late.status == 409 && (late.json["error"] as? String)?.contains("no open round") == true)
     }
 }
+
+/// Issue 12: `kill -9` of `quorum serve` loses no answer it acknowledged, and
+/// the items its clients held come back to the queue when their leases end.
+@Suite struct ServeCrashTests {
+    @Test func aKilledServerLosesNoAcknowledgedAnswerAndItsClaimsReturn() throws {
+        let cli = try ServeTests.project(size: 6, overlap: 1)
+        defer { cli.cleanUp() }
+        let alice = try cli.token("alice"), bob = try cli.token("bob")
+        let first = try ServeProcess(cli, lease: 2)
+        var acknowledged: [String: String] = [:]
+        for label in ["spam", "ham"] {
+            let id = try #require((try first.get("/api/v1/next", token: alice).json["task"] as? [String: Any])?["id"] as? String)
+            #expect(try first.post("/api/v1/answers", token: alice, json: ["id": id, "label": label]).status == 200)
+            acknowledged[id] = label
+        }
+        // Alice holds the item on her screen and the one fetched ahead when the server dies.
+        let shown = try #require((try first.get("/api/v1/next", token: alice).json["task"] as? [String: Any])?["id"] as? String)
+        let ahead = try #require((try first.get("/api/v1/next?after=\(shown)", token: alice).json["task"] as? [String: Any])?["id"] as? String)
+        first.stop(kill: true)
+
+        let second = try ServeProcess(cli, lease: 2)
+        defer { second.stop() }
+        // Bob gets every other item, then waits for alice's two while her leases run.
+        var bobs: [String] = []
+        while let task = try second.get("/api/v1/next", token: bob).json["task"] as? [String: Any], let id = task["id"] as? String {
+            bobs.append(id)
+            #expect(try second.post("/api/v1/answers", token: bob, json: ["id": id, "label": "ham"]).status == 200)
+        }
+        #expect(Set(bobs).isDisjoint(with: [shown, ahead]) && bobs.count == 2, "\(bobs)")
+        let waiting = try second.get("/api/v1/next", token: bob).json
+        #expect(waiting["reason"] as? String == "waiting" && (waiting["retry_after"] as? Double ?? 0) >= 1, "\(waiting)")
+        Thread.sleep(forTimeInterval: 2.5)
+        for _ in 0..<2 {
+            let id = try #require((try second.get("/api/v1/next", token: bob).json["task"] as? [String: Any])?["id"] as? String)
+            #expect([shown, ahead].contains(id))
+            #expect(try second.post("/api/v1/answers", token: bob, json: ["id": id, "label": "spam"]).status == 200)
+        }
+        #expect(try second.get("/api/v1/next", token: bob).json["reason"] as? String == "done")
+        // Every acknowledged answer is in the database.
+        let labels = try #require(try cli.json(["consensus", "--dry-run"])["labels"] as? [String: String])
+        for (id, label) in acknowledged { #expect(labels[id] == label, "\(id)") }
+        #expect(labels.count == 6)
+    }
+}

@@ -51,6 +51,31 @@ import Testing
         #expect(itemID(try claim(store, round, "dee", at: now + 601)) == "i0")
     }
 
+    /// A page keeps the item on screen while it claims the next one ahead: at
+    /// most two holds, the kept one never returned, and answers only for held tasks.
+    @Test func aFetchAheadKeepsTheShownTaskAndAnswersNeedAHold() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (store, round) = try project(overlap: 1)
+        let now = Date().timeIntervalSince1970
+        let shown = try #require(itemID(try claim(store, round, "ann", at: now)))
+        let keptKey = try store.read { r in try r.heldTask(round: round, annotator: "ann", itemID: shown, now: now)?.taskID }
+        let ahead = try store.write { w in
+            try w.claimTask(round: round, annotator: "ann", leaseSeconds: 600, now: now, keeping: keptKey)
+        }
+        #expect(itemID(ahead) == "i2" && shown == "i0", "the next task, not the kept one")
+        #expect(Set(try store.read { r in try r.heldClaims(round: round, annotator: "ann", now: now).map(\.itemID) }) == ["i0", "i2"])
+        // Fetching ahead again from i2 before i0 is answered gives i0 back (a reopened page), still two holds.
+        let i2 = try store.read { r in try r.heldTask(round: round, annotator: "ann", itemID: "i2", now: now)?.taskID }
+        #expect(itemID(try store.write { w in try w.claimTask(round: round, annotator: "ann", leaseSeconds: 600, now: now, keeping: i2) }) == "i0")
+        // Once i0 is answered, the fetch ahead from i2 takes i1: the answered one is no longer held.
+        try store.write { w in _ = try w.insertAnswer(taskID: keptKey!, annotator: "ann", label: "a", seconds: 1, note: nil, flagged: false) }
+        #expect(try store.read { r in try r.heldTask(round: round, annotator: "ann", itemID: "i0", now: now) } == nil, "answered: no longer held")
+        #expect(itemID(try store.write { w in try w.claimTask(round: round, annotator: "ann", leaseSeconds: 600, now: now, keeping: i2) }) == "i1")
+        #expect(Set(try store.read { r in try r.heldClaims(round: round, annotator: "ann", now: now).map(\.itemID) }) == ["i2", "i1"])
+        // Bo holds nothing of ann's: her items are not his to answer.
+        #expect(try store.read { r in try r.heldTask(round: round, annotator: "bo", itemID: "i2", now: now) } == nil)
+    }
+
     @Test func blindFlagReachesTheTask() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (store, round) = try project(overlap: 1)
