@@ -57,6 +57,7 @@ let package = Package(
         .target(name: "QuorumPipeline", dependencies: [
             "QuorumCore", "QuorumStore", "QuorumImport", "QuorumNumerics", "QuorumModels",
             "QuorumSampling", "QuorumConsensus", "QuorumSnapshots", "QuorumReporting", "QuorumLabelling",
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swift6),
 
         // The web view: HTTP API and pages over the same labelling service as the terminal.

@@ -49,4 +49,37 @@ import Testing
         #expect(!s.transcript.contains("locked"), "no 'database is locked'")
         #expect(try cli.json(["round", "status"])["answers"] as? Int == 2)
     }
+
+    /// Issue 12: `train` fits its model outside any write transaction, so
+    /// others can write (label) while it runs. A probe takes SQLite's write
+    /// lock without waiting (`BEGIN IMMEDIATE`, timeout 0) every 20 ms while
+    /// `train` runs: a build that trained inside its write transaction fails
+    /// every probe taken after training began.
+    @Test func trainingHoldsNoWriteLockWhileItFits() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", (0...9).map(String.init).joined(separator: ",")])
+        try cli.ok(["import", try cli.write("seed.jsonl", Digits.rest.joined(separator: "\n") + "\n"), "--as", "seed"])
+        try cli.ok(["import", try cli.write("test.jsonl", Digits.test.joined(separator: "\n") + "\n"), "--as", "test"])
+        let db = (cli.project as NSString).appendingPathComponent("quorum.sqlite")
+        let probe = try cli.python("""
+            import sqlite3, subprocess, sys, time
+            train = subprocess.Popen([sys.argv[1], "train", "--project", sys.argv[2]], stdout=subprocess.DEVNULL)
+            time.sleep(0.3)  # past start-up and the read of the labels
+            took = refused = 0
+            while train.poll() is None:
+                c = sqlite3.connect(sys.argv[3], timeout=0, isolation_level=None)
+                try:
+                    c.execute("BEGIN IMMEDIATE"); c.execute("ROLLBACK"); took += 1
+                except sqlite3.OperationalError:
+                    refused += 1
+                c.close()
+                time.sleep(0.02)
+            print(took, refused, train.returncode)
+            """, [CLI.binary, cli.project, db])
+        let numbers = probe.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(numbers.count == 3 && numbers[2] == 0, "train failed: \(probe)")
+        #expect(numbers.count == 3 && numbers[0] + numbers[1] >= 5, "train ran long enough to probe: \(probe)")
+        #expect(numbers.count == 3 && numbers[0] > numbers[1], "the write lock was free most of the time: \(probe)")
+    }
 }

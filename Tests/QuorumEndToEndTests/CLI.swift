@@ -84,6 +84,22 @@ struct CLI {
     }
 
     /// Writes a file inside the project directory and returns its path.
+    /// Runs a Python 3 script with `arguments` and returns what it printed.
+    func python(_ script: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        p.environment = environment
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func write(_ name: String, _ text: String) throws -> String {
         let path = (project as NSString).appendingPathComponent(name)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
