@@ -185,7 +185,8 @@ public final class LabellingService: @unchecked Sendable {
                     throw LabellingError.nothingToUndo
                 }
                 let held = try w.heldClaims(round: round.id, annotator: annotator, now: Self.now).map(\.taskID)
-                try w.claim(taskID: answer.taskID, annotator: annotator, until: Self.now + lease, keeping: held)
+                let now = Self.now
+                try w.claim(taskID: answer.taskID, annotator: annotator, until: now + lease, keeping: held, now: now)
                 try w.appendEvent(EventRecord(kind: "undo", itemID: answer.itemID, annotator: annotator,
                                               detailJSON: JSONValue.object([("answer", .int(Int(answer.answerID)))]).serialized()))
                 return answer.itemID

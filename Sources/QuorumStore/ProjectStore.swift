@@ -57,7 +57,7 @@ public protocol StoreReader {
     func taskedItemKeys() throws -> Set<Int64>
     /// Tasks of `round` that `annotator` may answer now, in the queue's order: not
     /// answered by them, still wanting answers, and not fully held by others' claims.
-    func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask]
+    func openTasks(round: Int, annotator: String, limit: Int?, now: Double) throws -> [OpenTask]
     /// How far a round's tasks are.
     func taskProgress(round: Int) throws -> TaskProgress
     /// Every task of a round with its slots.
@@ -160,7 +160,7 @@ public protocol StoreWriter: StoreReader {
     func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double, keeping: Int64?) throws -> ClaimOutcome
     /// Claims one task for `annotator` until `until` (seconds since 1970), e.g. after an undo,
     /// releasing their other claims except the tasks in `keeping`.
-    func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64]) throws
+    func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64], now: Double) throws
     /// Gives back every claim `annotator` holds (when they quit).
     func releaseClaims(annotator: String) throws
     /// Asks one more annotator for a task: it wants one more answer than before.
@@ -190,7 +190,7 @@ extension StoreWriter {
     }
 
     /// Claims one task, releasing every other claim the annotator holds.
-    public func claim(taskID: Int64, annotator: String, until: Double) throws {
-        try claim(taskID: taskID, annotator: annotator, until: until, keeping: [])
+    public func claim(taskID: Int64, annotator: String, until: Double, now: Double) throws {
+        try claim(taskID: taskID, annotator: annotator, until: until, keeping: [], now: now)
     }
 }

@@ -32,16 +32,14 @@ extension SQLiteSession {
                         probabilities: probs.map { [Float](blob: $0) }, blind: row["blind"])
     }
 
-    static var now: Double { Date().timeIntervalSince1970 }
-
-    func openTasks(round: Int, annotator: String, limit: Int?) throws -> [OpenTask] {
+    func openTasks(round: Int, annotator: String, limit: Int?, now: Double) throws -> [OpenTask] {
         try Row.fetchAll(db, sql: """
             SELECT \(Self.openTaskColumns)
             FROM tasks t JOIN rounds r ON r.id = t.round_id \(Self.openTaskJoins)
             WHERE t.round_id = ?3 AND r.status = 'open' AND \(Self.freeForAnnotator)
             ORDER BY t.uncertainty DESC, t.deadline, t.id
             LIMIT ?4
-            """, arguments: [annotator, Self.now, round, limit ?? -1]).map(Self.openTask)
+            """, arguments: [annotator, now, round, limit ?? -1]).map(Self.openTask)
     }
 
     func taskProgress(round: Int) throws -> TaskProgress {
@@ -102,14 +100,14 @@ extension SQLiteSession {
             return until.map { .waiting(until: $0) } ?? .finished
         }
         let task = Self.openTask(row)
-        try claim(taskID: task.taskID, annotator: annotator, until: now + leaseSeconds, keeping: kept.map { [$0] } ?? [])
+        try claim(taskID: task.taskID, annotator: annotator, until: now + leaseSeconds, keeping: kept.map { [$0] } ?? [], now: now)
         return .claimed(task)
     }
 
-    func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64]) throws {
+    func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64], now: Double) throws {
         // Expired claims are swept as we go; the annotator's other claims go, except those kept.
         let kept = keeping.isEmpty ? "" : "AND task_id NOT IN (\(keeping.map(String.init).joined(separator: ",")))"
-        try db.execute(sql: "DELETE FROM claims WHERE (annotator = ? \(kept)) OR expires_at <= ?", arguments: [annotator, Self.now])
+        try db.execute(sql: "DELETE FROM claims WHERE (annotator = ? \(kept)) OR expires_at <= ?", arguments: [annotator, now])
         try db.execute(sql: "INSERT OR REPLACE INTO claims(task_id, annotator, expires_at) VALUES (?, ?, ?)",
                        arguments: [taskID, annotator, until])
     }

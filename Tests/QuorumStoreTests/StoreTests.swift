@@ -94,7 +94,7 @@ import QuorumCore
             try w.ensureAnnotator("ann", role: "annotator")
             try w.ensureAnnotator("bo", role: "annotator")
             try w.ensureAnnotator("cy", role: "annotator")
-            let open = try w.openTasks(round: round, annotator: "ann", limit: nil)
+            let open = try w.openTasks(round: round, annotator: "ann", limit: nil, now: Date().timeIntervalSince1970)
             #expect(open.map(\.item.id) == ["2", "1"], "most uncertain first")
             _ = try w.insertAnswer(taskID: open[0].taskID, annotator: "ann", label: "a", seconds: 1, note: nil, flagged: false)
             var rejected = false
@@ -102,10 +102,10 @@ import QuorumCore
                 _ = try w.insertAnswer(taskID: open[0].taskID, annotator: "ann", label: "b", seconds: 1, note: nil, flagged: false)
             } catch is QuorumError { rejected = true }
             #expect(rejected, "a second answer to the same task is refused")
-            let left = try w.openTasks(round: round, annotator: "ann", limit: nil).map(\.item.id)
+            let left = try w.openTasks(round: round, annotator: "ann", limit: nil, now: Date().timeIntervalSince1970).map(\.item.id)
             #expect(left == ["1"])
             _ = try w.insertAnswer(taskID: open[0].taskID, annotator: "bo", label: "a", seconds: 1, note: nil, flagged: false)
-            let forCy = try w.openTasks(round: round, annotator: "cy", limit: nil).map(\.item.id)
+            let forCy = try w.openTasks(round: round, annotator: "cy", limit: nil, now: Date().timeIntervalSince1970).map(\.item.id)
             #expect(forCy == ["1"], "a task with K answers is done")
             let progress = try w.taskProgress(round: round)
             #expect(progress.tasks == 2 && progress.complete == 1 && progress.answers == 2)

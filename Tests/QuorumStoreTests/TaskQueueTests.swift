@@ -79,7 +79,7 @@ import Testing
     @Test func blindFlagReachesTheTask() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (store, round) = try project(overlap: 1)
-        let open = try store.read { r in try r.openTasks(round: round, annotator: "ann", limit: nil) }
+        let open = try store.read { r in try r.openTasks(round: round, annotator: "ann", limit: nil, now: Date().timeIntervalSince1970) }
         #expect(open.map(\.item.id) == ["i0", "i2", "i1"])
         #expect(open.map(\.blind) == [false, true, false])
     }
@@ -105,7 +105,7 @@ import Testing
     @Test func anotherAnswerWantedReopensACompleteTask() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (store, round) = try project(overlap: 1)
-        let tasks = try store.read { r in try r.openTasks(round: round, annotator: "ann", limit: nil) }
+        let tasks = try store.read { r in try r.openTasks(round: round, annotator: "ann", limit: nil, now: Date().timeIntervalSince1970) }
         try store.write { w in
             for t in tasks { _ = try w.insertAnswer(taskID: t.taskID, annotator: "ann", label: "a", seconds: 1, note: nil, flagged: false) }
         }
