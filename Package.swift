@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries: a module map and a shim header each.
@@ -51,6 +53,17 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swift6),
+
+        // The PostgreSQL store: the same protocols as QuorumStore's SQLite store, over postgres-nio.
+        .target(name: "QuorumPostgres", dependencies: [
+            "QuorumCore", "QuorumStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
 
         // Use-case services that join the store to the pure modules.
@@ -87,6 +100,7 @@ let package = Package(
         .testTarget(name: "QuorumSnapshotsTests", dependencies: ["QuorumSnapshots", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumReportingTests", dependencies: ["QuorumReporting", "QuorumConsensus", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumStoreTests", dependencies: ["QuorumStore", "QuorumCore"], swiftSettings: swift6),
+        .testTarget(name: "QuorumStoreConformanceTests", dependencies: ["QuorumStore", "QuorumPostgres", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumLabellingTests", dependencies: ["QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumTerminalTests", dependencies: ["QuorumTerminal", "QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),

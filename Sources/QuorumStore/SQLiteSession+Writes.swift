@@ -61,17 +61,7 @@ extension SQLiteSession: StoreWriter {
     /// (compared byte-wise: ids and labels are NFC where they enter).
     private func compareExisting(_ item: NewItem, sql: String, _ arguments: StatementArguments) throws -> InsertOutcome? {
         guard let existing = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return nil }
-        return Self.compare(item, kind: ItemKind(rawValue: existing["kind"]) ?? .pool, hash: existing["content_hash"], label: existing["label"])
-    }
-
-    /// `item` against a stored row's kind, content hash and label.
-    static func compare(_ item: NewItem, kind: ItemKind, hash: Int64, label: String?) -> InsertOutcome {
-        guard hash == item.contentHash else { return .conflict(existingKind: kind) }
-        guard kind == item.kind else { return .conflict(existingKind: kind, difference: "kind") }
-        guard label?.utf8.elementsEqual(item.label?.utf8 ?? "".utf8) ?? (item.label == nil) else {
-            return .conflict(existingKind: kind, difference: "label")
-        }
-        return .duplicate
+        return StoreEncoding.compare(item, kind: ItemKind(rawValue: existing["kind"]) ?? .pool, hash: existing["content_hash"], label: existing["label"])
     }
 
     func stagedClashes(batch: Int64) throws -> (duplicates: Int, conflict: (line: Int, id: String, outcome: InsertOutcome)?) {
@@ -85,7 +75,7 @@ extension SQLiteSession: StoreWriter {
             let newKind = ItemKind(rawValue: row["new_kind"]) ?? .pool
             let staged = NewItem(id: row["id"], kind: newKind, contentHash: row["new_hash"], text: nil, vector: nil,
                                  metaJSON: nil, label: row["new_label"])
-            let outcome = Self.compare(staged, kind: ItemKind(rawValue: row["kind"]) ?? .pool, hash: row["content_hash"], label: row["label"])
+            let outcome = StoreEncoding.compare(staged, kind: ItemKind(rawValue: row["kind"]) ?? .pool, hash: row["content_hash"], label: row["label"])
             guard outcome == .duplicate else { return (duplicates, (row["line"], staged.id, outcome)) }
             duplicates += 1
         }
@@ -166,7 +156,7 @@ extension SQLiteSession: StoreWriter {
             """)
         for pick in picks {
             try statement.execute(arguments: [round, pick.itemKey, pick.strategy.rawValue, pick.score, pick.rank,
-                                              pick.uncertainty, pick.deadline ?? 1e308, pick.blind, overlap])
+                                              pick.uncertainty, pick.deadline ?? StoreEncoding.noDeadline, pick.blind, overlap])
         }
         return round
     }
@@ -243,7 +233,7 @@ extension SQLiteSession: StoreWriter {
             """)
         for (row, digest) in zip(rows, rowHashes) {
             try statement.execute(arguments: [info.number, row.id, row.label, row.source.rawValue, row.confidence,
-                                              row.split.rawValue, Self.encodeAnswers(row.answers), digest])
+                                              row.split.rawValue, StoreEncoding.encodeAnswers(row.answers), digest])
         }
     }
 

@@ -295,20 +295,7 @@ struct SQLiteSession: StoreReader {
             return SnapshotRow(id: row["item_id"], label: row["label"],
                                source: LabelSource(rawValue: row["source"]) ?? .consensus,
                                confidence: row["confidence"], split: Split(rawValue: row["split"]) ?? .train,
-                               answers: Self.decodeAnswers(answers))
-        }
-    }
-
-    /// Answers are stored as `annotator\tlabel` lines: unambiguous, since
-    /// annotator names and labels never contain tabs or newlines.
-    static func encodeAnswers(_ answers: [RowAnswer]) -> String {
-        answers.map { "\($0.annotator)\t\($0.label)" }.joined(separator: "\n")
-    }
-
-    static func decodeAnswers(_ text: String) -> [RowAnswer] {
-        text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-            return parts.count == 2 ? RowAnswer(annotator: String(parts[0]), label: String(parts[1])) : nil
+                               answers: StoreEncoding.decodeAnswers(answers))
         }
     }
 }

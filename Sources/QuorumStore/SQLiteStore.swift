@@ -227,25 +227,6 @@ public final class SQLiteStore: ProjectStore {
     }
 }
 
-// MARK: - Vector blobs
-
-extension Array where Element == Float {
-    /// Little-endian IEEE-754 bytes, as stored in BLOB columns.
-    var blob: Data { withUnsafeBytes { Data($0) } }
-
-    /// Decodes a BLOB written by `blob`.
-    init(blob: Data) {
-        let n = blob.count / MemoryLayout<Float>.size
-        if n == 0 { self.init(); return }
-        self.init(unsafeUninitializedCapacity: n) { buffer, count in
-            blob.withUnsafeBytes { raw in
-                _ = memcpy(buffer.baseAddress!, raw.baseAddress!, n * MemoryLayout<Float>.size)
-            }
-            count = n
-        }
-    }
-}
-
 extension SQLiteStore {
     /// The linked SQLite library's version, without opening a project.
     public static var libraryVersion: String? {

@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import QuorumCore
+
+/// A few PostgreSQL connections used from blocking code.
+///
+/// The store's protocol is synchronous: the command line's main thread and
+/// `quorum serve`'s dispatch threads call it and wait. The pool owns one event
+/// loop thread, on which postgres-nio runs every connection; a caller blocks on
+/// each query's future (never on the event loop thread itself). At most
+/// `limit` connections exist; each is opened when first needed and kept for
+/// the next caller. A transaction holds its connection until it ends.
+final class BlockingPool: @unchecked Sendable {
+    let url: PostgresURL
+    let limit: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let configuration: PostgresConnection.Configuration
+    private let logger = Logger(label: "quorum.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    private let lock = NIOLock()
+    /// Guarded by `lock`.
+    private var idle: [PostgresConnection] = []
+    private var open = 0
+    private var nextID = 1
+    private var closed = false
+    private let slots: DispatchSemaphore
+
+    /// - Parameters:
+    ///   - lockTimeout: how long a statement waits for a lock before failing (`lock_timeout`).
+    ///   - readOnly: every transaction is read-only (`default_transaction_read_only`).
+    init(url: PostgresURL, limit: Int = 4, lockTimeout: Double, readOnly: Bool) throws {
+        self.url = url
+        self.limit = limit
+        self.slots = DispatchSemaphore(value: limit)
+        let tls: PostgresConnection.Configuration.TLS
+        switch url.tls {
+        case .disable:
+            tls = .disable
+        case .prefer, .require, .verifyFull:
+            var settings = TLSConfiguration.makeClientConfiguration()
+            if url.tls != .verifyFull { settings.certificateVerification = .none }
+            let context: NIOSSLContext
+            do { context = try NIOSSLContext(configuration: settings) } catch {
+                throw QuorumError(.environment, "\(url): cannot set up TLS (\(error))", hint: "add ?sslmode=disable to the URL for a server without TLS")
+            }
+            tls = url.tls == .prefer ? .prefer(context) : .require(context)
+        }
+        var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user,
+                                                             password: url.password(), database: url.database, tls: tls)
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "quorum"),
+            ("lock_timeout", String(max(1, Int(lockTimeout * 1000)))),
+            ("default_transaction_read_only", readOnly ? "on" : "off"),
+            ("client_min_messages", "warning"),
+        ]
+        self.configuration = configuration
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    deinit { close() }
+
+    /// Closes every connection and stops the event loop thread.
+    func close() {
+        let connections: [PostgresConnection] = lock.withLock {
+            guard !closed else { return [] }
+            closed = true
+            defer { idle = [] }
+            return idle
+        }
+        guard lock.withLock({ closed }) else { return }
+        for connection in connections { try? connection.close().wait() }
+        try? group.syncShutdownGracefully()
+    }
+
+    /// Runs `body` on a connection of the pool, waiting for one to be free.
+    /// A connection whose `body` reports it broken (or that the server closed)
+    /// is closed instead of kept.
+    func withConnection<T>(_ body: (Link) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
+        let link = Link(connection: try take(), logger: logger, url: url)
+        defer { giveBack(link.connection, healthy: link.healthy) }
+        return try body(link)
+    }
+
+    private func take() throws -> PostgresConnection {
+        let reused: PostgresConnection? = try lock.withLock {
+            guard !closed else { throw QuorumError(.state, "\(url): the store is closed") }
+            while let connection = idle.popLast() {
+                if !connection.isClosed { return connection }
+                open -= 1
+            }
+            open += 1
+            return nil
+        }
+        if let reused { return reused }
+        let id = lock.withLock { defer { nextID += 1 }; return nextID }
+        do {
+            return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+        } catch {
+            lock.withLock { open -= 1 }
+            throw Link.describe(error, url: url, connecting: true)
+        }
+    }
+
+    private func giveBack(_ connection: PostgresConnection, healthy: Bool) {
+        let keep = lock.withLock {
+            if healthy && !closed && !connection.isClosed { idle.append(connection); return true }
+            open -= 1
+            return false
+        }
+        if !keep { try? connection.close().wait() }
+    }
+}
+
+/// One connection lent to one caller: runs statements and waits for their results.
+final class Link {
+    let connection: PostgresConnection
+    let logger: Logger
+    let url: PostgresURL
+    /// False once the connection failed in a way that leaves it unusable.
+    var healthy = true
+    /// The SQLSTATE of the last statement the server refused (e.g. `55P03`, a lock wait that timed out).
+    var failedSQLState: String?
+
+    init(connection: PostgresConnection, logger: Logger, url: PostgresURL) {
+        self.connection = connection
+        self.logger = logger
+        self.url = url
+    }
+
+    /// Runs one statement with `$1`, `$2`, … bound to `arguments`, and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> SQLResult {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments { argument.bind(into: &binds) }
+        return try run(PostgresQuery(unsafeSQL: sql, binds: binds))
+    }
+
+    func run(_ query: PostgresQuery) throws -> SQLResult {
+        do {
+            let result = try connection.query(query, logger: logger).wait()
+            return SQLResult(rows: result.rows, affected: result.metadata.rows ?? 0)
+        } catch {
+            let psql = error as? PSQLError
+            failedSQLState = psql?.serverInfo?[.sqlState]
+            if psql?.code != .server { healthy = false }
+            throw Self.describe(error, url: url, connecting: false)
+        }
+    }
+
+    /// A failure as a person reads it: the server's message, or why the server could not be reached.
+    static func describe(_ error: any Error, url: PostgresURL, connecting: Bool) -> any Error {
+        if error is QuorumError { return error }
+        guard let psql = error as? PSQLError else {
+            return QuorumError(.environment, "\(url): \(error)")
+        }
+        if let info = psql.serverInfo, let message = info[.message] {
+            let state = info[.sqlState] ?? "?"
+            var text = message
+            if let detail = info[.detail] { text += " (\(detail))" }
+            let hint: String? = switch state {
+            case "28P01", "28000": "set PGPASSWORD or add the password to ~/.pgpass"
+            case "3D000": "create the database first (createdb), then try again"
+            default: nil
+            }
+            return QuorumError(.state, "\(url): \(text) [SQLSTATE \(state)]", hint: hint)
+        }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown:
+            let cause = psql.underlying.map { " (\($0))" } ?? ""
+            return QuorumError(.environment, "\(url): cannot \(connecting ? "connect to" : "reach") the PostgreSQL server\(cause)",
+                               hint: "check that the server runs and accepts connections from this machine")
+        case .authMechanismRequiresPassword:
+            return QuorumError(.environment, "\(url): the server wants a password", hint: "set PGPASSWORD or add the password to ~/.pgpass")
+        case .sslUnsupported:
+            return QuorumError(.environment, "\(url): the server does not offer TLS", hint: "add ?sslmode=disable or ?sslmode=prefer to the URL")
+        default:
+            return QuorumError(.environment, "\(url): \(psql.code)")
+        }
+    }
+}
+
+/// The rows of one statement, and how many rows it changed.
+struct SQLResult {
+    var rows: [PostgresRow]
+    var affected: Int
+
+    var first: SQLRow? { rows.first.map(SQLRow.init) }
+    var all: [SQLRow] { rows.map(SQLRow.init) }
+}
+
+/// One row, read by column name.
+struct SQLRow {
+    let row: PostgresRandomAccessRow
+    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+
+    subscript<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) -> T {
+        get throws { try row[column].decode(T.self) }
+    }
+    subscript<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) -> T {
+        get throws { try row[index].decode(T.self) }
+    }
+}
+
+/// A value bound to a statement's `$n`.
+protocol SQLBindable {
+    func bind(into binds: inout PostgresBindings)
+}
+
+extension Int64: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
+extension Int: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(Int64(self)) } }
+extension Double: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
+extension Float: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(Double(self)) } }
+extension Bool: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
+extension String: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
+extension Data: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(ByteBuffer(bytes: self)) } }
+extension Array: SQLBindable where Element: PostgresArrayEncodable & PostgresNonThrowingEncodable {
+    func bind(into binds: inout PostgresBindings) { binds.append(self) }
+}
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    func bind(into binds: inout PostgresBindings) {
+        if let value = self { value.bind(into: &binds) } else { binds.appendNull() }
+    }
+}

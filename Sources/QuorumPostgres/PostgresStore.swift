@@ -1,0 +1,258 @@
+import Foundation
+import QuorumCore
+import QuorumStore
+
+/// The PostgreSQL project store: the same protocols, and the same results in
+/// the same order, as `SQLiteStore`, for teams whose annotators and services
+/// work from many machines at once.
+///
+/// Transactions:
+/// - `read` runs in `REPEATABLE READ READ ONLY`: one snapshot, like a SQLite read.
+/// - `write` runs in `READ COMMITTED` and first takes a transaction-scoped
+///   advisory lock (`pg_advisory_xact_lock`) that every writer of the database
+///   takes: writers run one at a time, as SQLite's single writer does, so the
+///   claim queue, the task counters, the keys handed out as "largest plus one"
+///   and the event chain's head are read and written by one writer at a time.
+///   Each statement after the lock sees every write committed before it (a
+///   per-statement snapshot), and readers never wait for writers.
+/// - A writer waits for the lock up to `busyTimeout` (the `QUORUM_BUSY_TIMEOUT`
+///   of SQLite's store), then fails; `writePatiently` keeps waiting.
+///
+/// Connections: see `BlockingPool` (one event loop thread, up to four
+/// connections opened on demand, callers block on each statement).
+///
+/// A statement the server refuses ends the transaction (PostgreSQL aborts it),
+/// so a failing statement fails the whole `write`; the store never relies on
+/// catching one and going on (a second answer to a task, for instance, is found
+/// with `ON CONFLICT DO NOTHING`, not by a failed INSERT).
+public final class PostgresStore: ProjectStore {
+    /// Every Quorum writer of a database takes this advisory lock (the bytes of "quorum").
+    static let writerLock: Int64 = 0x71756F72756D
+    /// How long a writer waits for another's transaction: the same setting as SQLite's store.
+    public static var busyTimeout: Double { SQLiteStore.busyTimeout }
+
+    let pool: BlockingPool
+    /// Which ids this store staged in each import batch.
+    let staging = StagingMemory()
+    /// The database, as a URL without a password.
+    public let url: PostgresURL
+    /// Opened read-only: every write fails, and nothing (not even a schema upgrade) is written.
+    public let isReadOnly: Bool
+
+    init(url: PostgresURL, readOnly: Bool) throws {
+        self.url = url
+        self.isReadOnly = readOnly
+        self.pool = try BlockingPool(url: url, lockTimeout: Self.busyTimeout, readOnly: readOnly)
+    }
+
+    /// Closes the store's connections (also done when the store is released).
+    public func close() { pool.close() }
+
+    /// Creates a new project in the (empty) database at `url`. Refuses a
+    /// database that already holds a Quorum project, or any other tables.
+    /// `ordered` labels are recorded as the project key `ordered` = "1".
+    public static func create(url text: String, name: String, labels: LabelSet, ordered: Bool = false) throws -> PostgresStore {
+        try reportingBusy { try makeProject(url: text, name: name, labels: labels, ordered: ordered) }
+    }
+
+    /// Runs `body`, reporting a lock wait that timed out as a `QuorumError`.
+    static func reportingBusy<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let busy as BusyError { throw busy.asQuorumError }
+    }
+
+    private static func makeProject(url text: String, name: String, labels: LabelSet, ordered: Bool) throws -> PostgresStore {
+        let url = try PostgresURL(text)
+        let store = try PostgresStore(url: url, readOnly: false)
+        try store.pool.withConnection { link in
+            try inWriteTransaction(link) {
+                let tables = try Self.tables(link)
+                if tables.contains("quorum_migrations") || tables.contains("project") {
+                    throw QuorumError(.state, "\(url): a Quorum project already exists in this database",
+                                      hint: "use another database, or drop this one if you really mean to start over")
+                }
+                guard tables.isEmpty else {
+                    throw QuorumError(.state, "\(url): the database already has tables (\(tables.sorted().prefix(5).joined(separator: ", ")))",
+                                      hint: "give Quorum a database of its own (createdb NAME)")
+                }
+                try link.query(PostgresSchema.migrationsTable)
+                try migrate(link, through: PostgresSchema.steps.count)
+                let now = Timestamp.now()
+                for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : []) {
+                    try link.query("INSERT INTO project(key, value) VALUES ($1, $2)", [key, value])
+                }
+                for (i, label) in labels.names.enumerated() {
+                    try link.query("INSERT INTO labels(position, name) VALUES ($1, $2)", [i, label])
+                }
+            }
+        }
+        return store
+    }
+
+    /// Opens the project in the database at `url`. A writable open applies any
+    /// schema steps the project lacks; a `readOnly` open writes nothing and
+    /// refuses a project whose schema is behind. Either way, a database that is
+    /// not a Quorum project (empty, or other tables) and a project written by a
+    /// newer Quorum (a schema step this version does not know) are refused
+    /// before anything is written.
+    public static func open(url text: String, readOnly: Bool = false) throws -> PostgresStore {
+        let url = try PostgresURL(text)
+        let store = try PostgresStore(url: url, readOnly: readOnly)
+        let notAProject = "check the URL, or run `quorum init --database URL` to create a project there"
+        let (tables, applied) = try store.pool.withConnection { link -> (Set<String>, [String]) in
+            try link.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? link.query("ROLLBACK") }
+            let tables = try Self.tables(link)
+            guard tables.contains("quorum_migrations") else { return (tables, []) }
+            return (tables, try link.query("SELECT identifier FROM quorum_migrations ORDER BY step").all.map { try $0[0] })
+        }
+        guard !tables.isEmpty else {
+            throw QuorumError(.state, "\(url) is not a Quorum project (the database is empty)", hint: notAProject)
+        }
+        guard tables.isSuperset(of: ["quorum_migrations", "project", "labels", "items"]) else {
+            throw QuorumError(.state, "\(url) is not a Quorum project (a PostgreSQL database without Quorum's tables)", hint: notAProject)
+        }
+        let known = PostgresSchema.steps.map(\.identifier)
+        let unknown = applied.filter { !known.contains($0) }
+        guard unknown.isEmpty else {
+            throw QuorumError(.state, "\(url) was written by a newer Quorum (schema steps \(unknown.map { TerminalText.visible($0) }.joined(separator: ", ")) are unknown to this version)",
+                              hint: "use that Quorum version or a newer one; this one will not write to the project")
+        }
+        if applied.count < known.count {
+            guard !readOnly else {
+                throw QuorumError(.state, "\(url) was made by an older Quorum and needs a schema upgrade, which this read-only command will not write",
+                                  hint: "run `quorum upgrade` once (it needs write access), then try again")
+            }
+            try reportingBusy {
+                try store.pool.withConnection { link in
+                    try inWriteTransaction(link) { try migrate(link, through: known.count) }
+                }
+            }
+        }
+        return store
+    }
+
+    /// The tables of the database's current schema.
+    static func tables(_ link: Link) throws -> Set<String> {
+        Set(try link.query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()").all.map { try $0[0] })
+    }
+
+    /// Applies the steps after the last applied one, up to step `last`. Runs
+    /// inside a write transaction (under the writer lock, so two processes
+    /// opening an old project do not both upgrade it).
+    static func migrate(_ link: Link, through last: Int) throws {
+        let done = try link.query("SELECT COALESCE(MAX(step), 0) FROM quorum_migrations").first?[0, as: Int64.self] ?? 0
+        for (index, step) in PostgresSchema.steps.enumerated().prefix(last) where Int64(index + 1) > done {
+            for statement in step.sql { try link.query(statement) }
+            try link.query("INSERT INTO quorum_migrations(step, identifier, applied_at) VALUES ($1, $2, $3)",
+                           [index + 1, step.identifier, Timestamp.now()])
+        }
+    }
+
+    /// Runs `body` between BEGIN (with the writer lock) and COMMIT; ROLLBACK when it throws.
+    static func inWriteTransaction<T>(_ link: Link, commit: Bool = true, _ body: () throws -> T) throws -> T {
+        try link.query("BEGIN")
+        do {
+            try link.query("SELECT pg_advisory_xact_lock($1)", [writerLock])
+            let result = try body()
+            try link.query(commit ? "COMMIT" : "ROLLBACK")
+            return result
+        } catch {
+            if link.healthy { _ = try? link.query("ROLLBACK") }
+            if link.failedSQLState == "55P03" {
+                throw BusyError(url: link.url)
+            }
+            throw error
+        }
+    }
+
+    /// The writer lock stayed taken past `busyTimeout`.
+    struct BusyError: Error, CustomStringConvertible {
+        let url: PostgresURL
+        var asQuorumError: QuorumError {
+            QuorumError(.state, "\(url): another Quorum process has held the project's write lock for more than \(Int(PostgresStore.busyTimeout)) s",
+                        hint: "try again when it is done (a long import or training run, perhaps)")
+        }
+        var description: String { asQuorumError.description }
+    }
+
+    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        try pool.withConnection { link in
+            try link.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let result = try body(PostgresSession(link: link, staging: staging))
+                try link.query("COMMIT")
+                return result
+            } catch {
+                if link.healthy { _ = try? link.query("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try Self.reportingBusy { try Self.transaction(self, commit: true, body) }
+    }
+
+    /// One write transaction on `store`'s pool running `body`, committed or
+    /// (for a rehearsal) rolled back.
+    static func transaction<T>(_ store: PostgresStore, commit: Bool, _ body: (any StoreWriter) throws -> T) throws -> T {
+        guard !store.isReadOnly else {
+            throw QuorumError(.state, "\(store.url): this command changes the project, but the project was opened read-only")
+        }
+        return try store.pool.withConnection { link in
+            try inWriteTransaction(link, commit: commit) {
+                let session = PostgresSession(link: link, staging: store.staging)
+                let result = try body(session)
+                try session.finish()
+                return result
+            }
+        }
+    }
+
+    public func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        while true {
+            do {
+                return try Self.transaction(self, commit: true, body)
+            } catch is BusyError {
+                usleep(10_000)   // the lock wait already lasted `busyTimeout`; wait again
+            }
+        }
+    }
+
+    public func rehearsal() -> any ProjectStore { Rehearsal(store: self) }
+
+    /// A store whose writes always roll back (see `ProjectStore.rehearsal`).
+    final class Rehearsal: ProjectStore {
+        let store: PostgresStore
+        init(store: PostgresStore) { self.store = store }
+
+        func read<T>(_ body: (any StoreReader) throws -> T) throws -> T { try store.read(body) }
+
+        func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+            try PostgresStore.reportingBusy { try PostgresStore.transaction(store, commit: false, body) }
+        }
+
+        func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T { try write(body) }
+
+        func rehearsal() -> any ProjectStore { self }
+    }
+
+    /// The server's version, for `quorum doctor`.
+    public func serverVersion() throws -> String {
+        try pool.withConnection { link in try link.query("SHOW server_version").first?[0] ?? "unknown" }
+    }
+
+    /// Runs one statement on the server at `url`, outside any project (tests
+    /// create and drop their databases with it).
+    public static func executeForTesting(url: String, _ sql: String) throws {
+        let pool = try BlockingPool(url: PostgresURL(url), limit: 1, lockTimeout: busyTimeout, readOnly: false)
+        defer { pool.close() }
+        try pool.withConnection { link in _ = try link.query(sql) }
+    }
+
+    /// Runs raw SQL against the database, outside any transaction. For tests
+    /// that need to tamper with a project.
+    public func executeForTesting(_ sql: String) throws {
+        try pool.withConnection { link in _ = try link.query(sql) }
+    }
+}
