@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(libblas-dev liblapacke-dev libsqlite3-dev pkg-config libopenblas0-pthread libopenblas-dev)
 # The web page's test drives Debian's headless Chromium through its WebDriver.
 packages+=(chromium chromium-driver)
+# The PostgreSQL store's conformance tests start a throw-away server (scripts/postgres.sh).
+packages+=(postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -50,7 +50,18 @@ extension PostgresSession: StoreWriter {
         try query("INSERT INTO project(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
     }
 
+    /// PostgreSQL's text cannot hold U+0000, which SQLite stores; such an item is refused by name.
+    static func checkStorable(_ item: NewItem, line: Int?) throws {
+        for (field, value) in [("id", item.id), ("text", item.text), ("label", item.label), ("meta", item.metaJSON)] {
+            guard let value, value.utf8.contains(0) else { continue }
+            let at = line.map { "line \($0): " } ?? ""
+            throw QuorumError(.badInput, "\(at)item \(TerminalText.visible(item.id)): its \(field) holds a NUL character (\\u0000), which PostgreSQL cannot store",
+                              hint: "remove the NUL characters from the file")
+        }
+    }
+
     func insert(_ item: NewItem) throws -> InsertOutcome {
+        try Self.checkStorable(item, line: nil)
         let inserted = try query("""
             INSERT INTO items(key, id, kind, content_hash, text, vector, meta, label)
             VALUES ((SELECT COALESCE(MAX(key), 0) + 1 FROM items), $1, $2, $3, $4, $5, $6, $7)
@@ -73,6 +84,7 @@ extension PostgresSession: StoreWriter {
     /// commit); an id it may have staged (buffered ones included) is checked
     /// against the table, after the buffer is sent.
     func stage(_ item: NewItem, batch: Int64, line: Int) throws -> InsertOutcome {
+        try Self.checkStorable(item, line: line)
         let seq = try nextStageSeq()
         let stagedAt = Date().timeIntervalSince1970
         if try staging.isNew(item.id, batch: batch, orAsk: {

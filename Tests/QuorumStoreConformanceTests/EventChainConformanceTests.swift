@@ -48,7 +48,7 @@ import Testing
         try backend.withProject { first, place in
             let second = try place.open()
             let writers = 8, each = 10
-            let failures = Failures()
+            let failures = Gathered()
             DispatchQueue.concurrentPerform(iterations: writers) { n in
                 let store = n % 2 == 0 ? first : second
                 for i in 0..<each {
@@ -75,10 +75,11 @@ import Testing
     }
 }
 
-/// Errors gathered from several threads.
-final class Failures: @unchecked Sendable {
+/// Lines (errors, observations) gathered from several threads.
+final class Gathered: @unchecked Sendable {
     private let lock = NSLock()
-    private var errors: [String] = []
-    func add(_ error: any Error) { lock.withLock { errors.append("\(error)") } }
-    var all: [String] { lock.withLock { errors } }
+    private var lines: [String] = []
+    func add(_ line: String) { lock.withLock { lines.append(line) } }
+    func add(_ error: any Error) { add("\(error)") }
+    var all: [String] { lock.withLock { lines } }
 }

@@ -77,6 +77,39 @@ import Testing
         }
     }
 
+    /// A writer on another store (another process) waits for the open write
+    /// transaction, then sees what it committed: one writer at a time.
+    @Test(arguments: Backend.available)
+    func writersOnTwoStoresTakeTurns(backend: Backend) throws {
+        try backend.withProject { first, place in
+            let second = try place.open()
+            let holding = DispatchSemaphore(value: 0)
+            let failures = Gathered()
+            let seen = Gathered()
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) {
+                do {
+                    try first.write { w in
+                        _ = try w.insert(F.item("1", "first"))
+                        holding.signal()
+                        usleep(300_000)
+                    }
+                } catch { failures.add(error) }
+            }
+            holding.wait()
+            let started = Date()
+            try second.write { w in
+                seen.add("saw \(try w.lastItemKey())")
+                _ = try w.insert(F.item("2", "second"))
+            }
+            group.wait()
+            #expect(Date().timeIntervalSince(started) > 0.1, "the second writer waited")
+            #expect(failures.all.isEmpty)
+            #expect(seen.all == ["saw 1"], "it saw the first writer's commit")
+            #expect(try first.read { try $0.items(kinds: [.pool]).map(\.id) } == ["1", "2"])
+        }
+    }
+
     /// A rehearsal runs every write in full, sees its own changes, and keeps none.
     @Test(arguments: Backend.available)
     func aRehearsalKeepsNothingAndLeavesNoGaps(backend: Backend) throws {
