@@ -79,12 +79,24 @@ final class BlockingPool: @unchecked Sendable {
     /// Runs `body` on a connection of the pool, waiting for one to be free.
     /// A connection whose `body` reports it broken (or that the server closed)
     /// is closed instead of kept.
+    ///
+    /// A kept connection can have died meanwhile (the server restarted, or
+    /// closed it while idle): when the very first statement finds it broken,
+    /// nothing has run yet, and `body` runs once more on a new connection.
     func withConnection<T>(_ body: (Link) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
-        let link = Link(connection: try take(), logger: logger, url: url)
-        defer { giveBack(link.connection, healthy: link.healthy) }
-        return try body(link)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let link = Link(connection: try take(), logger: logger, url: url)
+            do {
+                defer { giveBack(link.connection, healthy: link.healthy) }
+                return try body(link)
+            } catch where attempt == 1 && !link.healthy && link.completed == 0 {
+                continue
+            }
+        }
     }
 
     private func take() throws -> PostgresConnection {
@@ -124,6 +136,8 @@ final class Link {
     let url: PostgresURL
     /// False once the connection failed in a way that leaves it unusable.
     var healthy = true
+    /// How many statements have completed on this link.
+    var completed = 0
     /// The SQLSTATE of the last statement the server refused (e.g. `55P03`, a lock wait that timed out).
     var failedSQLState: String?
 
@@ -144,6 +158,7 @@ final class Link {
     func run(_ query: PostgresQuery) throws -> SQLResult {
         do {
             let result = try connection.query(query, logger: logger).wait()
+            completed += 1
             return SQLResult(rows: result.rows, affected: result.metadata.rows ?? 0)
         } catch {
             let psql = error as? PSQLError
@@ -190,20 +205,134 @@ struct SQLResult {
     var rows: [PostgresRow]
     var affected: Int
 
-    var first: SQLRow? { rows.first.map(SQLRow.init) }
-    var all: [SQLRow] { rows.map(SQLRow.init) }
+    var first: SQLRow? { rows.first.map { SQLRow($0, columns: SQLColumns($0)) } }
+    var all: [SQLRow] {
+        guard let head = rows.first else { return [] }
+        let columns = SQLColumns(head)
+        return rows.map { SQLRow($0, columns: columns) }
+    }
 }
 
-/// One row, read by column name.
-struct SQLRow {
-    let row: PostgresRandomAccessRow
-    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+/// A result's column names and types, found once for all its rows.
+final class SQLColumns {
+    let index: [String: Int]
+    let types: [PostgresDataType]
 
-    subscript<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) -> T {
-        get throws { try row[column].decode(T.self) }
+    init(_ row: PostgresRow) {
+        var index: [String: Int] = [:]
+        var types: [PostgresDataType] = []
+        for (i, cell) in row.enumerated() {
+            if index[cell.columnName] == nil { index[cell.columnName] = i }
+            types.append(cell.dataType)
+        }
+        self.index = index
+        self.types = types
     }
-    subscript<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) -> T {
-        get throws { try row[index].decode(T.self) }
+}
+
+/// One row, read by column name or position. Values are decoded from
+/// PostgreSQL's binary format by `SQLDecodable`, for the few types the schema uses.
+struct SQLRow {
+    let cells: [ByteBuffer?]
+    let columns: SQLColumns
+
+    init(_ row: PostgresRow, columns: SQLColumns) {
+        self.cells = row.map(\.bytes)
+        self.columns = columns
+    }
+
+    subscript<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) -> T {
+        get throws {
+            guard let i = columns.index[column] else { throw SQLDecodingError(column: column, problem: "no such column") }
+            return try self[i, as: T.self]
+        }
+    }
+
+    subscript<T: SQLDecodable>(_ index: Int, as type: T.Type = T.self) -> T {
+        get throws {
+            do { return try T.decode(cells[index], type: columns.types[index]) } catch let problem as SQLDecodingError.Problem {
+                throw SQLDecodingError(column: "\(index)", problem: "\(problem.text) (type \(columns.types[index]))")
+            }
+        }
+    }
+}
+
+struct SQLDecodingError: Error, CustomStringConvertible {
+    struct Problem: Error { let text: String }
+    let column: String
+    let problem: String
+    var description: String { "PostgreSQL result column \(column): \(problem)" }
+}
+
+/// A Swift value read from one binary-format cell.
+protocol SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Self
+}
+
+extension SQLDecodable {
+    static func present(_ bytes: ByteBuffer?) throws -> ByteBuffer {
+        guard let bytes else { throw SQLDecodingError.Problem(text: "NULL where a value is required") }
+        return bytes
+    }
+}
+
+extension Int64: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Int64 {
+        let buffer = try present(bytes)
+        switch (type, buffer.readableBytes) {
+        case (.int8, 8): return buffer.getInteger(at: buffer.readerIndex, as: Int64.self)!
+        case (.int4, 4): return Int64(buffer.getInteger(at: buffer.readerIndex, as: Int32.self)!)
+        case (.int2, 2): return Int64(buffer.getInteger(at: buffer.readerIndex, as: Int16.self)!)
+        default: throw SQLDecodingError.Problem(text: "not an integer")
+        }
+    }
+}
+
+extension Int: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Int { Int(try Int64.decode(bytes, type: type)) }
+}
+
+extension Double: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Double {
+        let buffer = try present(bytes)
+        switch (type, buffer.readableBytes) {
+        case (.float8, 8): return Double(bitPattern: buffer.getInteger(at: buffer.readerIndex, as: UInt64.self)!)
+        case (.float4, 4): return Double(Float(bitPattern: buffer.getInteger(at: buffer.readerIndex, as: UInt32.self)!))
+        default: return Double(try Int64.decode(bytes, type: type))
+        }
+    }
+}
+
+extension Bool: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Bool {
+        let buffer = try present(bytes)
+        guard type == .bool, buffer.readableBytes == 1 else { throw SQLDecodingError.Problem(text: "not a boolean") }
+        return buffer.getInteger(at: buffer.readerIndex, as: UInt8.self)! != 0
+    }
+}
+
+extension String: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> String {
+        let buffer = try present(bytes)
+        guard type == .text || type == .varchar || type == .name || type == .bpchar else {
+            throw SQLDecodingError.Problem(text: "not text")
+        }
+        return buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) ?? ""
+    }
+}
+
+extension Data: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Data {
+        let buffer = try present(bytes)
+        guard type == .bytea else { throw SQLDecodingError.Problem(text: "not bytes") }
+        return Data(buffer.readableBytesView)
+    }
+}
+
+extension Optional: SQLDecodable where Wrapped: SQLDecodable {
+    static func decode(_ bytes: ByteBuffer?, type: PostgresDataType) throws -> Wrapped? {
+        guard bytes != nil else { return nil }
+        return try Wrapped.decode(bytes, type: type)
     }
 }
 

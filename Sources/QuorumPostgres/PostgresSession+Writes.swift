@@ -35,6 +35,13 @@ extension PostgresSession: StoreWriter {
         return inserted
     }
 
+    /// After a bulk insert, refreshes the table's planner statistics (ANALYZE),
+    /// so the next statements (a round's queue, the router's joins) are not
+    /// planned for the empty table autovacuum last saw.
+    func refreshStatistics(_ table: String, after rows: Int) throws {
+        if rows >= 1_000 { try query("ANALYZE \(table)") }
+    }
+
     /// `rows` keeping only the last of those with the same key (an upsert sees each key once per statement).
     static func lastPerKey<R, K: Hashable>(_ rows: [R], key: (R) -> K) -> [R] {
         var last: [K: Int] = [:]
@@ -165,6 +172,7 @@ extension PostgresSession: StoreWriter {
         try query("DELETE FROM staged_items WHERE batch = $1", [batch])
         staging.forget(batch)
         stageSeq = nil
+        try refreshStatistics("items", after: published)
         return published
     }
 
@@ -205,6 +213,7 @@ extension PostgresSession: StoreWriter {
                 confidence = excluded.confidence, margin = excluded.margin, entropy = excluded.entropy,
                 vote_entropy = excluded.vote_entropy, mean_kl = excluded.mean_kl, mutual_information = excluded.mutual_information
             """)
+        try refreshStatistics("predictions", after: rows.count)
     }
 
     func createRound(modelVersion: String?, overlap: Int, settingsJSON: String, picks: [TaskPick]) throws -> Int {
@@ -218,6 +227,7 @@ extension PostgresSession: StoreWriter {
              pick.uncertainty, pick.deadline ?? StoreEncoding.noDeadline, pick.blind, overlap]
         }
         try insertRows("tasks", ["id", "round_id", "item_key", "strategy", "score", "rank", "uncertainty", "deadline", "blind", "needed"], rows)
+        try refreshStatistics("tasks", after: rows.count)
         return round
     }
 

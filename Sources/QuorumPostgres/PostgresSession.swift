@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 import QuorumCore
 import QuorumStore
 
@@ -37,8 +36,7 @@ final class PostgresSession: StoreReader {
     }
 
     /// The first column of the first row (nil when there is no row or it is NULL).
-    func value<T: PostgresDecodable>(_ sql: String, _ arguments: [any SQLBindable] = [], as type: T.Type = T.self) throws -> T?
-    where T._DecodableType == T {
+    func value<T: SQLDecodable>(_ sql: String, _ arguments: [any SQLBindable] = [], as type: T.Type = T.self) throws -> T? {
         try row(sql, arguments).flatMap { try $0[0, as: T?.self] }
     }
 

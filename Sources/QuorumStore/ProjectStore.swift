@@ -2,7 +2,9 @@ import QuorumCore
 
 /// The storage boundary. Everything above it speaks in domain records; only
 /// the store knows SQL. SQLite is the first implementation (`SQLiteStore`);
-/// a PostgreSQL store can join later by implementing these three protocols.
+/// PostgreSQL the second (`PostgresStore`, in QuorumPostgres). Both give the
+/// same results in the same order, which QuorumStoreConformanceTests checks
+/// by running one suite against each.
 ///
 /// Every command's writes go through one `write` call, which is one
 /// transaction: if the body throws, nothing it wrote is kept.

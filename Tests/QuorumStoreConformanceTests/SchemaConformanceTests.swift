@@ -88,6 +88,25 @@ import Testing
     }
 }
 
+/// PostgreSQL only: connections the server dropped are replaced.
+@Suite struct PostgresConnectionTests {
+    @Test(.enabled(if: Backend.postgresURL != nil))
+    func aStoreOutlivesItsConnections() throws {
+        try Backend.postgres.withProject { store, place in
+            try store.write { w in try w.appendEvent(EventRecord(kind: "before")) }
+            // The server ends every other session on the database (a restart, an idle timeout).
+            let admin = try place.open()
+            try store.read { r in _ = try r.eventHead() }
+            try (admin as? PostgresStore)?.executeForTesting(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            usleep(100_000)
+            #expect(try store.read { try $0.eventHead()?.seq } == 1)
+            try store.write { w in try w.appendEvent(EventRecord(kind: "after")) }
+            #expect(try store.read { try $0.events(itemID: nil) }.map(\.event.kind) == ["before", "after"])
+        }
+    }
+}
+
 /// The PostgreSQL URL and password rules (no server needed).
 @Suite struct PostgresURLTests {
     @Test func parsesTheProjectURL() throws {
