@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift6),
         .executableTarget(name: "quorum-bench", dependencies: [
-            "QuorumCore", "QuorumPipeline", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling", "QuorumConsensus",
+            "QuorumCore", "QuorumPipeline", "QuorumPostgres", "QuorumStore", "QuorumNumerics", "QuorumImport", "QuorumModels", "QuorumSampling", "QuorumConsensus",
             "QuorumLabelling", "QuorumTerminal",
         ], swiftSettings: swift6),
 

@@ -63,15 +63,16 @@ final class BlockingPool: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Closes every connection and stops the event loop thread.
+    /// Closes every connection and stops the event loop thread (once; later
+    /// calls do nothing). Call it when no transaction is running.
     func close() {
-        let connections: [PostgresConnection] = lock.withLock {
-            guard !closed else { return [] }
+        let connections: [PostgresConnection]? = lock.withLock {
+            guard !closed else { return nil }
             closed = true
             defer { idle = [] }
             return idle
         }
-        guard lock.withLock({ closed }) else { return }
+        guard let connections else { return }
         for connection in connections { try? connection.close().wait() }
         try? group.syncShutdownGracefully()
     }

@@ -4,6 +4,8 @@ import Foundation
 import QuorumCore
 import QuorumImport
 import QuorumPipeline
+import QuorumPostgres
+import QuorumStore
 
 enum ImportBench {
     static func run(_ options: BenchOptions) throws -> JSONOut {
@@ -22,6 +24,9 @@ enum ImportBench {
         var totalSeconds: [Double] = []
         var loads: [Double] = []
         var last: ImportService.Summary?
+        // --database URL: the same import into a new PostgreSQL database on that
+        // server per repeat (created and dropped here) instead of a SQLite file.
+        let server = options.string("database")
         for r in 0..<repeats {
             let dir = workdir + "/quorum-bench-import-\(getpid())-\(r)"
             try? fm.removeItem(atPath: dir)
@@ -29,8 +34,20 @@ enum ImportBench {
             defer { try? fm.removeItem(atPath: dir) }
             loads.append(loadAverage())
             let t0 = now()
-            _ = try Project.create(dir, name: "bench", labels: ["pos", "neg"])
-            let store = try Project.open(dir)
+            let store: any ProjectStore
+            if let server {
+                let database = "quorum_bench_\(getpid())_\(r)"
+                try PostgresStore.executeForTesting(url: server, "CREATE DATABASE \(database)")
+                store = try PostgresStore.create(url: try PostgresURL(server).with(database: database).description,
+                                                 name: "bench", labels: try LabelSet(["pos", "neg"]))
+            } else {
+                _ = try Project.create(dir, name: "bench", labels: ["pos", "neg"])
+                store = try Project.open(dir)
+            }
+            defer {
+                (store as? PostgresStore)?.close()
+                if let server { try? PostgresStore.executeForTesting(url: server, "DROP DATABASE IF EXISTS quorum_bench_\(getpid())_\(r)") }
+            }
             let t1 = now()
             let summary = try ImportService.run(store: store, path: file,
                                                 options: .init(kind: kind, mapping: FieldMapping()))
@@ -45,6 +62,7 @@ enum ImportBench {
         let best = importSeconds.min()!
         return .object([
             ("benchmark", .string("import")), ("path", .string("library: Project.create + ImportService.run")),
+            ("store", .string(server == nil ? "sqlite" : "postgresql")),
             ("file", .string(file)), ("file_bytes", .int(fileBytes)), ("kind", .string(kindName)),
             ("items", .int(items)), ("inserted", .int(summary.inserted)), ("duplicates", .int(summary.duplicates)),
             ("repeats", .int(repeats)),

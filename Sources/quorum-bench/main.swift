@@ -1,7 +1,7 @@
 // quorum-bench: release-mode benchmarks for Quorum. Each subcommand prints one
 // JSON object on stdout; experiments/bench.py runs the peers and the ratios.
 //
-//   quorum-bench import --file F [--kind pool] [--repeats N] [--workdir DIR]
+//   quorum-bench import --file F [--kind pool] [--repeats N] [--workdir DIR] [--database postgresql://…]
 //   quorum-bench parse --file F [--repeats N]      (reader only: no hashing, no SQLite)
 //   quorum-bench gemm [--n 2048] [--repeats 5]
 //   quorum-bench digits --data F [--repeats 5] [--max-iter N]
@@ -13,7 +13,7 @@ import QuorumNumerics
 BLASRuntime.prepareEnvironment()
 
 let usage = """
-    usage: quorum-bench import --file FILE [--kind pool|seed|test|gold] [--repeats N] [--workdir DIR]
+    usage: quorum-bench import --file FILE [--kind pool|seed|test|gold] [--repeats N] [--workdir DIR] [--database URL]
            quorum-bench parse --file FILE [--repeats N]
            quorum-bench gemm [--n N] [--repeats N]
            quorum-bench digits --data FILE [--repeats N] [--max-iter N] [--members M]
