@@ -7,6 +7,8 @@ import Foundation
 import QuorumCore
 import QuorumLabelling
 import QuorumPipeline
+import QuorumPostgres
+import QuorumStore
 import QuorumTerminal
 
 enum LabelLatencyBench {
@@ -45,8 +47,22 @@ enum LabelLatencyBench {
         pool = ""
 
         let projectDir = (dir as NSString).appendingPathComponent("project")
-        _ = try Project.create(projectDir, name: "latency", labels: ["complaint", "other"])
-        let store = try Project.open(projectDir)
+        // --database URL: the project lives in a new PostgreSQL database on that server (dropped at the end).
+        let server = options.string("database")
+        let database = "quorum_latency_\(getpid())"
+        let projectURL = try server.map { try PostgresURL($0).with(database: database).description }
+        @Sendable func openStore() throws -> any ProjectStore {
+            if let projectURL { return try PostgresStore.open(url: projectURL) }
+            return try Project.open(projectDir)
+        }
+        if let server, let projectURL {
+            try PostgresStore.executeForTesting(url: server, "CREATE DATABASE \(database)")
+            _ = try PostgresStore.create(url: projectURL, name: "latency", labels: try LabelSet(["complaint", "other"]))
+        } else {
+            _ = try Project.create(projectDir, name: "latency", labels: ["complaint", "other"])
+        }
+        defer { if let server { try? PostgresStore.executeForTesting(url: server, "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") } }
+        let store = try openStore()
         var t = now()
         _ = try ImportService.run(store: store, path: poolPath, options: .init(kind: .pool))
         _ = try ImportService.run(store: store, path: seedPath, options: .init(kind: .seed))
@@ -60,6 +76,10 @@ enum LabelLatencyBench {
         let round = try RoundService.start(store: store, options: .init(size: roundSize, overlap: 2, blindRate: 0.1)).round
         let roundSeconds = now() - t
         printErr("round start (\(roundSize) tasks) in \(String(format: "%.1f", roundSeconds)) s")
+        // Only registered people may label.
+        try store.write { w in
+            for name in ["measured", "measured-busy", "worker0", "worker1", "worker2"] { try w.ensureAnnotator(name, role: "annotator") }
+        }
 
         func summary(_ times: [Double]) -> JSONOut {
             let s = times.sorted()
@@ -80,13 +100,13 @@ enum LabelLatencyBench {
             Thread.detachNewThread {
                 defer { group.leave() }
                 do {
-                    let own = try Project.open(projectDir)
+                    let own = try openStore()
                     _ = try cycleTimes(try LabellingService.session(store: own, annotator: "worker\(w)", round: round), count: busyCycles,
                                        pauseMilliseconds: pause)
                 } catch { printErr("worker \(w): \(error)") }
             }
         }
-        let busyStore = try Project.open(projectDir)
+        let busyStore = try openStore()
         let busy = try cycleTimes(try LabellingService.session(store: busyStore, annotator: "measured-busy", round: round), count: busyCycles)
         group.wait()
         printErr("with 3 others (pause \(pause) ms): p99 \(String(format: "%.2f", summary(busy).p99)) ms")

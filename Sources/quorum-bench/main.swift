@@ -20,7 +20,7 @@ let usage = """
            quorum-bench training [--data DIR] [--members 5] [--repeats 3]
            quorum-bench kcenter [--data DIR] [--d 128] [--k 1000] [--repeats 2] [--kmeans-repeats 1] [--centers M]
            quorum-bench dawid-skene [--data DIR] [--repeats 3]
-           quorum-bench label-latency [--pool 1000000] [--round 5000] [--cycles 2000] [--worker-pause-ms 50] [--workdir DIR]
+           quorum-bench label-latency [--pool 1000000] [--round 5000] [--cycles 2000] [--worker-pause-ms 50] [--workdir DIR] [--database URL]
            quorum-bench scoring [--data DIR] [--members 5] [--items 1000000] [--classes 20] [--repeats 3] [--chunk 16384]
     """
 
