@@ -18,6 +18,9 @@ import QuorumStore
 /// - A writer waits for the lock up to `busyTimeout` (the `QUORUM_BUSY_TIMEOUT`
 ///   of SQLite's store), then fails; `writePatiently` keeps waiting.
 ///
+/// Claims need no row locks (`FOR UPDATE SKIP LOCKED`): the writer lock is
+/// stronger, and claims are a few statements each.
+///
 /// Connections: see `BlockingPool` (one event loop thread, up to four
 /// connections opened on demand, callers block on each statement).
 ///
@@ -28,6 +31,9 @@ import QuorumStore
 public final class PostgresStore: ProjectStore {
     /// Every Quorum writer of a database takes this advisory lock (the bytes of "quorum").
     static let writerLock: Int64 = 0x71756F72756D
+    /// This build's schema version: the number of schema steps it knows. A
+    /// project with a step it does not know is refused.
+    public static var schemaVersion: Int { PostgresSchema.version }
     /// How long a writer waits for another's transaction: the same setting as SQLite's store.
     public static var busyTimeout: Double { SQLiteStore.busyTimeout }
 
