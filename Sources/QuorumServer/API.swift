@@ -143,7 +143,8 @@ final class API: Sendable {
         }
         var seconds = 0.0
         if let value = fields["seconds"], !(value is NSNull) {
-            guard let number = value as? NSNumber, !(value is Bool), number.doubleValue.isFinite, number.doubleValue >= 0 else {
+            // Foundation on Linux reads JSON 0 and 1 as numbers that also cast to Bool: test the JSON type, not the cast.
+            guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.isFinite, number.doubleValue >= 0 else {
                 throw APIError(.badRequest, "field \"seconds\": give the seconds taken as a number of 0 or more")
             }
             seconds = number.doubleValue

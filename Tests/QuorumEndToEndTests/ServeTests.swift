@@ -103,7 +103,7 @@ import Testing
         let undo = try server.post("/api/v1/undo", token: alice)
         #expect(undo.status == 200 && undo.json["id"] as? String == id)
         #expect(try server.post("/api/v1/undo", token: alice).status == 409)
-        #expect(try server.post("/api/v1/answers", token: alice, json: ["id": id, "flag": "not sure it is spam"]).status == 200)
+        #expect(try server.post("/api/v1/answers", token: alice, json: ["id": id, "flag": "not sure it is spam", "seconds": 1]).status == 200, "seconds 0 and 1 are numbers, not booleans")
         #expect(try server.post("/api/v1/answers", token: alice, json: ["id": nextID, "skip": true]).status == 200)
 
         // The lead's documents are the command line's.
