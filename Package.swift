@@ -68,7 +68,7 @@ let package = Package(
 
         // Use-case services that join the store to the pure modules.
         .target(name: "QuorumPipeline", dependencies: [
-            "QuorumCore", "QuorumStore", "QuorumImport", "QuorumNumerics", "QuorumModels",
+            "QuorumCore", "QuorumStore", "QuorumPostgres", "QuorumImport", "QuorumNumerics", "QuorumModels",
             "QuorumSampling", "QuorumConsensus", "QuorumSnapshots", "QuorumReporting", "QuorumLabelling",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swift6),

@@ -6,7 +6,8 @@ import QuorumStore
 /// Writing what a command produces to a file given by `--out`.
 ///
 /// The one rule for every `--out`: a project's database (`quorum.sqlite`
-/// and its `-wal`, `-shm` and `-journal` files, by path or by inode) and any
+/// and its `-wal`, `-shm` and `-journal` files, or the `quorum.json` naming
+/// its PostgreSQL database, by path or by inode) and any
 /// other SQLite database are never replaced; an existing file is replaced
 /// only with `--force`; a directory or a missing parent directory is named
 /// in words. The file is written to a temporary file next to it and renamed
@@ -61,7 +62,7 @@ public enum OutputFile {
                               hint: "create it first, or choose another --out")
         }
         if let project, isProjectDatabase(path, project: project) {
-            throw QuorumError(.badInput, "\(visible(path)) is this project's database",
+            throw QuorumError(.badInput, "\(visible(path)) is this project's database\(path.hasSuffix(Project.configFileName) ? " file (it names the PostgreSQL database)" : "")",
                               hint: "choose another --out; writing there would destroy the project")
         }
         guard exists else { return }
@@ -78,7 +79,7 @@ public enum OutputFile {
     /// by resolved path or by inode (hard links, symbolic links).
     static func isProjectDatabase(_ path: String, project: String) -> Bool {
         let database = SQLiteStore.databasePath(inProject: project)
-        let protected = ["", "-wal", "-shm", "-journal"].map { database + $0 }
+        let protected = ["", "-wal", "-shm", "-journal"].map { database + $0 } + [Project.configPath(project)]
         let resolvedTarget = resolve(path)
         var target = stat()
         let targetExists = stat(path, &target) == 0

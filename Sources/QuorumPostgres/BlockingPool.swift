@@ -63,6 +63,9 @@ final class BlockingPool: @unchecked Sendable {
 
     deinit { close() }
 
+    /// How many connections are open now (idle or lent out).
+    var openConnections: Int { lock.withLock { open } }
+
     /// Closes every connection and stops the event loop thread (once; later
     /// calls do nothing). Call it when no transaction is running.
     func close() {

@@ -248,6 +248,45 @@ public final class PostgresStore: ProjectStore {
         try pool.withConnection { link in try link.query("SHOW server_version").first?[0] ?? "unknown" }
     }
 
+    /// What `quorum doctor` reports about the server and the connection to it.
+    public struct Diagnosis: Sendable {
+        /// The database, as a URL without a password.
+        public var url: String
+        /// `server_version`, e.g. "17.6 (Debian 17.6-0+deb13u1)".
+        public var serverVersion: String
+        /// Whether the connection is encrypted (TLS).
+        public var tls: Bool
+        /// The most connections this process's pool opens, and how many are open now.
+        public var poolLimit: Int
+        public var poolOpen: Int
+        /// The server's `max_connections`, and how many sessions it has now.
+        public var serverMaxConnections: Int
+        public var serverConnections: Int
+        /// Round-trip times of `SELECT 1` on an open connection, in milliseconds.
+        public var roundTripMillis: [Double]
+    }
+
+    /// Measures the round trip (`samples` times `SELECT 1`, after a first one
+    /// that opens the connection) and reads the server's version and limits.
+    /// - Complexity: `samples` + 4 round trips.
+    public func diagnose(samples: Int = 20) throws -> Diagnosis {
+        try pool.withConnection { link in
+            let version: String = try link.query("SHOW server_version").first?[0] ?? "unknown"
+            let maxConnections = Int(try link.query("SHOW max_connections").first?[0, as: String.self] ?? "") ?? 0
+            let sessions = try link.query("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'").first?[0, as: Int64.self] ?? 0
+            let tls = try link.query("SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)").first?[0, as: Bool.self] ?? false
+            var times: [Double] = []
+            times.reserveCapacity(samples)
+            for _ in 0..<samples {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try link.query("SELECT 1")
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            return Diagnosis(url: url.description, serverVersion: version, tls: tls, poolLimit: pool.limit, poolOpen: pool.openConnections,
+                             serverMaxConnections: maxConnections, serverConnections: Int(sessions), roundTripMillis: times)
+        }
+    }
+
     /// Runs one statement on the server at `url`, outside any project (tests
     /// create and drop their databases with it).
     public static func executeForTesting(url: String, _ sql: String) throws {

@@ -16,7 +16,7 @@ public final class SQLiteStore: ProjectStore {
         return s
     }()
 
-    private let pool: any DatabaseWriter
+    let pool: any DatabaseWriter
     /// The database file's path.
     public let path: String
     /// Opened read-only: every write fails, and nothing (not even a schema

@@ -174,7 +174,8 @@ extension SnapshotService.ExportFormat: ExpressibleByArgument {}
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report the environment: SQLite, the BLAS library and kernel, threads, and the GEMM rate.")
+        abstract: "Report the environment: the database (SQLite, or the PostgreSQL server with its version, pool and round-trip time), the BLAS library and kernel, threads, and the GEMM rate.",
+        discussion: "Exits 1 when the project's PostgreSQL database cannot be reached (after printing the rest).")
     @OptionGroup var project: ProjectOptions
     @Option(help: "Matrix size for the sgemm measurement.") var gemmSize = 1024
     @OptionGroup var output: FormatOptions
@@ -182,7 +183,18 @@ struct Doctor: ParsableCommand {
     func run() throws {
         let r = DoctorService.run(projectDirectory: project.directory, gemmSize: gemmSize)
         output.emit(r.json) {
-            """
+            var database = ""
+            if let pg = r.postgres, let rtt = r.roundTrip {
+                database = """
+                database: PostgreSQL \(pg.serverVersion) at \(pg.url)\(pg.tls ? " (TLS)" : "")
+                pool:     \(pg.poolOpen) of at most \(pg.poolLimit) connections open here · server: \(pg.serverConnections) of \(pg.serverMaxConnections) connections
+                rtt:      \(fmt(rtt.p50, 3)) ms median, \(fmt(rtt.max, 3)) ms max over \(pg.roundTripMillis.count) round trips (SELECT 1)
+
+                """
+            } else if let error = r.databaseError {
+                database = "database: unreachable: \(error)\n"
+            }
+            return database + """
             SQLite:  \(r.sqliteVersion ?? "unknown")
             BLAS:    \(r.blas.library)
             kernel:  \(r.blas.kernel ?? "unknown")\(r.blas.coreTypeOverride.map { " (OPENBLAS_CORETYPE=\($0), set by \(r.blas.coreTypeChosenBy ?? "?"))" } ?? " (chosen by OpenBLAS)")
@@ -190,6 +202,9 @@ struct Doctor: ParsableCommand {
             threads: \(r.blas.threads.map(String.init) ?? "unknown")
             sgemm:   \(fmt(r.gemmGFLOPS, 1)) GFLOP/s at \(r.gemmSize)×\(r.gemmSize)
             """
+        }
+        if let error = r.databaseError {
+            throw QuorumError(.environment, "the project's database: \(error)")
         }
     }
 }

@@ -16,16 +16,26 @@ struct Init: ParsableCommand {
     var name: String?
     @Flag(help: "The labels are a scale in the order given (e.g. 1,2,3,4,5): agreement adds ordinal and interval Krippendorff's α.")
     var ordered = false
+    @Option(help: ArgumentHelp("Keep the data in this (empty) PostgreSQL database instead of DIR/quorum.sqlite; DIR gets a quorum.json naming it. The password comes from PGPASSWORD or ~/.pgpass.",
+                               valueName: "postgresql://user@host:port/dbname"))
+    var database: String?
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         let dir = project.directory
         let projectName = name ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
         let info = try Project.create(dir, name: projectName, labels: labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
-                                      ordered: ordered)
-        output.emit(.object([("project", .string(info.name)), ("labels", .array(info.labels.names.map { .string($0) })),
-                             ("ordered", .bool(info.ordered))])) {
-            "Created project \"\(info.name)\" in \(dir) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
+                                      ordered: ordered, database: database)
+        let location = try Project.location(dir)
+        let where_: String = switch location {
+        case .sqlite: dir
+        case .postgres(let url): "\(dir) (data in \(url))"
+        }
+        var fields: [(String, JSONValue)] = [("project", .string(info.name)), ("labels", .array(info.labels.names.map { .string($0) })),
+                                             ("ordered", .bool(info.ordered))]
+        if case .postgres(let url) = location { fields.append(("database", .string(url))) }
+        output.emit(.object(fields)) {
+            "Created project \"\(info.name)\" in \(where_) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
         }
     }
 }
@@ -203,5 +213,40 @@ struct Upgrade: ParsableCommand {
     func run() throws {
         _ = try project.open()
         print("The project is up to date with this Quorum's schema.")
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move a SQLite project into an empty PostgreSQL database, audit chain and snapshots verified on both sides.",
+        discussion: """
+            Every table is copied as it is, in one PostgreSQL transaction. Then the copy is checked: the same \
+            rows in every table, `audit verify` passing on both sides with the same chain head, and every \
+            snapshot verifying on both. Only then does the project directory get a quorum.json naming the \
+            database, so that every later command uses PostgreSQL; quorum.sqlite is left untouched. Stop \
+            `label` and `serve` on the project first. The password comes from PGPASSWORD or ~/.pgpass.
+            """)
+    @OptionGroup var project: ProjectOptions
+    @Option(help: ArgumentHelp("The empty PostgreSQL database to move the project into.", valueName: "postgresql://user@host:port/dbname"))
+    var to: String
+    @Flag(help: "Copy and verify, but leave the project directory on SQLite.")
+    var copyOnly = false
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let showProgress = isatty(2) == 1
+        let summary = try MigrateService.run(directory: project.directory, to: to, copyOnly: copyOnly) { table, done, total in
+            guard showProgress else { return }
+            FileHandle.standardError.write(Data("\r\u{1B}[Kcopying \(table): \(done) of \(total) rows".utf8))
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        output.emit(summary.json) {
+            let rows = summary.tables.filter { $0.rows > 0 }.map { "\($0.table) \($0.rows)" }.joined(separator: " · ")
+            return """
+            Copied into \(summary.url): \(rows)
+            Verified on both sides: the audit chain of \(summary.events) events\(summary.snapshots.isEmpty ? "" : " and snapshots \(summary.snapshots.joined(separator: ", "))").
+            \(summary.switched ? "The project now uses PostgreSQL (\(Project.configFileName) names the database); quorum.sqlite is kept as it was." : "The project still uses SQLite (--copy-only).")
+            """
+        }
     }
 }

@@ -6,7 +6,7 @@ import QuorumStore
 
 /// `--project DIR`, shared by every command.
 struct ProjectOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The project directory (holds quorum.sqlite).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The project directory (holds quorum.sqlite, or quorum.json naming a PostgreSQL database).", valueName: "dir"))
     var project: String?
 
     /// The directory: --project, else $QUORUM_PROJECT, else ".".
