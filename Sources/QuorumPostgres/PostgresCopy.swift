@@ -105,7 +105,11 @@ extension Link {
         let logger = self.logger
         let outcome = NIOLockedValueBox<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        // postgres-nio's COPY is async. The caller blocks until it ends, and may
+        // itself be a thread of Swift's cooperative pool (a test, an async
+        // caller): the task runs on a dispatch queue of its own, never waiting
+        // for a pool thread the callers hold.
+        Task(executorPreference: CopyExecutor.shared) {
             do {
                 try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                     try await writer.write(data)
@@ -123,5 +127,17 @@ extension Link {
             throw Self.describe(error, url: url, connecting: false)
         }
         completed += 1
+    }
+}
+
+/// A task executor on a serial dispatch queue of its own, outside Swift's
+/// cooperative thread pool (see `Link.copy`).
+final class CopyExecutor: TaskExecutor {
+    static let shared = CopyExecutor()
+    private let queue = DispatchQueue(label: "quorum.postgres.copy")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -12,6 +12,8 @@ import QuorumStore
 extension PostgresSession: StoreWriter {
     /// Rows per multi-row INSERT (and at most 65,535 bound values in all).
     static let rowsPerStatement = 2_000
+    /// Staged items sent with one COPY.
+    static let rowsPerCopy = 10_000
 
     /// Inserts `rows` into `table` in multi-row statements; `suffix` follows each
     /// (an ON CONFLICT clause). Returns how many rows were inserted.
@@ -87,7 +89,7 @@ extension PostgresSession: StoreWriter {
 
     /// Stages an item. The hot path of an import: an item whose id this store
     /// has not staged in the batch is only buffered (and sent with the others,
-    /// `rowsPerStatement` a statement, before the next other statement or the
+    /// `rowsPerCopy` a COPY, before the next other statement or the
     /// commit); an id it may have staged (buffered ones included) is checked
     /// against the table, after the buffer is sent.
     func stage(_ item: NewItem, batch: Int64, line: Int) throws -> InsertOutcome {
@@ -98,7 +100,7 @@ extension PostgresSession: StoreWriter {
             try value("SELECT EXISTS (SELECT 1 FROM staged_items WHERE batch = $1)", [batch], as: Bool.self) == true
         }) {
             pendingStage.append(PendingStage(seq: seq, batch: batch, line: line, item: item, stagedAt: stagedAt))
-            if pendingStage.count >= Self.rowsPerStatement { try flushStaged() }
+            if pendingStage.count >= Self.rowsPerCopy { try flushStaged() }
             return .inserted
         }
         let inserted = try query("""
@@ -129,13 +131,25 @@ extension PostgresSession: StoreWriter {
         return seq
     }
 
-    /// Sends the buffered staged items.
+    /// Sends the buffered staged items, with one `COPY staged_items FROM STDIN`.
     func flushStaged() throws {
         let pending = pendingStage
         pendingStage = []
-        let sent = try insertRows("staged_items", ["seq", "batch", "line", "id", "kind", "content_hash", "text", "vector", "meta", "label", "staged_at"],
-                                  pending.map(Self.stagedValues), suffix: "ON CONFLICT (batch, id) DO NOTHING")
-        guard sent == pending.count else {
+        var rows = CopyRows(capacity: pending.count * 256)
+        for p in pending {
+            rows.integer(p.seq); rows.integer(p.batch); rows.integer(Int64(p.line)); rows.text(p.item.id)
+            rows.text(p.item.kind.rawValue); rows.integer(p.item.contentHash)
+            if let text = p.item.text { rows.text(text) } else { rows.null() }
+            if let vector = p.item.vector { vector.withUnsafeBytes { rows.bytes($0) } } else { rows.null() }   // StoreEncoding.blob's bytes
+            if let meta = p.item.metaJSON { rows.text(meta) } else { rows.null() }
+            if let label = p.item.label { rows.text(label) } else { rows.null() }
+            rows.real(p.stagedAt)
+            rows.endRow()
+        }
+        do {
+            try link.copy(into: "staged_items", columns: ["seq", "batch", "line", "id", "kind", "content_hash", "text", "vector", "meta", "label", "staged_at"],
+                          rows.take())
+        } catch where link.failedSQLState == "23505" {
             throw QuorumError(.state, "\(link.url): another process staged items into this import's batch meanwhile",
                               hint: "run the import again")
         }
