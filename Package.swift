@@ -103,6 +103,6 @@ let package = Package(
         .testTarget(name: "QuorumStoreConformanceTests", dependencies: ["QuorumStore", "QuorumPostgres", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumLabellingTests", dependencies: ["QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
         .testTarget(name: "QuorumTerminalTests", dependencies: ["QuorumTerminal", "QuorumLabelling", "QuorumCore"], swiftSettings: swift6),
-        .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
+        .testTarget(name: "QuorumEndToEndTests", dependencies: ["quorum", "QuorumStore", "QuorumPostgres", "QuorumCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swift6),
     ]
 )

@@ -10,9 +10,12 @@ struct CLI {
 
     /// The project directory (deleted by `cleanUp`).
     let project: String
+    /// The PostgreSQL database `init` puts the project in (`init --database`), or nil for SQLite.
+    let database: String?
 
-    init() {
+    init(database: String? = nil) {
         project = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-e2e-\(UUID().uuidString)").path
+        self.database = database
         try? FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
     }
 
@@ -36,7 +39,8 @@ struct CLI {
     func run(_ args: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = args + ["--project", project]
+        let placed = args.first == "init" ? database.map { ["--database", $0] } ?? [] : []
+        process.arguments = args + placed + ["--project", project]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -8,6 +8,31 @@ import Testing
     @Test func aFullRoundProducesACheckedSnapshotAndReport() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
+        _ = try Self.fullRound(cli)
+    }
+
+    /// Issue 13: the same round on a PostgreSQL project passes the same checks,
+    /// and its snapshot export is byte for byte the SQLite project's.
+    @Test(.enabled(if: TestPostgres.server != nil, TestPostgres.skipReason))
+    func theSameRoundOnPostgreSQLExportsTheSameBytes() throws {
+        let database = try TestPostgres.freshDatabase()
+        defer { database.drop() }
+        let sqlite = CLI(), postgres = CLI(database: database.url)
+        defer { sqlite.cleanUp(); postgres.cleanUp() }
+        let a = try Self.fullRound(sqlite)
+        let b = try Self.fullRound(postgres)
+        #expect(FileManager.default.fileExists(atPath: (postgres.project as NSString).appendingPathComponent("quorum.json")))
+        #expect(!FileManager.default.fileExists(atPath: (postgres.project as NSString).appendingPathComponent("quorum.sqlite")))
+        #expect(FileManager.default.contentsEqual(atPath: a, andPath: b), "the export is byte-identical on both backends")
+        try postgres.ok(["audit", "verify"])
+        #expect(try sqlite.json(["status"]) as NSDictionary == (try postgres.json(["status"])) as NSDictionary)
+        #expect(try sqlite.ok(["consensus", "--method", "dawid-skene", "--dry-run", "--format", "json"])
+                == (try postgres.ok(["consensus", "--method", "dawid-skene", "--dry-run", "--format", "json"])))
+    }
+
+    /// init → import → train → round → answers → consensus → close → snapshot →
+    /// export → report on `cli`'s project, checking each step; returns the path of v1's JSONL export.
+    static func fullRound(_ cli: CLI) throws -> String {
         try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
         try cli.register()
         let pool = try cli.write("pool.jsonl", Digits.pool.joined(separator: "\n") + "\n")
@@ -165,6 +190,7 @@ import Testing
         #expect(counts["open_tasks"] as? Int == 0)
         #expect(counts["rounds"] as? Int == 2)
         #expect(counts["snapshots"] as? Int == 1)
+        return out
     }
 
     @Test func asecondSnapshotDiffsAgainstTheFirst() throws {
