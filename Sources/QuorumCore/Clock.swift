@@ -1,22 +1,48 @@
 import Foundation
 import Glibc
 
-/// Timestamps as Quorum records them: UTC, ISO 8601, to the millisecond.
-public enum Timestamp {
-    /// The current time, e.g. `2026-11-22T02:37:25.930Z`. Formatted by hand: a
-    /// Foundation formatter costs ~0.13 ms per call here, and every answer takes two.
-    public static func now() -> String {
+/// Where a project store reads the time: once per transaction (see
+/// `StoreReader.now`), so every record one operation writes carries the same
+/// instant as the leases it checks. Tests fix it with `fixed`.
+public struct Clock: Sendable {
+    private let read: @Sendable () -> Double
+
+    /// A clock reading `read()` (seconds since 1970).
+    public init(_ read: @escaping @Sendable () -> Double) { self.read = read }
+
+    /// The wall clock (`CLOCK_REALTIME`).
+    public static let system = Clock {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        var seconds = ts.tv_sec
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// A clock that always reads `seconds` since 1970.
+    public static func fixed(_ seconds: Double) -> Clock { Clock { seconds } }
+
+    /// Seconds since 1970.
+    public func now() -> Double { read() }
+}
+
+/// Timestamps as Quorum records them: UTC, ISO 8601, to the millisecond.
+public enum Timestamp {
+    /// The current time by the system clock, e.g. `2026-11-22T02:37:25.930Z`.
+    public static func now() -> String { format(Clock.system.now()) }
+
+    /// `seconds` since 1970 as a timestamp. Formatted by hand: a Foundation
+    /// formatter costs ~0.13 ms per call here, and every answer takes two.
+    public static func format(_ seconds: Double) -> String {
+        let whole = seconds.rounded(.down)
+        var wholeSeconds = time_t(whole)
+        let milliseconds = Int32(min(999, ((seconds - whole) * 1000).rounded(.down)))
         var t = tm()
-        gmtime_r(&seconds, &t)
+        gmtime_r(&wholeSeconds, &t)
         func pad(_ v: Int32, _ width: Int) -> String {
             let s = String(v)
             return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
         }
         return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T"
-            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
+            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(milliseconds, 3))Z"
     }
 }
 

@@ -89,8 +89,6 @@ public final class LabellingService: @unchecked Sendable {
         labels = try LabellingError.guarding { try store.read { r in try r.project().labels } }
     }
 
-    static var now: Double { Date().timeIntervalSince1970 }
-
     // MARK: - Who may label
 
     /// Lets `name` label: registered people always; anyone when the project's policy is open (they are registered on the way).
@@ -117,8 +115,8 @@ public final class LabellingService: @unchecked Sendable {
         let (outcome, round, progress) = try LabellingError.guarding {
             try store.writePatiently { w -> (ClaimOutcome, RoundRecord?, Progress) in
                 guard let round = try w.openRound() else { return (.finished, nil, Progress(done: 0, left: 0, mine: 0)) }
-                let kept = try after.flatMap { try w.heldTask(round: round.id, annotator: annotator, itemID: $0, now: Self.now)?.taskID }
-                let outcome = try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: Self.now, keeping: kept)
+                let kept = try after.flatMap { try w.heldTask(round: round.id, annotator: annotator, itemID: $0, now: w.now)?.taskID }
+                let outcome = try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: w.now, keeping: kept)
                 return (outcome, round, try self.progress(w, round: round.id, annotator: annotator))
             }
         }
@@ -144,7 +142,7 @@ public final class LabellingService: @unchecked Sendable {
         let (id, outcome, round) = try LabellingError.guarding {
             try store.writePatiently { w -> (Int64, ClaimOutcome?, RoundRecord) in
                 guard let round = try w.openRound() else { throw LabellingError.noOpenRound }
-                guard let task = try w.heldTask(round: round.id, annotator: annotator, itemID: itemID, now: Self.now) else {
+                guard let task = try w.heldTask(round: round.id, annotator: annotator, itemID: itemID, now: w.now) else {
                     throw LabellingError.notClaimed(itemID)
                 }
                 var label: String?, flagged = false, text = note, kind = "answer"
@@ -164,7 +162,7 @@ public final class LabellingService: @unchecked Sendable {
                                               detailJSON: JSONValue.object([("label", .text(label)), ("round", .int(round.id)),
                                                                             ("seconds", .double(seconds)), ("note", .text(text)),
                                                                             ("blind", .bool(task.blind))]).serialized()))
-                let next = claimNext ? try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: Self.now) : nil
+                let next = claimNext ? try w.claimTask(round: round.id, annotator: annotator, leaseSeconds: lease, now: w.now) : nil
                 return (id, next, round)
             }
         }
@@ -184,8 +182,8 @@ public final class LabellingService: @unchecked Sendable {
                       answer.roundID == round.id, answer.annotator == annotator, try w.deleteAnswer(answer.answerID) else {
                     throw LabellingError.nothingToUndo
                 }
-                let held = try w.heldClaims(round: round.id, annotator: annotator, now: Self.now).map(\.taskID)
-                let now = Self.now
+                let held = try w.heldClaims(round: round.id, annotator: annotator, now: w.now).map(\.taskID)
+                let now = w.now
                 try w.claim(taskID: answer.taskID, annotator: annotator, until: now + lease, keeping: held, now: now)
                 try w.appendEvent(EventRecord(kind: "undo", itemID: answer.itemID, annotator: annotator,
                                               detailJSON: JSONValue.object([("answer", .int(Int(answer.answerID)))]).serialized()))
@@ -200,7 +198,7 @@ public final class LabellingService: @unchecked Sendable {
         let task = try LabellingError.guarding {
             try store.read { r -> OpenTask in
                 guard let round = try r.openRound(),
-                      let task = try r.heldTask(round: round.id, annotator: annotator, itemID: itemID, now: Self.now) else {
+                      let task = try r.heldTask(round: round.id, annotator: annotator, itemID: itemID, now: r.now) else {
                     throw LabellingError.notClaimed(itemID)
                 }
                 return task

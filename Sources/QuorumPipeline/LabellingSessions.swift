@@ -35,7 +35,7 @@ extension LabellingService {
             }
             let labels = try w.project().labels
             try AnnotatorService.admit(w, annotator)
-            let open = try w.openTasks(round: round.id, annotator: annotator, limit: nil, now: Self.now)
+            let open = try w.openTasks(round: round.id, annotator: annotator, limit: nil, now: w.now)
             var taskByItem = Dictionary(open.map { ($0.item.id, $0) }, uniquingKeysWith: { a, _ in a })
             var seen: [String: Int] = [:]
             var summary = Summary(annotator: annotator, round: round.id)

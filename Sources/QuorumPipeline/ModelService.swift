@@ -174,7 +174,7 @@ public enum ModelService {
                                              ("members", .int(1))])
             let metrics = JSONValue.object([("test_accuracy", .number(accuracy)), ("ece", .number(ece)),
                                             ("test_items", .int(testTruth.count)), ("items", .int(predictions.count))])
-            try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "external:\(name)",
+            try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.format(w.now), kind: "external:\(name)",
                                            settingsJSON: settings.serialized(), trainedOn: 0, metricsJSON: metrics.serialized(),
                                            state: [], isLive: !shadow, isShadow: shadow))
             try w.insertPredictions(model: id, predictions)

@@ -326,7 +326,7 @@ public enum RoundService {
                 if a.flagged { p.flags += 1 } else if a.label == nil { p.skips += 1 } else { p.answers += 1 }
                 people[a.annotator] = p
             }
-            let now = Date().timeIntervalSince1970
+            let now = r.now
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
                           answers: progress.answers, wanted: progress.wanted,
                           annotators: people.sorted { $0.key < $1.key }.map { ($0.key, $0.value.answers, $0.value.skips, $0.value.flags) },

@@ -54,7 +54,7 @@ public enum SnapshotService {
             let previous = try w.snapshots().last
             var info = SnapshotInfo(number: (previous?.number ?? 0) + 1, parent: previous?.number,
                                     hash: SnapshotCodec.contentHash(rows), items: rows.count,
-                                    createdAt: Timestamp.now(), createdBy: author, message: message,
+                                    createdAt: Timestamp.format(w.now), createdBy: author, message: message,
                                     modelVersion: try w.liveModel()?.id, consensusMethod: method,
                                     rounds: try w.rounds().map(\.id))
             if let head = try w.eventHead() { (info.auditSeq, info.auditHash) = (head.seq, head.hash) }

@@ -166,7 +166,7 @@ public enum TrainService {
             ("selection", .array(training.scores.map(\.json))),
             ("reliability", calibration?.reliability?.json ?? .null),
         ])
-        try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.now(), kind: "logistic-regression",
+        try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.format(w.now), kind: "logistic-regression",
                                        settingsJSON: settings.serialized(), trainedOn: fitted.trainedOn,
                                        metricsJSON: metrics.serialized(), state: classifier.encoded(),
                                        isLive: !options.shadow, isShadow: options.shadow))

@@ -135,7 +135,7 @@ extension PostgresSession {
             INSERT INTO answers(id, task_id, annotator, label, seconds, note, flagged, created_at)
             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM answers), $1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (task_id, annotator) DO NOTHING RETURNING id
-            """, [taskID, annotator, label, seconds, note, flagged, Timestamp.now()], as: Int64.self) else {
+            """, [taskID, annotator, label, seconds, note, flagged, timestamp], as: Int64.self) else {
             throw QuorumError(.state, "\(annotator) has already answered task \(taskID)",
                               hint: "each annotator answers a given item at most once")
         }

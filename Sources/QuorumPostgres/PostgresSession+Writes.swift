@@ -95,7 +95,7 @@ extension PostgresSession: StoreWriter {
     func stage(_ item: NewItem, batch: Int64, line: Int) throws -> InsertOutcome {
         try Self.checkStorable(item, line: line)
         let seq = try nextStageSeq()
-        let stagedAt = Date().timeIntervalSince1970
+        let stagedAt = now
         if try staging.isNew(item.id, batch: batch, orAsk: {
             try value("SELECT EXISTS (SELECT 1 FROM staged_items WHERE batch = $1)", [batch], as: Bool.self) == true
         }) {
@@ -191,7 +191,7 @@ extension PostgresSession: StoreWriter {
     }
 
     func dropStaged(batch: Int64, staleAfter: Double) throws {
-        try query("DELETE FROM staged_items WHERE batch = $1 OR staged_at < $2", [batch, Date().timeIntervalSince1970 - staleAfter])
+        try query("DELETE FROM staged_items WHERE batch = $1 OR staged_at < $2", [batch, now - staleAfter])
         staging.forget(batch)
         stageSeq = nil
     }
@@ -234,7 +234,7 @@ extension PostgresSession: StoreWriter {
         let round: Int = try value("""
             INSERT INTO rounds(id, status, created_at, model_version, overlap, settings)
             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM rounds), 'open', $1, $2, $3, $4) RETURNING id
-            """, [Timestamp.now(), modelVersion, overlap, settingsJSON]) ?? 0
+            """, [timestamp, modelVersion, overlap, settingsJSON]) ?? 0
         let last = try value("SELECT COALESCE(MAX(id), 0) FROM tasks", as: Int64.self) ?? 0
         let rows: [[any SQLBindable]] = picks.enumerated().map { i, pick in
             [last + 1 + Int64(i), round, pick.itemKey, pick.strategy.rawValue, pick.score, pick.rank,
@@ -249,11 +249,11 @@ extension PostgresSession: StoreWriter {
         try query("DELETE FROM claims WHERE task_id IN (SELECT id FROM tasks WHERE round_id = $1)", [id])
         try query("DELETE FROM tasks WHERE round_id = $1", [id])
         try query("DELETE FROM auto_labels WHERE round_id = $1", [id])
-        try query("UPDATE rounds SET status = 'cancelled', closed_at = $1 WHERE id = $2", [Timestamp.now(), id])
+        try query("UPDATE rounds SET status = 'cancelled', closed_at = $1 WHERE id = $2", [timestamp, id])
     }
 
     func closeRound(_ id: Int, metricsJSON: String) throws {
-        try query("UPDATE rounds SET status = 'closed', closed_at = $1, metrics = $2 WHERE id = $3", [Timestamp.now(), metricsJSON, id])
+        try query("UPDATE rounds SET status = 'closed', closed_at = $1, metrics = $2 WHERE id = $3", [timestamp, metricsJSON, id])
     }
 
     func insertAutoLabels(_ labels: [AutoLabel]) throws {
@@ -263,14 +263,14 @@ extension PostgresSession: StoreWriter {
 
     func ensureAnnotator(_ name: String, role: String) throws {
         try query("INSERT INTO annotators(name, role, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-                  [name, role, Timestamp.now()])
+                  [name, role, timestamp])
     }
 
     func insertAdjudication(itemKey: Int64, label: String, adjudicator: String) throws {
         try query("""
             INSERT INTO adjudications(item_key, label, adjudicator, at) VALUES ($1, $2, $3, $4)
             ON CONFLICT (item_key) DO UPDATE SET label = excluded.label, adjudicator = excluded.adjudicator, at = excluded.at
-            """, [itemKey, label, adjudicator, Timestamp.now()])
+            """, [itemKey, label, adjudicator, timestamp])
     }
 
     func deleteAdjudication(itemKey: Int64) throws -> Bool {
@@ -280,7 +280,7 @@ extension PostgresSession: StoreWriter {
     func setAnnotator(_ name: String, role: String) throws {
         try query("""
             INSERT INTO annotators(name, role, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET role = excluded.role
-            """, [name, role, Timestamp.now()])
+            """, [name, role, timestamp])
     }
 
     func setTokenHash(_ name: String, _ hash: String) throws {
@@ -288,7 +288,7 @@ extension PostgresSession: StoreWriter {
     }
 
     func upsertConsensus(_ records: [ConsensusRecord]) throws {
-        let now = Timestamp.now()
+        let now = timestamp
         try insertRows("consensus", ["item_key", "label", "confidence", "method", "answers", "is_dispute", "updated_at"],
                        Self.lastPerKey(records, key: \.itemKey).map { [$0.itemKey, $0.label, $0.confidence, $0.method, $0.answers, $0.isDispute, now] },
                        suffix: """
@@ -319,7 +319,7 @@ extension PostgresSession: StoreWriter {
     func appendEvent(_ event: EventRecord) throws {
         let head = try eventHead()
         let previous = head?.hash ?? EventChain.genesis
-        let at = Timestamp.now()
+        let at = timestamp
         let hash = EventChain.hash(previous: previous, at: at, event: event)
         try query("""
             INSERT INTO events(seq, at, kind, item_id, annotator, model_version, confidence, detail, prev_hash, hash)

@@ -15,9 +15,15 @@ final class PostgresSession: StoreReader {
     /// The next `seq` of staged_items, once known in this transaction.
     var stageSeq: Int64?
 
-    init(link: Link, staging: StagingMemory) {
+    let now: Double
+    /// `now` as recorded in rows.
+    let timestamp: String
+
+    init(link: Link, staging: StagingMemory, clock: Clock) {
         self.link = link
         self.staging = staging
+        self.now = clock.now()
+        self.timestamp = Timestamp.format(now)
     }
 
     /// Runs one statement of this transaction (after any staged rows still to send).

@@ -44,9 +44,11 @@ public final class PostgresStore: ProjectStore {
     public let url: PostgresURL
     /// Opened read-only: every write fails, and nothing (not even a schema upgrade) is written.
     public let isReadOnly: Bool
+    public let clock: Clock
 
-    init(url: PostgresURL, readOnly: Bool) throws {
+    init(url: PostgresURL, readOnly: Bool, clock: Clock = .system) throws {
         self.url = url
+        self.clock = clock
         self.isReadOnly = readOnly
         self.pool = try BlockingPool(url: url, lockTimeout: Self.busyTimeout, readOnly: readOnly)
     }
@@ -57,8 +59,9 @@ public final class PostgresStore: ProjectStore {
     /// Creates a new project in the (empty) database at `url`. Refuses a
     /// database that already holds a Quorum project, or any other tables.
     /// `ordered` labels are recorded as the project key `ordered` = "1".
-    public static func create(url text: String, name: String, labels: LabelSet, ordered: Bool = false) throws -> PostgresStore {
-        try reportingBusy { try makeProject(url: text, name: name, labels: labels, ordered: ordered) }
+    public static func create(url text: String, name: String, labels: LabelSet, ordered: Bool = false,
+                              clock: Clock = .system) throws -> PostgresStore {
+        try reportingBusy { try makeProject(url: text, name: name, labels: labels, ordered: ordered, clock: clock) }
     }
 
     /// Runs `body`, reporting a lock wait that timed out as a `QuorumError`.
@@ -66,9 +69,9 @@ public final class PostgresStore: ProjectStore {
         do { return try body() } catch let busy as BusyError { throw busy.asQuorumError }
     }
 
-    private static func makeProject(url text: String, name: String, labels: LabelSet, ordered: Bool) throws -> PostgresStore {
+    private static func makeProject(url text: String, name: String, labels: LabelSet, ordered: Bool, clock: Clock) throws -> PostgresStore {
         let url = try PostgresURL(text)
-        let store = try PostgresStore(url: url, readOnly: false)
+        let store = try PostgresStore(url: url, readOnly: false, clock: clock)
         try store.pool.withConnection { link in
             try inWriteTransaction(link) {
                 let tables = try Self.tables(link)
@@ -82,7 +85,7 @@ public final class PostgresStore: ProjectStore {
                 }
                 try link.query(PostgresSchema.migrationsTable)
                 try migrate(link, through: PostgresSchema.steps.count)
-                let now = Timestamp.now()
+                let now = Timestamp.format(clock.now())
                 for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : []) {
                     try link.query("INSERT INTO project(key, value) VALUES ($1, $2)", [key, value])
                 }
@@ -100,9 +103,9 @@ public final class PostgresStore: ProjectStore {
     /// not a Quorum project (empty, or other tables) and a project written by a
     /// newer Quorum (a schema step this version does not know) are refused
     /// before anything is written.
-    public static func open(url text: String, readOnly: Bool = false) throws -> PostgresStore {
+    public static func open(url text: String, readOnly: Bool = false, clock: Clock = .system) throws -> PostgresStore {
         let url = try PostgresURL(text)
-        let store = try PostgresStore(url: url, readOnly: readOnly)
+        let store = try PostgresStore(url: url, readOnly: readOnly, clock: clock)
         let notAProject = "check the URL, or run `quorum init --database URL` to create a project there"
         let (tables, applied) = try store.pool.withConnection { link -> (Set<String>, [String]) in
             try link.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -185,7 +188,7 @@ public final class PostgresStore: ProjectStore {
         try pool.withConnection { link in
             try link.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             do {
-                let result = try body(PostgresSession(link: link, staging: staging))
+                let result = try body(PostgresSession(link: link, staging: staging, clock: clock))
                 try link.query("COMMIT")
                 return result
             } catch {
@@ -207,7 +210,7 @@ public final class PostgresStore: ProjectStore {
         }
         return try store.pool.withConnection { link in
             try inWriteTransaction(link, commit: commit) {
-                let session = PostgresSession(link: link, staging: store.staging)
+                let session = PostgresSession(link: link, staging: store.staging, clock: store.clock)
                 let result = try body(session)
                 try session.finish()
                 return result
@@ -231,6 +234,7 @@ public final class PostgresStore: ProjectStore {
     final class Rehearsal: ProjectStore {
         let store: PostgresStore
         init(store: PostgresStore) { self.store = store }
+        var clock: Clock { store.clock }
 
         func read<T>(_ body: (any StoreReader) throws -> T) throws -> T { try store.read(body) }
 

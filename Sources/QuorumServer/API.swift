@@ -115,7 +115,7 @@ final class API: Sendable {
         case .task(let task):
             return .object([("task", Self.task(task, lease: service.lease)), ("reason", .null), ("retry_after", .null), ("progress", progressJSON)])
         case .waiting(let until):
-            let wait = max(1, min(30, (until - Date().timeIntervalSince1970).rounded(.up)))
+            let wait = max(1, min(30, (until - service.store.clock.now()).rounded(.up)))
             return .object([("task", .null), ("reason", .string("waiting")), ("retry_after", .double(wait)), ("progress", progressJSON)])
         case .finished:
             return .object([("task", .null), ("reason", .string("done")), ("retry_after", .null), ("progress", progressJSON)])
@@ -181,7 +181,7 @@ final class API: Sendable {
                 if a.flagged { row.flagged += 1 } else if a.label == nil { row.skipped += 1 } else { row.answered += 1 }
                 rows[a.annotator] = row
             }
-            for claim in try r.activeClaims(round: round.id, now: Date().timeIntervalSince1970) {
+            for claim in try r.activeClaims(round: round.id, now: r.now) {
                 rows[claim.annotator, default: (0, 0, 0, [])].holding.append(claim.itemID)
             }
             return .object([

@@ -9,6 +9,8 @@ import QuorumCore
 /// Every command's writes go through one `write` call, which is one
 /// transaction: if the body throws, nothing it wrote is kept.
 public protocol ProjectStore: Sendable {
+    /// Where the store reads the time (once per transaction, see `StoreReader.now`).
+    var clock: Clock { get }
     /// Runs `body` in a read-only snapshot of the project.
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// Runs `body` in one write transaction; commits when it returns, rolls back when it throws.
@@ -25,6 +27,10 @@ public protocol ProjectStore: Sendable {
 
 /// Queries. Each returns plain domain records.
 public protocol StoreReader {
+    /// When this transaction began, by the store's clock (seconds since 1970).
+    /// Read once per transaction: every record the transaction writes is
+    /// stamped with it, and callers check leases against it.
+    var now: Double { get }
     func project() throws -> ProjectInfo
     func counts() throws -> ProjectCounts
     /// A project setting (the project table is key/value), or nil when unset.

@@ -136,7 +136,7 @@ extension SQLiteSession {
         do {
             try db.execute(sql: """
                 INSERT INTO answers(task_id, annotator, label, seconds, note, flagged, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [taskID, annotator, label, seconds, note, flagged, Timestamp.now()])
+                """, arguments: [taskID, annotator, label, seconds, note, flagged, timestamp])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw QuorumError(.state, "\(annotator) has already answered task \(taskID)",
                               hint: "each annotator answers a given item at most once")

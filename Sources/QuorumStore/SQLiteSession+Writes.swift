@@ -49,7 +49,7 @@ extension SQLiteSession: StoreWriter {
             INSERT INTO staged_items(batch, line, id, kind, content_hash, text, vector, meta, label, staged_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(batch, id) DO NOTHING
             """).execute(arguments: [batch, line, item.id, item.kind.rawValue, item.contentHash, item.text,
-                                     item.vector?.blob, item.metaJSON, item.label, Date().timeIntervalSince1970])
+                                     item.vector?.blob, item.metaJSON, item.label, now])
         if db.changesCount == 1 { return .inserted }
         // The id came earlier in the same file.
         return try compareExisting(item, sql: "SELECT kind, content_hash, label FROM staged_items WHERE batch = ? AND id = ?",
@@ -98,7 +98,7 @@ extension SQLiteSession: StoreWriter {
 
     func dropStaged(batch: Int64, staleAfter: Double) throws {
         try db.execute(sql: "DELETE FROM staged_items WHERE batch = ? OR staged_at < ?",
-                       arguments: [batch, Date().timeIntervalSince1970 - staleAfter])
+                       arguments: [batch, now - staleAfter])
     }
 
     static func bind(_ s: SQLiteStatement, _ index: Int32, _ text: String?) {
@@ -148,7 +148,7 @@ extension SQLiteSession: StoreWriter {
     func createRound(modelVersion: String?, overlap: Int, settingsJSON: String, picks: [TaskPick]) throws -> Int {
         try db.execute(sql: """
             INSERT INTO rounds(status, created_at, model_version, overlap, settings) VALUES ('open', ?, ?, ?, ?)
-            """, arguments: [Timestamp.now(), modelVersion, overlap, settingsJSON])
+            """, arguments: [timestamp, modelVersion, overlap, settingsJSON])
         let round = Int(db.lastInsertedRowID)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO tasks(round_id, item_key, strategy, score, rank, uncertainty, deadline, blind, needed)
@@ -165,12 +165,12 @@ extension SQLiteSession: StoreWriter {
         try db.execute(sql: "DELETE FROM claims WHERE task_id IN (SELECT id FROM tasks WHERE round_id = ?)", arguments: [id])
         try db.execute(sql: "DELETE FROM tasks WHERE round_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM auto_labels WHERE round_id = ?", arguments: [id])
-        try db.execute(sql: "UPDATE rounds SET status = 'cancelled', closed_at = ? WHERE id = ?", arguments: [Timestamp.now(), id])
+        try db.execute(sql: "UPDATE rounds SET status = 'cancelled', closed_at = ? WHERE id = ?", arguments: [timestamp, id])
     }
 
     func closeRound(_ id: Int, metricsJSON: String) throws {
         try db.execute(sql: "UPDATE rounds SET status = 'closed', closed_at = ?, metrics = ? WHERE id = ?",
-                       arguments: [Timestamp.now(), metricsJSON, id])
+                       arguments: [timestamp, metricsJSON, id])
     }
 
     func insertAutoLabels(_ labels: [AutoLabel]) throws {
@@ -184,12 +184,12 @@ extension SQLiteSession: StoreWriter {
 
     func ensureAnnotator(_ name: String, role: String) throws {
         try db.execute(sql: "INSERT INTO annotators(name, role, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING",
-                       arguments: [name, role, Timestamp.now()])
+                       arguments: [name, role, timestamp])
     }
 
     func insertAdjudication(itemKey: Int64, label: String, adjudicator: String) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO adjudications(item_key, label, adjudicator, at) VALUES (?, ?, ?, ?)",
-                       arguments: [itemKey, label, adjudicator, Timestamp.now()])
+                       arguments: [itemKey, label, adjudicator, timestamp])
     }
 
     func deleteAdjudication(itemKey: Int64) throws -> Bool {
@@ -200,7 +200,7 @@ extension SQLiteSession: StoreWriter {
     func setAnnotator(_ name: String, role: String) throws {
         try db.execute(sql: """
             INSERT INTO annotators(name, role, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role
-            """, arguments: [name, role, Timestamp.now()])
+            """, arguments: [name, role, timestamp])
     }
 
     func setTokenHash(_ name: String, _ hash: String) throws {
@@ -212,7 +212,7 @@ extension SQLiteSession: StoreWriter {
             INSERT OR REPLACE INTO consensus(item_key, label, confidence, method, answers, is_dispute, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
-        let now = Timestamp.now()
+        let now = timestamp
         for r in records {
             try statement.execute(arguments: [r.itemKey, r.label, r.confidence, r.method, r.answers, r.isDispute, now])
         }
@@ -239,7 +239,7 @@ extension SQLiteSession: StoreWriter {
 
     func appendEvent(_ event: EventRecord) throws {
         let previous = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1") ?? EventChain.genesis
-        let at = Timestamp.now()
+        let at = timestamp
         let hash = EventChain.hash(previous: previous, at: at, event: event)
         try db.execute(sql: """
             INSERT INTO events(at, kind, item_id, annotator, model_version, confidence, detail, prev_hash, hash)

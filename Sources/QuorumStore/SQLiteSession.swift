@@ -5,6 +5,15 @@ import QuorumCore
 /// One transaction's view of the SQLite store: the queries.
 struct SQLiteSession: StoreReader {
     let db: Database
+    let now: Double
+    /// `now` as recorded in rows.
+    let timestamp: String
+
+    init(db: Database, clock: Clock) {
+        self.db = db
+        self.now = clock.now()
+        self.timestamp = Timestamp.format(now)
+    }
 
     func project() throws -> ProjectInfo {
         var values: [String: String] = [:]

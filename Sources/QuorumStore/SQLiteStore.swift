@@ -22,8 +22,10 @@ public final class SQLiteStore: ProjectStore {
     /// Opened read-only: every write fails, and nothing (not even a schema
     /// upgrade) is written to the file.
     public let isReadOnly: Bool
+    public let clock: Clock
 
-    private init(path: String, readOnly: Bool = false) throws {
+    private init(path: String, readOnly: Bool = false, clock: Clock = .system) throws {
+        self.clock = clock
         var config = Configuration()
         // A busy database is retried, not reported: short sleeps first (another
         // annotator's write takes well under a millisecond), growing to 2 ms, for
@@ -56,13 +58,13 @@ public final class SQLiteStore: ProjectStore {
     /// WAL database without its `-shm` file cannot be opened read-only; then,
     /// when no `-wal` file holds unmerged writes, the file is opened as
     /// immutable (SQLite's `immutable=1`: nothing can change it underneath).
-    static func openReadOnly(_ path: String) throws -> SQLiteStore {
+    static func openReadOnly(_ path: String, clock: Clock = .system) throws -> SQLiteStore {
         do {
-            return try SQLiteStore(path: path, readOnly: true)
+            return try SQLiteStore(path: path, readOnly: true, clock: clock)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
             let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
             guard wal == 0, let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) else { throw error }
-            let store = try SQLiteStore(path: "file:\(encoded.replacingOccurrences(of: "?", with: "%3F"))?immutable=1", readOnly: true)
+            let store = try SQLiteStore(path: "file:\(encoded.replacingOccurrences(of: "?", with: "%3F"))?immutable=1", readOnly: true, clock: clock)
             return store
         }
     }
@@ -89,17 +91,18 @@ public final class SQLiteStore: ProjectStore {
 
     /// Creates a new project in `directory`. Refuses to overwrite an existing one.
     /// `ordered` labels are recorded as the project key `ordered` = "1".
-    public static func create(inProject directory: String, name: String, labels: LabelSet, ordered: Bool = false) throws -> SQLiteStore {
+    public static func create(inProject directory: String, name: String, labels: LabelSet, ordered: Bool = false,
+                              clock: Clock = .system) throws -> SQLiteStore {
         let path = databasePath(inProject: directory)
         if FileManager.default.fileExists(atPath: path) {
             throw QuorumError(.state, "\(path): a Quorum project already exists here",
                               hint: "use another --project directory, or delete \(path) if you really mean to start over")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: path)
+        let store = try SQLiteStore(path: path, clock: clock)
         try Schema.migrator.migrate(store.pool)
         try store.pool.write { db in
-            let now = Timestamp.now()
+            let now = Timestamp.format(clock.now())
             for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : []) {
                 try db.execute(sql: "INSERT INTO project(key, value) VALUES (?, ?)", arguments: [key, value])
             }
@@ -117,7 +120,7 @@ public final class SQLiteStore: ProjectStore {
     /// a SQLite database without Quorum's tables) and a project written by a
     /// newer Quorum (a schema step this version does not know) are refused
     /// before anything is written.
-    public static func open(project directory: String, readOnly: Bool = false) throws -> SQLiteStore {
+    public static func open(project directory: String, readOnly: Bool = false, clock: Clock = .system) throws -> SQLiteStore {
         let path = databasePath(inProject: directory)
         guard FileManager.default.fileExists(atPath: path) else {
             throw QuorumError(.state, "\(directory): no Quorum project here (\(fileName) not found)",
@@ -131,7 +134,7 @@ public final class SQLiteStore: ProjectStore {
         guard header == sqliteHeader else {
             throw QuorumError(.state, "\(shown) is not a Quorum project (not a SQLite database)", hint: notAProject)
         }
-        let probe = try openReadOnly(path)
+        let probe = try openReadOnly(path, clock: clock)
         let (isQuorum, unknown, pending) = try probe.pool.read { db -> (Bool, [String], Bool) in
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
             guard tables.isSuperset(of: ["grdb_migrations", "project", "labels", "items"]) else { return (false, [], false) }
@@ -155,7 +158,7 @@ public final class SQLiteStore: ProjectStore {
         }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: path)
+            store = try SQLiteStore(path: path, clock: clock)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_READONLY {
             throw QuorumError(.environment, "\(shown): this command changes the project, but the project is read-only here",
                               hint: "read-only commands (status, report, snapshot export, …) still work; run this one where the project's directory is writable")
@@ -165,21 +168,21 @@ public final class SQLiteStore: ProjectStore {
     }
 
     public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
-        try pool.read { db in try body(SQLiteSession(db: db)) }
+        try pool.read { db in try body(SQLiteSession(db: db, clock: clock)) }
     }
 
     public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
-        try Self.transaction(pool, ending: .commit, body)
+        try Self.transaction(pool, clock: clock, ending: .commit, body)
     }
 
     /// One immediate transaction on `pool` running `body`, ended with `ending`
     /// (`.commit` for `write`, `.rollback` for a rehearsal).
-    static func transaction<T>(_ pool: any DatabaseWriter, ending: Database.TransactionCompletion,
+    static func transaction<T>(_ pool: any DatabaseWriter, clock: Clock, ending: Database.TransactionCompletion,
                                _ body: (any StoreWriter) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
-                result = try body(SQLiteSession(db: db))
+                result = try body(SQLiteSession(db: db, clock: clock))
                 return ending
             }
             return result!
@@ -189,26 +192,27 @@ public final class SQLiteStore: ProjectStore {
     public func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
         while true {
             do {
-                return try Self.transaction(pool, ending: .commit, body)
+                return try Self.transaction(pool, clock: clock, ending: .commit, body)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                 usleep(10_000)   // the busy handler already waited `busyTimeout`; try again
             }
         }
     }
 
-    public func rehearsal() -> any ProjectStore { Rehearsal(pool: pool) }
+    public func rehearsal() -> any ProjectStore { Rehearsal(pool: pool, clock: clock) }
 
     /// A store whose writes always roll back (see `ProjectStore.rehearsal`).
     final class Rehearsal: ProjectStore {
         let pool: any DatabaseWriter
-        init(pool: any DatabaseWriter) { self.pool = pool }
+        let clock: Clock
+        init(pool: any DatabaseWriter, clock: Clock) { self.pool = pool; self.clock = clock }
 
         func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
-            try pool.read { db in try body(SQLiteSession(db: db)) }
+            try pool.read { db in try body(SQLiteSession(db: db, clock: clock)) }
         }
 
         func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
-            try SQLiteStore.transaction(pool, ending: .rollback, body)
+            try SQLiteStore.transaction(pool, clock: clock, ending: .rollback, body)
         }
 
         func writePatiently<T>(_ body: (any StoreWriter) throws -> T) throws -> T { try write(body) }

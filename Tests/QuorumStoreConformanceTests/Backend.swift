@@ -68,18 +68,18 @@ final class Place: Sendable {
         }
     }
 
-    func create(name: String = "t", labels: [String] = ["a", "b"], ordered: Bool = false) throws -> any ProjectStore {
+    func create(name: String = "t", labels: [String] = ["a", "b"], ordered: Bool = false, clock: Clock = .system) throws -> any ProjectStore {
         switch backend {
-        case .sqlite: try SQLiteStore.create(inProject: location, name: name, labels: try LabelSet(labels), ordered: ordered)
-        case .postgres: try PostgresStore.create(url: location, name: name, labels: try LabelSet(labels), ordered: ordered)
+        case .sqlite: try SQLiteStore.create(inProject: location, name: name, labels: try LabelSet(labels), ordered: ordered, clock: clock)
+        case .postgres: try PostgresStore.create(url: location, name: name, labels: try LabelSet(labels), ordered: ordered, clock: clock)
         }
     }
 
     /// Another store on the same project (another process, or another machine).
-    func open(readOnly: Bool = false) throws -> any ProjectStore {
+    func open(readOnly: Bool = false, clock: Clock = .system) throws -> any ProjectStore {
         switch backend {
-        case .sqlite: try SQLiteStore.open(project: location, readOnly: readOnly)
-        case .postgres: try PostgresStore.open(url: location, readOnly: readOnly)
+        case .sqlite: try SQLiteStore.open(project: location, readOnly: readOnly, clock: clock)
+        case .postgres: try PostgresStore.open(url: location, readOnly: readOnly, clock: clock)
         }
     }
 

@@ -7,6 +7,39 @@ import Testing
 @Suite struct TaskQueueConformanceTests {
     typealias F = Fixture
 
+    /// One clock: the store reads it once per transaction (`now`), every record
+    /// the transaction writes carries that instant, and leases are checked
+    /// against the same one, so a test fixes time by giving the store a clock.
+    @Test(arguments: Backend.available)
+    func everyRecordOfATransactionCarriesTheStoreClocksTime(backend: Backend) throws {
+        try backend.withPlace { place in
+            let t0 = 1_900_000_000.25   // 2030-03-17T17:46:40.250Z (Python: datetime.fromtimestamp(1900000000.25, timezone.utc))
+            let stamp = "2030-03-17T17:46:40.250Z"
+            let store = try place.create(clock: .fixed(t0))
+            let round = try F.queue(store, overlap: 1)
+            let (now, itemID) = try store.write { w -> (Double, String) in
+                guard case .claimed(let task) = try w.claimTask(round: round, annotator: "ann", leaseSeconds: 600, now: w.now, keeping: nil) else {
+                    throw QuorumError(.state, "nothing to claim")
+                }
+                _ = try w.insertAnswer(taskID: task.taskID, annotator: "ann", label: "a", seconds: 1, note: nil, flagged: false)
+                try w.appendEvent(EventRecord(kind: "answer", itemID: task.item.id, annotator: "ann", detailJSON: "{}"))
+                return (w.now, task.item.id)
+            }
+            #expect(now == t0)
+            #expect(try store.read { $0.now } == t0)
+            #expect(try store.read { try $0.project() }.createdAt == stamp)
+            #expect(try store.read { try $0.round(round) }?.createdAt == stamp)
+            #expect(try store.read { try $0.events(itemID: itemID) }.map(\.at) == [stamp])
+            // The claim made at t0 holds until t0 + 600 by that clock, and not after.
+            let later = try place.open(clock: .fixed(t0 + 601))
+            try later.write { w in try w.ensureAnnotator("bo", role: "annotator") }
+            #expect(try later.read { try $0.activeClaims(round: round, now: $0.now) }.isEmpty)
+            #expect(try store.read { try $0.activeClaims(round: round, now: $0.now) }.map(\.annotator).isEmpty,
+                    "the answer ended ann's claim")
+            #expect(try later.read { try $0.events(itemID: nil) }.count == 1)
+        }
+    }
+
     @Test(arguments: Backend.available)
     func ordersByUncertaintyThenDeadlineAndHoldsSlotsWithLeases(backend: Backend) throws {
         try backend.withProject { store, _ in
