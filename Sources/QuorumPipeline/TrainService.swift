@@ -59,7 +59,7 @@ public enum TrainService {
                      ("seconds", .double(seconds)), ("trained_on", .int(trainedOn)),
                      ("c", .double(training.c)), ("features", .string(featuresName)),
                      ("folds", .int(training.folds)),
-                     ("selection", .array(training.scores.map(\.json))),
+                     ("selection", .array(training.scores.map { $0.json(featuresName: featuresName == "vectors" ? "vectors" : nil) })),
                      ("test_items", .int(testItems)),
                      ("iterations", .int(iterations)), ("scored", .int(scored)),
                      ("calibration", calibration.map(\.json) ?? .null)])
@@ -163,7 +163,7 @@ public enum TrainService {
             ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
             ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
             ("calibration", calibration.map(\.json) ?? .null),
-            ("selection", .array(training.scores.map(\.json))),
+            ("selection", .array(training.scores.map { $0.json(featuresName: classifier.featurizer.hasText ? nil : "vectors") })),
             ("reliability", calibration?.reliability?.json ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.format(w.now), kind: "logistic-regression",
@@ -241,9 +241,11 @@ extension Classifier.Calibration {
 }
 
 extension SelectionScore {
-    /// One cell of the cross-validated search, as `train --format json` shows it.
-    public var json: JSONValue {
-        .object([("features", .string(features.name)), ("c", .double(c)),
+    /// One cell of the cross-validated search, as `train --format json` shows
+    /// it. `featuresName` replaces the text settings' name (with "vectors" for
+    /// items that have no text, whose text settings do not apply).
+    public func json(featuresName: String? = nil) -> JSONValue {
+        .object([("features", .string(featuresName ?? features.name)), ("c", .double(c)),
                  ("accuracy", .double((accuracy * 1e6).rounded() / 1e6)), ("log_loss", .double((logLoss * 1e6).rounded() / 1e6))])
     }
 }
