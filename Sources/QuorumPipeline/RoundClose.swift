@@ -20,14 +20,16 @@ extension RoundService {
     /// the model trained on the labels before the round alone. Random's own
     /// gain is measured the same way with its picks split in halves, each half
     /// scored on the other. The models are single logistic regressions at the
-    /// round model's C, on its features. nil without a Quorum model or with
-    /// fewer than 4 settled random picks.
+    /// round model's C, on its features. Each gain comes with its standard
+    /// error, from the spread of the per-item differences it averages. nil
+    /// without a Quorum model or with fewer than 4 settled random picks.
     ///
     /// `picker`: the model live before this close (normally the one that picked), so that
     /// the stored model versions are not all read again.
     ///
     /// - Complexity: O(strategies + 2) fits on the labels before the round.
-    static func strategyGains(_ w: any StoreReader, round: RoundRecord, picker: ModelVersion?) throws -> [String: Double]? {
+    static func strategyGains(_ w: any StoreReader, round: RoundRecord, picker: ModelVersion?) throws
+        -> (gains: [String: Double], errors: [String: Double])? {
         guard let modelID = round.modelVersion,
               let model = try picker?.id == modelID ? picker : w.models().first(where: { $0.id == modelID }),
               let classifier = Classifier(encoded: model.state) else { return nil }
@@ -49,24 +51,36 @@ extension RoundService {
             LogisticRegression.fit(features: classifier.featurizer.transform(texts: rows.map(\.0.text), vectors: rows.map(\.0.vector)),
                                    labels: rows.map(\.1), classes: labels.count, settings: LogisticRegressionSettings(c: c))
         }
-        func logLikelihood(_ model: LogisticRegression, _ rows: [(StoredItem, Int)]) -> Double {
+        /// Each row's log-likelihood under `model`.
+        func logLikelihoods(_ model: LogisticRegression, _ rows: [(StoredItem, Int)]) -> [Double] {
             let p = model.probabilities(classifier.featurizer.transform(texts: rows.map(\.0.text), vectors: rows.map(\.0.vector)))
-            return rows.enumerated().reduce(0) { $0 + log(max(Double(p[$1.offset, $1.element.1]), 1e-12)) } / Double(rows.count)
+            return rows.enumerated().map { log(max(Double(p[$0.offset, $0.element.1]), 1e-12)) }
+        }
+        /// The mean gain per label of `model` over `reference` on `rows`, and its standard error
+        /// (from the spread of the per-row differences).
+        func gain(_ model: LogisticRegression, over reference: [Double], on rows: [(StoredItem, Int)], labels: Int) -> (Double, Double) {
+            let d = zip(logLikelihoods(model, rows), reference).map { $0 - $1 }
+            let mean = d.reduce(0, +) / Double(d.count)
+            let variance = d.count > 1 ? d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d.count - 1) : 0
+            return (mean / Double(labels), (variance / Double(d.count)).squareRoot() / Double(labels))
         }
         let base = fit(before)
+        let baseOnRandom = logLikelihoods(base, random)
         var gains: [String: Double] = [:]
+        var errors: [String: Double] = [:]
         for (strategy, rows) in byStrategy where strategy != "random" {
-            gains[strategy] = (logLikelihood(fit(before + rows), random) - logLikelihood(base, random)) / Double(rows.count)
+            (gains[strategy], errors[strategy]) = gain(fit(before + rows), over: baseOnRandom, on: random, labels: rows.count)
         }
         var order = random
         var rng = SeededGenerator(seed: UInt64(round.id) ^ 0x6A1E)
         order.shuffle(using: &rng)
         let half = order.count / 2
         let a = Array(order[..<half]), b = Array(order[half...])
-        let gainA = (logLikelihood(fit(before + a), b) - logLikelihood(base, b)) / Double(a.count)
-        let gainB = (logLikelihood(fit(before + b), a) - logLikelihood(base, a)) / Double(b.count)
+        let (gainA, errorA) = gain(fit(before + a), over: logLikelihoods(base, b), on: b, labels: a.count)
+        let (gainB, errorB) = gain(fit(before + b), over: logLikelihoods(base, a), on: a, labels: b.count)
         gains["random"] = (gainA + gainB) / 2
-        return gains
+        errors["random"] = (errorA * errorA + errorB * errorB).squareRoot() / 2
+        return (gains, errors)
     }
 
     /// `quorum round cancel`: withdraws an open round nobody has answered: its
@@ -165,9 +179,10 @@ extension RoundService {
             metrics.stop = signal.stop
             metrics.stopReason = signal.reason
             metrics.blend = try StoredJSON.object(round.settingsJSON, "settings of round \(round.id)")["blend"] as? String
-            metrics.strategyGain = gains
-            metrics.blendNote = metrics.strategyGain.flatMap { gains in
-                AdaptiveBlend.note(gains: gains.reduce(into: [:]) { out, g in if let s = Strategy(rawValue: g.key) { out[s] = g.value } })
+            metrics.strategyGain = gains?.gains
+            metrics.strategyGainError = gains?.errors
+            metrics.blendNote = gains.flatMap { measured in
+                AdaptiveBlend.note(gains: Strategy.keyed(measured.gains), errors: Strategy.keyed(measured.errors))
             }
             metrics.record(agreement(roundAnswers, project: try w.project()))
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())

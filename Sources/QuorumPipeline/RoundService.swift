@@ -256,10 +256,15 @@ public enum RoundService {
         } else {
             previous = start
         }
-        let recorded = try StoredJSON.object(json, "record of round \(last.id)")["strategyGain"] as? [String: Any] ?? [:]
-        var gains: [Strategy: Double] = [:]
-        for (name, gain) in recorded { if let s = Strategy(rawValue: name), let g = (gain as? NSNumber)?.doubleValue { gains[s] = g } }
-        return AdaptiveBlend.update(previous, gains: gains)
+        let record = try StoredJSON.object(json, "record of round \(last.id)")
+        func keyed(_ field: String) -> [Strategy: Double] {
+            var out: [Strategy: Double] = [:]
+            for (name, value) in record[field] as? [String: Any] ?? [:] {
+                if let s = Strategy(rawValue: name), let v = (value as? NSNumber)?.doubleValue { out[s] = v }
+            }
+            return out
+        }
+        return AdaptiveBlend.update(previous, gains: keyed("strategyGain"), errors: keyed("strategyGainError"))
     }
 
     public struct Status: Sendable, Equatable {

@@ -34,6 +34,8 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     /// Per strategy: the held-out log-likelihood its settled picks bought per label
     /// (see `RoundService.strategyGains`); random's is the bar the others must clear.
     public var strategyGain: [String: Double]?
+    /// The standard error of each gain in `strategyGain`.
+    public var strategyGainError: [String: Double]?
     /// What `--blend auto` makes of the gains, in words (e.g. weight moving to random).
     public var blendNote: String?
     /// The blend this round was sampled with.
@@ -82,6 +84,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ("stop", stop.map { .bool($0) } ?? .null), ("stop_reason", .text(stopReason)),
             ("blend", .text(blend)), ("blend_note", .text(blendNote)),
             ("strategy_gain", strategyGain.map { g in .object(g.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }) } ?? .null),
+            ("strategy_gain_se", strategyGainError.map { g in .object(g.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }) } ?? .null),
         ])
     }
 }

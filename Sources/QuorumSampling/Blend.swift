@@ -10,6 +10,11 @@ public enum Strategy: String, Sendable, CaseIterable {
     case adversarial
     /// Uniform: keeps estimates unbiased.
     case random
+
+    /// Values keyed by strategy name, keyed by strategy (unknown names are dropped).
+    public static func keyed(_ values: [String: Double]) -> [Strategy: Double] {
+        values.reduce(into: [:]) { out, entry in if let s = Strategy(rawValue: entry.key) { out[s] = entry.value } }
+    }
 }
 
 /// How uncertainty is scored: over the ensemble mean, or, with a committee,

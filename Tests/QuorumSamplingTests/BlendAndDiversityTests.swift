@@ -206,6 +206,25 @@ import QuorumNumerics
         #expect(note?.contains("moves to random") == true)
     }
 
+    /// Issue 10: `--blend auto` moved weight on differences a round's few random
+    /// picks cannot resolve. A gain within `z` standard errors of the
+    /// difference from random's moves nothing; outside it, the rule applies.
+    @Test func differencesWithinTheNoiseMoveNoWeight() {
+        // uncertainty −0.01 vs random 0.02: difference 0.03; its SE is √(0.02² + 0.02²) = 0.0283 < 0.03 → behind;
+        // stratified 0.05 vs 0.02 with SEs 0.03 and 0.02: √(0.0009 + 0.0004) = 0.036 > 0.03 → within the noise.
+        let errors: [Strategy: Double] = [.uncertainty: 0.02, .stratified: 0.03, .random: 0.02]
+        let gains: [Strategy: Double] = [.uncertainty: -0.01, .stratified: 0.05, .random: 0.02]
+        let w = weights(AdaptiveBlend.update(.standard, gains: gains, errors: errors))
+        #expect(abs(w[.uncertainty]! - 0.35) < 1e-12, "behind by more than the noise: halved")
+        #expect(abs(w[.stratified]! - 0.15) < 1e-12, "within the noise: unchanged")
+        #expect(abs(w[.random]! - 0.5) < 1e-12)
+        let note = AdaptiveBlend.note(gains: gains, errors: errors)
+        #expect(note?.contains("stratified picks were within the noise of random's") == true, "\(note ?? "")")
+        // With wide errors nothing moves at all.
+        let wide = weights(AdaptiveBlend.update(.standard, gains: gains, errors: [.uncertainty: 1, .stratified: 1, .random: 1]))
+        #expect(wide == weights(.standard))
+    }
+
     @Test func randomKeepsItsFloor() {
         var blend = Blend.standard
         for _ in 0..<10 { blend = AdaptiveBlend.update(blend, gains: [.uncertainty: 1, .stratified: 0.5, .random: 0]) }
