@@ -31,7 +31,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     /// Whether labelling can stop, and why.
     public var stop: Bool?
     public var stopReason: String?
-    /// Per strategy: the held-out log-likelihood its settled picks bought per label
+    /// Per strategy: the held-out accuracy its settled picks bought per label
     /// (see `RoundService.strategyGains`); random's is the bar the others must clear.
     public var strategyGain: [String: Double]?
     /// The standard error of each gain in `strategyGain`.

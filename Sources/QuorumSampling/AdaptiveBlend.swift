@@ -5,9 +5,9 @@ import Glibc
 /// with uniform picks for long.
 ///
 /// The rule, applied at each round start from the last closed round's gains
-/// (a strategy's gain is the held-out log-likelihood its picks bought per
-/// label, measured on the round's random picks; random's gain is measured
-/// the same way on halves of its own picks):
+/// (a strategy's gain is the held-out accuracy its picks bought per label,
+/// measured on the round's random picks at as many labels as random's
+/// halves; random's gain is measured the same way on halves of its own picks):
 /// - a strategy whose picks bought less than random's, by more than the
 ///   noise of the two estimates (`z` standard errors of their difference),
 ///   loses half its weight to random (uncertainty sampling can stop paying:
@@ -33,7 +33,7 @@ public enum AdaptiveBlend {
         guard let bar = gains[.random], let gain = gains[strategy] else { return nil }
         let se = errors[strategy] ?? 0, barSE = errors[.random] ?? 0
         let noise = z * (se * se + barSE * barSE).squareRoot()
-        return gain < bar - noise ? -1 : gain > bar + noise ? 1 : (noise == 0 ? 1 : 0)
+        return gain < bar - noise ? -1 : gain > bar + noise ? 1 : 0
     }
 
     /// The next round's blend. `errors` are the gains' standard errors
@@ -80,7 +80,7 @@ public enum AdaptiveBlend {
         let even = others.filter { verdict($0.key, gains: gains, errors: errors) == 0 }
         var parts: [String] = []
         if !behind.isEmpty {
-            parts.append(behind.map { "\($0.key.rawValue) picks bought less than random picks (\(fmt($0.value)) vs \(fmt(bar)) log-likelihood per label)" }
+            parts.append(behind.map { "\($0.key.rawValue) picks bought less than random picks (\(fmt($0.value)) vs \(fmt(bar)) accuracy per label)" }
                 .joined(separator: "; ") + ": under --blend auto their weight moves to random")
         }
         if !ahead.isEmpty {
