@@ -46,6 +46,33 @@ public enum Timestamp {
     }
 }
 
+extension Timestamp {
+    /// Seconds since 1970 of a timestamp written by `format` (or any
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`); nil for anything else.
+    public static func seconds(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int32? {
+            var v: Int32 = 0
+            for b in bytes[from..<(from + count)] {
+                guard b >= 48, b <= 57 else { return nil }
+                v = v * 10 + Int32(b - 48)
+            }
+            return v
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else { return nil }
+        var t = tm()
+        t.tm_year = year - 1900; t.tm_mon = month - 1; t.tm_mday = day
+        t.tm_hour = hour; t.tm_min = minute; t.tm_sec = second
+        var fraction = 0.0
+        if bytes.count > 21, bytes[19] == UInt8(ascii: "."), let digits = number(20, bytes.count - 21) {
+            fraction = Double(digits) / pow(10, Double(bytes.count - 21))
+        }
+        return Double(timegm(&t)) + fraction
+    }
+}
+
 /// Seconds on the monotonic clock, for durations and rates.
 public func monotonicSeconds() -> Double {
     var ts = timespec()

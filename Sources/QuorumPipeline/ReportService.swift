@@ -58,7 +58,6 @@ public enum ReportService {
         try store.read { r in RoundService.agreement(try r.answers(round: nil), project: try r.project()) }
     }
 
-    /// The closed rounds' metrics, each with the items an adjudicator has ruled on so far.
     /// The document `report --format json` prints (and `GET /api/v1/report` returns).
     public static func json(store: any ProjectStore) throws -> JSONValue {
         json(try rounds(store: store), agreement: try agreement(store: store), baseline: try baseline(store: store),
@@ -72,6 +71,8 @@ public enum ReportService {
         return .object(fields)
     }
 
+    /// The closed rounds' metrics, each with the items an adjudicator has ruled
+    /// on so far and its KPIs as they stand now.
     public static func rounds(store: any ProjectStore) throws -> [RoundMetrics] {
         try store.read { r in
             let ruled = Set(try r.adjudications().keys)
@@ -82,6 +83,7 @@ public enum ReportService {
                 var metrics = try RoundMetrics.decode(json)
                 metrics.adjudicated = ruled.isEmpty ? 0
                     : Set(try r.picks(round: round.id).compactMap { idOf[$0.itemID] }).intersection(ruled).count
+                metrics.kpis = try KPIService.measure(r, round: round, ece: metrics.ece)
                 return metrics
             }
         }

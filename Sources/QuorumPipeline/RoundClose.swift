@@ -204,6 +204,7 @@ extension RoundService {
                 AdaptiveBlend.note(gains: Strategy.keyed(measured.gains), errors: Strategy.keyed(measured.errors))
             }
             metrics.record(agreement(roundAnswers, project: try w.project()))
+            metrics.kpis = try KPIService.measure(w, round: round, ece: trained.ece)
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
             try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
                                           detailJSON: metrics.json.serialized()))

@@ -43,6 +43,8 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     /// Items of the round an adjudicator ruled on (disputes and flags settled);
     /// counted when the report is made, as rulings may come after the close.
     public var adjudicated: Int?
+    /// The round's operating figures (recorded at close; `report` measures them again).
+    public var kpis: RoundKPIs?
 
     public init(round: Int, labelled: Int, testAccuracy: Double?, macroF1: Double?, ece: Double?,
                 modelVersion: String?, krippendorffAlpha: Double? = nil, fleissKappa: Double? = nil,
@@ -84,6 +86,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
             ("stop", stop.map { .bool($0) } ?? .null), ("stop_reason", .text(stopReason)),
             ("blend", .text(blend)), ("blend_note", .text(blendNote)),
             ("strategy_gain", strategyGain.map { g in .object(g.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }) } ?? .null),
+            ("kpis", (kpis ?? RoundKPIs()).json),
             ("strategy_gain_se", strategyGainError.map { g in .object(g.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }) } ?? .null),
         ])
     }
@@ -102,8 +105,30 @@ public enum Report {
     /// figures over all rounds and a table of the annotator pairs.
     /// The table starts with `baseline` (the model before round 1) when given.
     public static func text(_ rounds: [RoundMetrics], agreement: AgreementFigures? = nil, baseline: RoundMetrics? = nil) -> String {
-        guard let agreement, agreement.percentAgreement != nil || !agreement.pairs.isEmpty else { return table(rounds, baseline: baseline) }
-        return table(rounds, baseline: baseline) + "\nAgreement over all rounds: " + agreement.text
+        let body = table(rounds, baseline: baseline) + kpiTable(rounds)
+        guard let agreement, agreement.percentAgreement != nil || !agreement.pairs.isEmpty else { return body }
+        return body + "\nAgreement over all rounds: " + agreement.text
+    }
+
+    /// The operating figures per round, in 80 columns: escalated, overridden,
+    /// corrected, auto-accepted, audits passed, time to human (p50/p90 s),
+    /// adjudication p50 s, SLA met.
+    static func kpiTable(_ rounds: [RoundMetrics]) -> String {
+        let measured = rounds.filter { $0.kpis != nil }
+        guard !measured.isEmpty else { return "" }
+        let widths = [5, 8, 8, 8, 6, 6, 13, 7, 6]
+        func row(_ cells: [String]) -> String {
+            zip(cells, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " ")
+        }
+        var lines = ["\nKPIs", row(["round", "escalate", "override", "correct", "auto", "audit", "to human p50/90", "adjud.", "SLA"])]
+        for r in measured {
+            let k = r.kpis!
+            let human = k.timeToHumanP50.map { "\(Int($0.rounded()))/\(Int((k.timeToHumanP90 ?? $0).rounded()))s" } ?? "-"
+            lines.append(row([String(r.round), percent(k.escalationRate), percent(k.overrideRate), percent(k.correctionRate),
+                              percent(k.autoAcceptRate), percent(k.auditPassRate), human,
+                              k.adjudicationP50.map { "\(Int($0.rounded()))s" } ?? "-", percent(k.slaMetRate)]))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Columns: round, labelled, answers, disputes/settled by adjudication,

@@ -250,3 +250,73 @@ struct Migrate: ParsableCommand {
         }
     }
 }
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a round's KPIs against their thresholds; exit 1 on any breach (for a scheduled job).",
+        discussion: """
+            Measures the last closed round's KPIs (or --round R's) and compares each with its threshold: \
+            the defaults (escalation_rate ≤ 0.2, override_rate ≤ 0.3, correction_rate ≤ 0.3, \
+            audit_pass_rate ≥ 0.9, sla_met_rate ≥ 0.9, ece ≤ 0.1, drift_psi ≤ 0.25), or what the lead set \
+            with `quorum settings set kpi.NAME.max|min VALUE`. A KPI that does not apply is not checked.
+            """)
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "The round to check (default: the last closed one).") var round: Int?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let store = try project.openForReading()
+        let (round, kpis, breaches) = try KPIService.check(store: store, round: round)
+        output.emit(.object([("round", .int(round)), ("kpis", kpis.json), ("breaches", .array(breaches.map(\.json)))])) {
+            breaches.isEmpty ? "Round \(round): every KPI within its threshold."
+                : "Round \(round): \(breaches.count) KPI\(breaches.count == 1 ? "" : "s") out of bounds:\n" + breaches.map { "  " + $0.text }.joined(separator: "\n")
+        }
+        if !breaches.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct SettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "The lead's project settings: KPI thresholds (kpi.NAME.max|min).",
+        subcommands: [Set.self, List.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a KPI threshold, e.g. `quorum settings set kpi.override_rate.max 0.3`.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "kpi.NAME.max or kpi.NAME.min, NAME one of the report's KPIs.") var key: String
+        @Argument(help: "A number.") var value: String
+
+        func run() throws {
+            guard let (kpi, bound) = KPIThreshold.parse(key: key) else {
+                throw QuorumError(.badInput, "\"\(TerminalText.visible(key))\" is not a setting Quorum knows",
+                                  hint: "use kpi.NAME.max or kpi.NAME.min, NAME one of: \(RoundKPIs.names.joined(separator: ", "))")
+            }
+            guard let number = Double(value), number.isFinite else {
+                throw QuorumError(.badInput, "\(key): \"\(TerminalText.visible(value))\" is not a number", hint: "give a number, e.g. 0.3")
+            }
+            let store = try project.open()
+            try store.write { w in
+                try w.setSetting(key, String(number))
+                try w.appendEvent(EventRecord(kind: "settings", detailJSON: JSONValue.object([("key", .string(key)), ("value", .double(number))]).serialized()))
+            }
+            print("\(kpi) \(bound == .max ? "at most" : "at least") \(number) (\(key)).")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The KPI thresholds in force, set or default.")
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let store = try project.openForReading()
+            let (thresholds, set) = try store.read { r -> ([KPIThreshold], [String]) in
+                let all = try KPIService.thresholds(r)
+                return (all, try all.map(\.settingKey).filter { try r.setting($0) != nil })
+            }
+            output.emit(.object(thresholds.map { ($0.settingKey, .double($0.value)) })) {
+                thresholds.map { "\($0.settingKey) = \($0.value)\(set.contains($0.settingKey) ? "" : " (default)")" }.joined(separator: "\n")
+            }
+        }
+    }
+}
