@@ -32,6 +32,9 @@ public enum RoundService {
         public var deadlineField: String?
         /// Metadata fields the labelling loop shows above each item's text.
         public var showFields: [String] = []
+        /// `--sla`: every task is due this many seconds after the round starts
+        /// (or at its metadata deadline, when that is earlier).
+        public var sla: Double?
         public init(size: Int, overlap: Int = 1, seed: UInt64 = 1, routing: Routing? = nil, auditRate: Double = 0.05,
                     blend: Blend = .standard, adaptive: Bool = false, uncertainty: UncertaintyMeasure = SamplerOptions.defaultUncertainty,
                     diversity: Diversity.Method = SamplerOptions.defaultDiversity, stratifyBy: String? = nil, stratumFloor: Int = 0,
@@ -199,12 +202,12 @@ public enum RoundService {
                 notes.append("the pool had only \(picks.count) items left to sample (\(sampleCount) wanted)")
             }
             picks += auditPicks + goldPicks
-            try TaskQueueOrder.assign(&picks, predictions: predictions, items: allPool + known, options: options)
+            try TaskQueueOrder.assign(&picks, predictions: predictions, items: allPool + known, options: options, now: w.now)
             var byStrategy: [String: Int] = [:]
             for pick in picks { byStrategy[pick.strategy.rawValue, default: 0] += 1 }
             let settings = JSONValue.object([
                 ("gold_rate", .double(options.goldRate)), ("blind_rate", .double(options.blindRate)),
-                ("deadline_field", .text(options.deadlineField)),
+                ("deadline_field", .text(options.deadlineField)), ("sla_seconds", .number(options.sla)),
                 ("show_fields", .array(options.showFields.map { .string($0) })),
                 ("size", .int(options.size)), ("overlap", .int(options.overlap)), ("seed", .int(Int(truncatingIfNeeded: options.seed))),
                 ("blend", .string(options.blend.spec)), ("adaptive", .bool(options.adaptive)),
@@ -281,6 +284,14 @@ public enum RoundService {
         public var byStrategy: [String: Int]
         /// Every pick: item id, strategy, score and rank, by strategy then rank.
         public var picks: [(itemID: String, pick: TaskPick)]
+        /// Unfinished tasks past their deadline, with seconds since it passed, most overdue first.
+        public var overdue: [(itemID: String, seconds: Double)] = []
+        /// Unfinished tasks due within `atRiskWindow`, with seconds left, soonest first.
+        public var atRisk: [(itemID: String, seconds: Double)] = []
+        /// Tasks with a deadline.
+        public var withDeadline = 0
+        /// How close to its deadline an unfinished task is "at risk": one hour.
+        public static let atRiskWindow = 3600.0
 
         public static func == (a: Status, b: Status) -> Bool { a.json == b.json }
 
@@ -297,6 +308,11 @@ public enum RoundService {
                      ("claims", .array(claims.map { c in
                          .object([("annotator", .string(c.annotator)), ("id", .string(c.itemID)), ("seconds_left", .double(c.secondsLeft.rounded()))])
                      })),
+                     ("deadlines", .object([
+                         ("tasks", .int(withDeadline)), ("overdue", .int(overdue.count)), ("at_risk", .int(atRisk.count)),
+                         ("overdue_items", .array(overdue.prefix(50).map { .object([("id", .string($0.itemID)), ("seconds_late", .double($0.seconds.rounded()))]) })),
+                         ("at_risk_items", .array(atRisk.prefix(50).map { .object([("id", .string($0.itemID)), ("seconds_left", .double($0.seconds.rounded()))]) })),
+                     ])),
                      ("picks", .array(picks.map { p in
                          .object([("id", .string(p.itemID)), ("strategy", .string(p.pick.strategy.rawValue)),
                                   ("score", .double(p.pick.score)), ("rank", .int(p.pick.rank)),
@@ -332,11 +348,21 @@ public enum RoundService {
                 people[a.annotator] = p
             }
             let now = r.now
+            // Deadlines: tasks not yet answered K times whose deadline has passed
+            // (overdue) or falls within the next hour (at risk), soonest first.
+            let open = Set(try r.taskStates(round: round.id).filter { $0.done < $0.needed }.map(\.itemKey))
+            let due = picks.filter { open.contains($0.pick.itemKey) && ($0.pick.deadline ?? .infinity) < 1e300 }
+                .sorted { ($0.pick.deadline!, $0.itemID) < ($1.pick.deadline!, $1.itemID) }
+            let overdue = due.filter { $0.pick.deadline! < now }
+            let atRisk = due.filter { $0.pick.deadline! >= now && $0.pick.deadline! < now + Status.atRiskWindow }
             return Status(round: round, tasks: progress.tasks, complete: progress.complete,
                           answers: progress.answers, wanted: progress.wanted,
                           annotators: people.sorted { $0.key < $1.key }.map { ($0.key, $0.value.answers, $0.value.skips, $0.value.flags) },
                           claims: try r.activeClaims(round: round.id, now: now).map { ($0.annotator, $0.itemID, min($0.expiresAt - now, LabellingService.leaseRange.upperBound)) },
-                          byStrategy: byStrategy, picks: picks)
+                          byStrategy: byStrategy, picks: picks,
+                          overdue: overdue.map { ($0.itemID, now - $0.pick.deadline!) },
+                          atRisk: atRisk.map { ($0.itemID, $0.pick.deadline! - now) },
+                          withDeadline: picks.filter { ($0.pick.deadline ?? .infinity) < 1e300 }.count)
         }
     }
 }

@@ -10,12 +10,13 @@ enum TaskQueueOrder {
     /// - Uncertainty is 1 − the live model's confidence (0 before the first model).
     ///   Gold tasks take the uncertainty of a randomly chosen other pick, so
     ///   their place in the queue does not give them away.
-    /// - The deadline comes from metadata field `deadlineField`, when given.
+    /// - The deadline comes from metadata field `deadlineField`, when given,
+    ///   and from `sla` (seconds after `now`, the round's start): the earlier of the two.
     /// - A seeded share `blindRate` of the tasks is blind (largest remainder, exact count).
     ///
     /// - Complexity: O(picks).
     static func assign(_ picks: inout [TaskPick], predictions: [Int64: Prediction], items: [StoredItem],
-                       options: RoundService.StartOptions) throws {
+                       options: RoundService.StartOptions, now: Double) throws {
         var rng = SeededGenerator(seed: options.seed ^ 0x0B11_D000)
         for i in picks.indices where picks[i].strategy != .gold {
             picks[i].uncertainty = predictions[picks[i].itemKey].map { 1 - Double($0.confidence) } ?? 0
@@ -35,6 +36,9 @@ enum TaskQueueOrder {
                 }
                 picks[i].deadline = due
             }
+        }
+        if let sla = options.sla {
+            for i in picks.indices { picks[i].deadline = min(picks[i].deadline ?? .infinity, now + sla) }
         }
         let blind = Int((Double(picks.count) * options.blindRate).rounded())
         if blind > 0 {

@@ -42,10 +42,21 @@ struct Round: ParsableCommand {
         var blindRate = 0.0
         @Option(help: ArgumentHelp("Metadata field with each item's deadline (ISO 8601); earlier deadlines are served first among equally uncertain items.", valueName: "field"))
         var deadlineField: String?
+        @Option(help: ArgumentHelp("A review SLA: every task is due this long after the round starts (e.g. 90m, 4h, 2d; or the metadata deadline, if earlier). The queue serves what is due first among equally uncertain items; `round status` shows what is overdue and at risk.", valueName: "duration"))
+        var sla: String?
         @Option(help: ArgumentHelp("Metadata fields annotators see above each item's text, comma-separated.", valueName: "a,b"))
         var showFields: String?
         @Flag(help: "Show what the round would be (tasks, strategies, auto-accepted items) without creating it.") var dryRun = false
         @OptionGroup var output: FormatOptions
+
+        /// A duration such as 90s, 90m, 4h, 2d or 1.5h, in seconds (a bare number is seconds); nil if it is not one.
+        static func seconds(_ text: String) -> Double? {
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+            let trimmed = text.trimmingWhitespace()
+            let unit = trimmed.last.flatMap { units[$0] }
+            guard let value = Double(unit == nil ? trimmed : String(trimmed.dropLast())), value.isFinite, value > 0 else { return nil }
+            return value * (unit ?? 1)
+        }
 
         func validate() throws {
             guard size >= 1 else { throw ValidationError("--size must be at least 1.") }
@@ -59,6 +70,7 @@ struct Round: ParsableCommand {
             guard stratumFloor >= 0 else { throw ValidationError("--stratum-floor must be 0 or more.") }
             guard (0...1).contains(goldRate) else { throw ValidationError("--gold-rate must be in [0, 1], e.g. 0.1.") }
             guard (0...1).contains(blindRate) else { throw ValidationError("--blind-rate must be in [0, 1], e.g. 0.2.") }
+            if let sla, Self.seconds(sla) == nil { throw ValidationError("--sla: \"\(sla)\" is not a duration; write e.g. 90m, 4h or 2d.") }
             if let blend, blend != "auto" {
                 do { _ = try Blend(parsing: blend) } catch { throw ValidationError("--blend: \(error.description).") }
             }
@@ -72,6 +84,7 @@ struct Round: ParsableCommand {
                                                    uncertainty: uncertainty, diversity: diversity,
                                                    stratifyBy: stratifyBy, stratumFloor: stratumFloor, goldRate: goldRate,
                                                    blindRate: blindRate, deadlineField: deadlineField)
+            options.sla = sla.flatMap(Self.seconds)
             options.showFields = (showFields ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
             let store = try project.open()
             let s = try RoundService.start(store: dryRun ? store.rehearsal() : store, options: options)
@@ -97,6 +110,11 @@ struct Round: ParsableCommand {
         @Option(help: "The round (default: the open one, else the latest).") var round: Int?
         @OptionGroup var output: FormatOptions
 
+        /// "45 min", "3 h", "2 d".
+        static func duration(_ seconds: Double) -> String {
+            seconds < 3600 ? "\(Int((seconds / 60).rounded(.up))) min" : seconds < 172_800 ? "\(Int((seconds / 3600).rounded())) h" : "\(Int((seconds / 86400).rounded())) d"
+        }
+
         func run() throws {
             let s = try RoundService.status(store: try project.openForReading(), round: round)
             output.emit(s.json) {
@@ -111,6 +129,11 @@ struct Round: ParsableCommand {
                     + (s.claims.isEmpty ? "" : "\nworking:  " + s.claims.map { c in
                         "\(c.annotator) on \(TerminalText.visible(c.itemID)) (\(Int((c.secondsLeft / 60).rounded(.up))) min left on the lease)"
                     }.joined(separator: ", "))
+                    + (s.withDeadline == 0 ? "" : "\ndeadlines: \(s.overdue.count) overdue, \(s.atRisk.count) due within the hour, of \(s.withDeadline) tasks with one"
+                        + (s.overdue.isEmpty ? "" : "\noverdue:  " + s.overdue.prefix(5).map { "\(TerminalText.visible($0.itemID)) (\(Self.duration($0.seconds)) late)" }
+                            .joined(separator: ", ") + (s.overdue.count > 5 ? ", …" : ""))
+                        + (s.atRisk.isEmpty ? "" : "\nat risk:  " + s.atRisk.prefix(5).map { "\(TerminalText.visible($0.itemID)) (\(Self.duration($0.seconds)) left)" }
+                            .joined(separator: ", ") + (s.atRisk.count > 5 ? ", …" : "")))
                     + Dictionary(grouping: s.picks, by: \.pick.strategy.rawValue).sorted { $0.key < $1.key }.map { strategy, picks in
                         "\n\(strategy): " + picks.prefix(5).map { "#\($0.pick.rank) \(TerminalText.visible($0.itemID)) (\(fmt($0.pick.score, 3)))" }
                             .joined(separator: ", ") + (picks.count > 5 ? ", …" : "")

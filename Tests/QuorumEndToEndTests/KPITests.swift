@@ -95,4 +95,33 @@ import Testing
         let notNumber = try cli.run(["settings", "set", "kpi.ece.max", "lots"])
         #expect(notNumber.status == 1 && notNumber.stderr.contains("not a number"))
     }
+
+    /// Issue 14, item 3: `round start --sla` gives every task a deadline; `round
+    /// status` shows what is overdue and at risk; the SLA-met rate follows.
+    @Test func anSLAGivesDeadlinesThatRoundStatusWatches() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "0,1,2,3,4,5,6,7,8,9"])
+        try cli.register(["alice", "bob"])
+        try cli.ok(["import", try cli.write("pool.jsonl", Digits.pool.prefix(100).joined(separator: "\n") + "\n")])
+        let refused = try cli.run(["round", "start", "--size", "5", "--sla", "soon"])
+        #expect(refused.status == 2 && refused.stderr.contains("not a duration"), "\(refused.stderr)")
+
+        try cli.ok(["round", "start", "--size", "6", "--overlap", "2", "--sla", "30m"])
+        let fresh = try #require(try cli.json(["round", "status"])["deadlines"] as? [String: Any])
+        #expect(fresh["tasks"] as? Int == 6 && fresh["overdue"] as? Int == 0 && fresh["at_risk"] as? Int == 6, "\(fresh)")
+        #expect(try cli.ok(["round", "status"]).contains("deadlines: 0 overdue, 6 due within the hour, of 6 tasks with one"))
+        try cli.ok(["round", "cancel"])
+
+        try cli.ok(["round", "start", "--size", "6", "--overlap", "2", "--sla", "1s"])
+        Thread.sleep(forTimeInterval: 1.5)
+        let late = try #require(try cli.json(["round", "status"])["deadlines"] as? [String: Any])
+        #expect(late["overdue"] as? Int == 6 && late["at_risk"] as? Int == 0, "\(late)")
+        #expect((late["overdue_items"] as? [[String: Any]])?.allSatisfy { ($0["seconds_late"] as? Double ?? -1) >= 0 } == true)
+        // Answered after the deadline: no task met its SLA, and once answered none is overdue.
+        for who in ["alice", "bob"] { try cli.ok(["label", "--annotator", who, "--answers", Digits.path]) }
+        #expect((try cli.json(["round", "status"])["deadlines"] as? [String: Any])?["overdue"] as? Int == 0)
+        let closed = try cli.json(["round", "close"])
+        #expect((closed["kpis"] as? [String: Any])?["sla_met_rate"] as? Double == 0)
+    }
 }
