@@ -26,9 +26,11 @@ public enum ImportService {
         /// Imported items whose content equals another item's (kept, linked by content hash).
         public var contentDuplicates = 0
         public var seconds = 0.0
+        /// Pool imports: the drift comparison made after the import (nil when there is nothing to compare).
+        public var drift: DriftService.Comparison?
 
         public var json: JSONValue {
-            .object([("file", .string(file)), ("as", .string(kind.rawValue)), ("read", .int(read)),
+            .object([("drift", drift?.json ?? .null), ("file", .string(file)), ("as", .string(kind.rawValue)), ("read", .int(read)),
                      ("imported", .int(inserted)), ("duplicates", .int(duplicates)),
                      ("content_duplicates", .int(contentDuplicates)), ("seconds", .double(seconds))])
         }
@@ -127,6 +129,9 @@ public enum ImportService {
             throw error
         }
         progress?(reader.totalBytes, reader.totalBytes, summary.read)
+        if options.kind == .pool, summary.inserted > 0 {
+            summary.drift = try DriftService.record(store: store)
+        }
         return summary
     }
 

@@ -154,11 +154,19 @@ public enum KPIService {
                 throw QuorumError(.state, id.map { "there is no round \($0)" } ?? "there is no closed round to check yet",
                                   hint: "close a round with `quorum round close`, or name one with --round")
             }
-            let ece = try round.metricsJSON.flatMap { try StoredJSON.object($0, "record of round \(round.id)")["ece"] as? Double }
-            let kpis = try measure(r, round: round, ece: ece)
-            let breaches = try thresholds(r).compactMap { t -> Breach? in
+            let record = try round.metricsJSON.map { try StoredJSON.object($0, "record of round \(round.id)") }
+            var kpis = try measure(r, round: round, ece: record?["ece"] as? Double)
+            kpis.driftPSI = (record?["kpis"] as? [String: Any])?["driftPSI"] as? Double
+            // Pool items imported since the close are compared now.
+            let drift = try DriftService.measure(r)
+            if let drift { kpis.driftPSI = drift.psi }
+            var breaches = try thresholds(r).compactMap { t -> Breach? in
                 guard let value = kpis.value(t.kpi), t.isBroken(by: value) else { return nil }
                 return Breach(round: round.id, threshold: t, value: value)
+            }
+            // Without a bound set by the lead, drift is judged by its sample-size-aware alarm.
+            if let drift, drift.alarm, try r.setting("kpi.drift_psi.max") == nil {
+                breaches.append(Breach(round: round.id, threshold: KPIThreshold(kpi: "drift_psi", bound: .max, value: drift.threshold), value: drift.psi))
             }
             return (round.id, kpis, breaches)
         }

@@ -83,7 +83,9 @@ public enum ReportService {
                 var metrics = try RoundMetrics.decode(json)
                 metrics.adjudicated = ruled.isEmpty ? 0
                     : Set(try r.picks(round: round.id).compactMap { idOf[$0.itemID] }).intersection(ruled).count
+                let drift = metrics.kpis?.driftPSI   // measured at the close, before the retrain
                 metrics.kpis = try KPIService.measure(r, round: round, ece: metrics.ece)
+                metrics.kpis?.driftPSI = drift
                 return metrics
             }
         }

@@ -158,9 +158,10 @@ extension RoundService {
             _ = try ConsensusService.aggregate(w)
             return (round, empty)
         }
-        let (set, previousModel, gains) = try store.read { r in
+        let (set, previousModel, gains, drift) = try store.read { r in
             let previous = try r.liveModel()
-            return (try TrainService.gather(r), previous, try strategyGains(r, round: round, picker: previous))
+            return (try TrainService.gather(r), previous, try strategyGains(r, round: round, picker: previous),
+                    try DriftService.measure(r))
         }
         let fitted = TrainService.fit(set, options: options)
         return try store.writePatiently { w in
@@ -205,6 +206,11 @@ extension RoundService {
             }
             metrics.record(agreement(roundAnswers, project: try w.project()))
             metrics.kpis = try KPIService.measure(w, round: round, ece: trained.ece)
+            // Drift is measured before the retrain (which scores the new pool items).
+            metrics.kpis?.driftPSI = drift?.psi
+            if let drift {
+                try w.appendEvent(EventRecord(kind: "drift", modelVersion: drift.model, detailJSON: drift.json.serialized()))
+            }
             try w.closeRound(round.id, metricsJSON: try metrics.encodedJSON())
             try w.appendEvent(EventRecord(kind: "round.close", modelVersion: trained.modelVersion,
                                           detailJSON: metrics.json.serialized()))

@@ -257,8 +257,10 @@ struct Check: ParsableCommand {
         discussion: """
             Measures the last closed round's KPIs (or --round R's) and compares each with its threshold: \
             the defaults (escalation_rate ≤ 0.2, override_rate ≤ 0.3, correction_rate ≤ 0.3, \
-            audit_pass_rate ≥ 0.9, sla_met_rate ≥ 0.9, ece ≤ 0.1, drift_psi ≤ 0.25), or what the lead set \
-            with `quorum settings set kpi.NAME.max|min VALUE`. A KPI that does not apply is not checked.
+            audit_pass_rate ≥ 0.9, sla_met_rate ≥ 0.9, ece ≤ 0.1), or what the lead set with \
+            `quorum settings set kpi.NAME.max|min VALUE`. Drift (pool items imported since the model) is \
+            flagged by its sample-size-aware alarm (see `quorum drift`) unless kpi.drift_psi.max is set. \
+            A KPI that does not apply is not checked.
             """)
     @OptionGroup var project: ProjectOptions
     @Option(help: "The round to check (default: the last closed one).") var round: Int?
@@ -317,6 +319,38 @@ struct SettingsCommand: ParsableCommand {
             output.emit(.object(thresholds.map { ($0.settingKey, .double($0.value)) })) {
                 thresholds.map { "\($0.settingKey) = \($0.value)\(set.contains($0.settingKey) ? "" : " (default)")" }.joined(separator: "\n")
             }
+        }
+    }
+}
+
+struct Drift: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Has the pool drifted from what the live model learned from? PSI of its predicted classes, sample-size aware.",
+        discussion: """
+            Compares the live model's predicted classes on the pool items imported since it scored the pool \
+            with its predicted classes on the labelled items (population stability index). The alarm is raised \
+            only when the PSI exceeds what random splits of the labelled items into the same sizes reach 1 time \
+            in 100 (and is at least 0.1). Without new items, shows the last comparison recorded (at an import \
+            of pool items or a round close).
+            """)
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let store = try project.openForReading()
+        let json: JSONValue? = try store.read { r in try DriftService.measure(r)?.json ?? DriftService.latest(r) }
+        guard let json, case .object(let fields) = json else {
+            throw QuorumError(.state, "nothing to compare yet: drift needs a trained model, labelled items and pool items imported after it",
+                              hint: "run `quorum train`, then import new pool items")
+        }
+        let value = { (key: String) in fields.first { $0.0 == key }?.1 }
+        output.emit(json) {
+            guard case .double(let psi)? = value("psi"), case .int(let n)? = value("current_items"), case .int(let m)? = value("reference_items"),
+                  case .bool(let alarm)? = value("alarm") else { return json.serialized() }
+            var threshold = "-"
+            if case .double(let t)? = value("threshold") { threshold = fmt(t, 3) }
+            return "PSI \(fmt(psi, 3)) between \(n) new pool items and \(m) labelled items (alarm above \(threshold) at these sizes): "
+                + (alarm ? "DRIFT: the pool has moved away from what the model learned from" : "no drift")
         }
     }
 }
