@@ -9,9 +9,11 @@ import QuorumStore
 /// rulings and auto-accepted items. `round close` records them; `report` and
 /// `quorum check` measure them again (rulings and late answers come after a close).
 public enum KPIService {
-    /// - Parameter ece: the round model's ECE (from the round's record).
+    /// - Parameters:
+    ///   - ece: the round model's ECE (from the round's record).
+    ///   - events: the event log, when the caller measures several rounds (read once).
     /// - Complexity: O(events + answers + picks).
-    public static func measure(_ r: any StoreReader, round: RoundRecord, ece: Double?) throws -> RoundKPIs {
+    public static func measure(_ r: any StoreReader, round: RoundRecord, ece: Double?, events: [StoredEvent]? = nil) throws -> RoundKPIs {
         var kpis = RoundKPIs()
         kpis.ece = ece
         let picks = try r.picks(round: round.id)
@@ -36,7 +38,7 @@ public enum KPIService {
         var answerTimes: [String: [Double]] = [:], flagTimes: [String: Double] = [:]
         var disputeTimes: [String: Double] = [:], rulingTimes: [String: Double] = [:]
         var disputedEver = Set<String>()
-        for stored in try r.events(itemID: nil) {
+        for stored in try events ?? r.events(itemID: nil) {
             let e = stored.event
             guard let item = e.itemID, roundItems.contains(item), let at = Timestamp.seconds(stored.at) else { continue }
             switch e.kind {

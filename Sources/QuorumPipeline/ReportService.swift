@@ -78,13 +78,14 @@ public enum ReportService {
             let ruled = Set(try r.adjudications().keys)
             var idOf: [String: Int64] = [:]
             if !ruled.isEmpty { for item in try r.items(kinds: ItemKind.allCases) { idOf[item.id] = item.key } }
+            let events = try r.events(itemID: nil)
             return try r.rounds().compactMap { round in
                 guard let json = round.metricsJSON else { return nil }
                 var metrics = try RoundMetrics.decode(json)
                 metrics.adjudicated = ruled.isEmpty ? 0
                     : Set(try r.picks(round: round.id).compactMap { idOf[$0.itemID] }).intersection(ruled).count
                 let drift = metrics.kpis?.driftPSI   // measured at the close, before the retrain
-                metrics.kpis = try KPIService.measure(r, round: round, ece: metrics.ece)
+                metrics.kpis = try KPIService.measure(r, round: round, ece: metrics.ece, events: events)
                 metrics.kpis?.driftPSI = drift
                 return metrics
             }
