@@ -404,41 +404,46 @@ def answers_by_pair(project):
         db.close()
 
 
+def check_invariants(q, expected_tasks, overlap):
+    """The invariants after a finished run, through `q(sql, *args) -> rows` on either backend
+    (the SQL is both SQLite's and PostgreSQL's). Returns (ok, details)."""
+    d = {}
+    d["answers"] = q("SELECT COUNT(*) FROM answers")[0][0]
+    d["answers_with_label"] = q("SELECT COUNT(*) FROM answers WHERE label IS NOT NULL")[0][0]
+    d["tasks"] = q("SELECT COUNT(*) FROM tasks")[0][0]
+    d["duplicate_task_annotator_pairs"] = q(
+        "SELECT COUNT(*) FROM (SELECT task_id, annotator FROM answers GROUP BY 1, 2 HAVING COUNT(*) > 1) x")[0][0]
+    d["duplicate_item_annotator_pairs"] = q(
+        "SELECT COUNT(*) FROM (SELECT t.item_key, a.annotator FROM answers a JOIN tasks t ON t.id = a.task_id "
+        "GROUP BY 1, 2 HAVING COUNT(*) > 1) x")[0][0]
+    per_task = dict(q("SELECT n, COUNT(*) FROM (SELECT t.id, COUNT(a.id) AS n FROM tasks t "
+                      "LEFT JOIN answers a ON a.task_id = t.id GROUP BY t.id) x GROUP BY n"))
+    d["tasks_by_answer_count"] = {str(k): v for k, v in sorted(per_task.items())}
+    d["tasks_done_column_mismatch"] = q(
+        "SELECT COUNT(*) FROM tasks t WHERE t.done <> (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id "
+        "AND (a.label IS NOT NULL OR a.flagged))")[0][0]
+    d["tasks_not_complete"] = q("SELECT COUNT(*) FROM tasks WHERE done < needed")[0][0]
+    d["claims_left"] = q("SELECT COUNT(*) FROM claims")[0][0]
+    d["distinct_annotators_answering"] = q("SELECT COUNT(DISTINCT annotator) FROM answers")[0][0]
+    expected_answers = expected_tasks * overlap
+    d["expected_answers"] = expected_answers
+    checks = {
+        "exactly_expected_answers": d["answers"] == expected_answers,
+        "all_answers_labelled": d["answers_with_label"] == expected_answers,
+        "expected_tasks": d["tasks"] == expected_tasks,
+        "no_pair_twice": d["duplicate_task_annotator_pairs"] == 0 and d["duplicate_item_annotator_pairs"] == 0,
+        "every_task_answered_exactly_overlap_times": per_task == {overlap: expected_tasks},
+        "tasks_done_column_consistent": d["tasks_done_column_mismatch"] == 0,
+    }
+    d["checks"] = checks
+    return all(checks.values()), d
+
+
 def check_database(project, expected_tasks, overlap):
-    """The invariants after a finished run. Returns (ok, details)."""
+    """check_invariants on the project's SQLite file (opened read-only)."""
     db = open_readonly(project)
     try:
-        q = lambda sql, *a: db.execute(sql, a).fetchall()
-        d = {}
-        d["answers"] = q("SELECT COUNT(*) FROM answers")[0][0]
-        d["answers_with_label"] = q("SELECT COUNT(*) FROM answers WHERE label IS NOT NULL")[0][0]
-        d["tasks"] = q("SELECT COUNT(*) FROM tasks")[0][0]
-        d["duplicate_task_annotator_pairs"] = q(
-            "SELECT COUNT(*) FROM (SELECT task_id, annotator FROM answers GROUP BY 1, 2 HAVING COUNT(*) > 1)")[0][0]
-        d["duplicate_item_annotator_pairs"] = q(
-            "SELECT COUNT(*) FROM (SELECT t.item_key, a.annotator FROM answers a JOIN tasks t ON t.id = a.task_id "
-            "GROUP BY 1, 2 HAVING COUNT(*) > 1)")[0][0]
-        per_task = dict(q("SELECT n, COUNT(*) FROM (SELECT t.id, COUNT(a.id) AS n FROM tasks t "
-                          "LEFT JOIN answers a ON a.task_id = t.id GROUP BY t.id) GROUP BY n"))
-        d["tasks_by_answer_count"] = {str(k): v for k, v in sorted(per_task.items())}
-        d["tasks_done_column_mismatch"] = q(
-            "SELECT COUNT(*) FROM tasks t WHERE t.done <> (SELECT COUNT(*) FROM answers a WHERE a.task_id = t.id "
-            "AND (a.label IS NOT NULL OR a.flagged))")[0][0]
-        d["tasks_not_complete"] = q("SELECT COUNT(*) FROM tasks WHERE done < needed")[0][0]
-        d["claims_left"] = q("SELECT COUNT(*) FROM claims")[0][0]
-        d["distinct_annotators_answering"] = q("SELECT COUNT(DISTINCT annotator) FROM answers")[0][0]
-        expected_answers = expected_tasks * overlap
-        d["expected_answers"] = expected_answers
-        checks = {
-            "exactly_expected_answers": d["answers"] == expected_answers,
-            "all_answers_labelled": d["answers_with_label"] == expected_answers,
-            "expected_tasks": d["tasks"] == expected_tasks,
-            "no_pair_twice": d["duplicate_task_annotator_pairs"] == 0 and d["duplicate_item_annotator_pairs"] == 0,
-            "every_task_answered_exactly_overlap_times": per_task == {overlap: expected_tasks},
-            "tasks_done_column_consistent": d["tasks_done_column_mismatch"] == 0,
-        }
-        d["checks"] = checks
-        return all(checks.values()), d
+        return check_invariants(lambda sql, *a: db.execute(sql, a).fetchall(), expected_tasks, overlap)
     finally:
         db.close()
 
