@@ -13,9 +13,11 @@ public enum AdjudicationService {
         public var notDisputed = 0
         /// Disputes still open afterwards.
         public var remaining = 0
+        /// Disputes sent on to the lead (`"escalate": reason` lines).
+        public var escalated = 0
 
         public var json: JSONValue {
-            .object([("adjudicator", .string(adjudicator)), ("settled", .int(settled)),
+            .object([("adjudicator", .string(adjudicator)), ("settled", .int(settled)), ("escalated", .int(escalated)),
                      ("not_disputed", .int(notDisputed)), ("remaining", .int(remaining))])
         }
     }
@@ -41,12 +43,15 @@ public enum AdjudicationService {
         }
         var keys = flagged
         for (key, c) in consensus where c.isDispute && !answering.contains(key) { keys.insert(key) }
-        return try r.items(keys: keys.filter { rulings[$0] == nil }).filter { $0.kind == .pool || $0.kind == .gold }
+        // Items escalated to the lead wait in the lead's queue (`quorum incidents`), not here.
+        let escalated = Set(try IncidentService.open(r).map(\.itemID))
+        return try r.items(keys: keys.filter { rulings[$0] == nil }).filter { ($0.kind == .pool || $0.kind == .gold) && !escalated.contains($0.id) }
     }
 
-    /// Rules on the disputed items listed in `path` (`{"id", "label"}` per line), all or nothing.
+    /// Rules on the disputed items listed in `path` (`{"id", "label"}` per
+    /// line), or escalates them to the lead (`{"id", "escalate": reason}`), all or nothing.
     public static func fromFile(store: any ProjectStore, adjudicator: String, path: String) throws -> Summary {
-        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: []))
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(textField: "escalate", metaFields: []))
         return try store.write { w in
             try requireAdjudicator(w, adjudicator)
             let labels = try w.project().labels
@@ -54,6 +59,16 @@ public enum AdjudicationService {
             var summary = Summary(adjudicator: adjudicator)
             var record = ItemRecord()
             while try reader.nextRecord(into: &record) {
+                if let id = record.id, let reason = record.text {
+                    guard record.label == nil else {
+                        throw ItemFileError(file: path, line: record.line, field: "escalate", problem: "item \"\(id)\" has both a label and an escalation",
+                                            hint: "either rule (\"label\") or escalate to the lead (\"escalate\": reason)").asQuorumError
+                    }
+                    guard let item = open.removeValue(forKey: id) else { summary.notDisputed += 1; continue }
+                    try IncidentService.escalate(w, item: item, by: adjudicator, reason: reason)
+                    summary.escalated += 1
+                    continue
+                }
                 guard let id = record.id, let label = record.label else {
                     throw ItemFileError(file: path, line: record.line, field: record.id == nil ? "id" : "label",
                                         problem: "missing \(record.id == nil ? "id" : "label")", hint: "give every ruling an id and a label").asQuorumError

@@ -52,7 +52,7 @@ struct Label: ParsableCommand {
 struct Adjudicate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Settle disputed items (adjudicators only): interactively, or from a file with --answers.",
-        discussion: "A ruling outranks every vote. With --answers FILE ({\"id\": …, \"label\": …} per line), the disputed items in FILE are settled and the rest left.")
+        discussion: "A ruling outranks every vote. With --answers FILE ({\"id\": …, \"label\": …} per line), the disputed items in FILE are settled and the rest left; a line {\"id\": …, \"escalate\": reason} sends the item to the lead instead (`quorum incidents`).")
     @OptionGroup var project: ProjectOptions
     @Option(help: "Your name; you need the adjudicator role.") var annotator: String
     @Option(help: "Settle from this file instead of interactively.") var answers: String?
@@ -63,7 +63,7 @@ struct Adjudicate: ParsableCommand {
         if let answers {
             let s = try AdjudicationService.fromFile(store: store, adjudicator: annotator, path: answers)
             output.emit(s.json) {
-                "\(s.adjudicator) settled \(s.settled) disputes; \(s.remaining) remain"
+                "\(s.adjudicator) settled \(s.settled) disputes\(s.escalated > 0 ? ", escalated \(s.escalated) to the lead" : ""); \(s.remaining) remain"
                     + (s.notDisputed > 0 ? " (\(s.notDisputed) lines were not open disputes)." : ".")
             }
             return

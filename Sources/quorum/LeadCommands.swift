@@ -354,3 +354,40 @@ struct Drift: ParsableCommand {
         }
     }
 }
+
+struct Incidents: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The lead's queue: disputes an adjudicator escalated (adjudicate --answers with {\"id\", \"escalate\": reason}).",
+        subcommands: [List.self, Resolve.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open incidents, oldest first, with everyone's answers.")
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let incidents = try project.openForReading().read { try IncidentService.open($0) }
+            output.emit(.object([("incidents", .array(incidents.map(\.json)))])) {
+                incidents.isEmpty ? "No open incidents."
+                    : incidents.map { i in
+                        "\(TerminalText.visible(i.itemID)): escalated by \(i.escalatedBy) at \(i.at): \(TerminalText.visible(i.reason))\n  answers: "
+                            + i.answers.map { "\($0.annotator) \(TerminalText.visible($0.label ?? "(none)"))" }.joined(separator: ", ")
+                    }.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rule on an escalated item (the lead role only); the ruling outranks every vote.")
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The item's id.") var id: String
+        @Option(help: "The label.") var label: String
+        @Option(help: "Your name; you need the lead role.") var annotator: String
+        @Option(help: "A note for the audit log.") var note: String?
+
+        func run() throws {
+            try IncidentService.resolve(store: try project.open(), lead: annotator, itemID: id, label: label, note: note)
+            print("\(TerminalText.visible(id)): \(TerminalText.visible(label)), ruled by \(annotator).")
+        }
+    }
+}

@@ -15,7 +15,7 @@ struct Quorum: ParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Annotation lead", subcommands: [
                 Init.self, Import.self, Round.self, Status.self, Consensus.self, Adjudicate.self, ReportCommand.self, Annotators.self, Serve.self,
-                Audit.self, Redact.self, Upgrade.self, Migrate.self, Check.self, SettingsCommand.self, Drift.self,
+                Audit.self, Redact.self, Upgrade.self, Migrate.self, Check.self, SettingsCommand.self, Drift.self, Incidents.self,
             ]),
             CommandGroup(name: "Annotator", subcommands: [Label.self]),
             CommandGroup(name: "ML engineer", subcommands: [Train.self, Models.self, Predictions.self, Snapshot.self, Simulate.self, Doctor.self]),
