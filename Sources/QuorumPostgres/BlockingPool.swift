@@ -23,7 +23,7 @@ final class BlockingPool: @unchecked Sendable {
     private let logger = Logger(label: "quorum.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private let lock = NIOLock()
     /// Guarded by `lock`.
-    private var idle: [PostgresConnection] = []
+    private var idle: [PooledConnection] = []
     private var open = 0
     private var nextID = 1
     private var closed = false
@@ -69,14 +69,14 @@ final class BlockingPool: @unchecked Sendable {
     /// Closes every connection and stops the event loop thread (once; later
     /// calls do nothing). Call it when no transaction is running.
     func close() {
-        let connections: [PostgresConnection]? = lock.withLock {
+        let connections: [PooledConnection]? = lock.withLock {
             guard !closed else { return nil }
             closed = true
             defer { idle = [] }
             return idle
         }
         guard let connections else { return }
-        for connection in connections { try? connection.close().wait() }
+        for pooled in connections { try? pooled.connection.close().wait() }
         try? group.syncShutdownGracefully()
     }
 
@@ -93,9 +93,9 @@ final class BlockingPool: @unchecked Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let link = Link(connection: try take(), logger: logger, url: url)
+            let link = Link(pooled: try take(), logger: logger, url: url)
             do {
-                defer { giveBack(link.connection, healthy: link.healthy) }
+                defer { giveBack(link.pooled, healthy: link.healthy) }
                 return try body(link)
             } catch where attempt == 1 && !link.healthy && link.completed == 0 {
                 continue
@@ -103,11 +103,11 @@ final class BlockingPool: @unchecked Sendable {
         }
     }
 
-    private func take() throws -> PostgresConnection {
-        let reused: PostgresConnection? = try lock.withLock {
+    private func take() throws -> PooledConnection {
+        let reused: PooledConnection? = try lock.withLock {
             guard !closed else { throw QuorumError(.state, "\(url): the store is closed") }
-            while let connection = idle.popLast() {
-                if !connection.isClosed { return connection }
+            while let pooled = idle.popLast() {
+                if !pooled.connection.isClosed { return pooled }
                 open -= 1
             }
             open += 1
@@ -116,26 +116,37 @@ final class BlockingPool: @unchecked Sendable {
         if let reused { return reused }
         let id = lock.withLock { defer { nextID += 1 }; return nextID }
         do {
-            return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+            return PooledConnection(try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait())
         } catch {
             lock.withLock { open -= 1 }
             throw Link.describe(error, url: url, connecting: true)
         }
     }
 
-    private func giveBack(_ connection: PostgresConnection, healthy: Bool) {
+    private func giveBack(_ pooled: PooledConnection, healthy: Bool) {
         let keep = lock.withLock {
-            if healthy && !closed && !connection.isClosed { idle.append(connection); return true }
+            if healthy && !closed && !pooled.connection.isClosed { idle.append(pooled); return true }
             open -= 1
             return false
         }
-        if !keep { try? connection.close().wait() }
+        if !keep { try? pooled.connection.close().wait() }
     }
+}
+
+/// A connection of the pool, and the statements prepared on it so far (see
+/// `Link.query(_:_:prepared:)`). Used by one caller at a time.
+final class PooledConnection {
+    let connection: PostgresConnection
+    /// Named server-side prepared statements, by their SQL text.
+    var statements: [String: PreparedQuery] = [:]
+
+    init(_ connection: PostgresConnection) { self.connection = connection }
 }
 
 /// One connection lent to one caller: runs statements and waits for their results.
 final class Link {
-    let connection: PostgresConnection
+    let pooled: PooledConnection
+    var connection: PostgresConnection { pooled.connection }
     let logger: Logger
     let url: PostgresURL
     /// False once the connection failed in a way that leaves it unusable.
@@ -145,8 +156,8 @@ final class Link {
     /// The SQLSTATE of the last statement the server refused (e.g. `55P03`, a lock wait that timed out).
     var failedSQLState: String?
 
-    init(connection: PostgresConnection, logger: Logger, url: PostgresURL) {
-        self.connection = connection
+    init(pooled: PooledConnection, logger: Logger, url: PostgresURL) {
+        self.pooled = pooled
         self.logger = logger
         self.url = url
     }
@@ -157,6 +168,51 @@ final class Link {
         var binds = PostgresBindings(capacity: arguments.count)
         for argument in arguments { argument.bind(into: &binds) }
         return try run(PostgresQuery(unsafeSQL: sql, binds: binds))
+    }
+
+    /// The most statements a connection keeps prepared (the hot ones are a few dozen).
+    static let preparedLimit = 64
+
+    /// Runs one statement as `query(_:_:)` does, but as a named prepared
+    /// statement of this connection: the server parses and plans it once per
+    /// connection (PostgreSQL keeps the plan, re-planning when the schema or
+    /// statistics change), instead of on every call. For the hot statements
+    /// of the labelling loop, whose planning cost more server time than their
+    /// execution. The statement's parameter types are inferred by the server
+    /// from the SQL, so every `$n` must be typed by its context (a column, a
+    /// cast). `affected` is the number of rows returned (not the command tag's count).
+    @discardableResult
+    func query(_ sql: String, _ arguments: [any SQLBindable], prepared: Bool) throws -> SQLResult {
+        guard prepared, pooled.statements[sql] != nil || pooled.statements.count < Self.preparedLimit else {
+            return try query(sql, arguments)
+        }
+        do {
+            let statement: PreparedQuery
+            if let known = pooled.statements[sql] {
+                statement = known
+            } else {
+                statement = try connection.prepare(query: sql).wait()
+                pooled.statements[sql] = statement
+            }
+            let rows = try statement.execute(arguments.map(\.postgresData)).wait()
+            completed += 1
+            return SQLResult(rows: rows, affected: rows.count)
+        } catch let error as PostgresError {
+            // This (older) path of postgres-nio reports a PostgresError, not a PSQLError.
+            guard case .server(let info) = error else {
+                healthy = false
+                throw QuorumError(.environment, "\(url): cannot reach the PostgreSQL server (\(error))",
+                                  hint: "check that the server runs and accepts connections from this machine")
+            }
+            let state = info.fields[.sqlState] ?? "?"
+            failedSQLState = state
+            throw Self.serverError(url: url, message: info.fields[.message] ?? "\(info)", detail: info.fields[.detail], state: state)
+        } catch {
+            let psql = error as? PSQLError
+            failedSQLState = psql?.serverInfo?[.sqlState]
+            if psql?.code != .server { healthy = false }
+            throw Self.describe(error, url: url, connecting: false)
+        }
     }
 
     func run(_ query: PostgresQuery) throws -> SQLResult {
@@ -172,6 +228,18 @@ final class Link {
         }
     }
 
+    /// A statement the server refused, as a person reads it.
+    static func serverError(url: PostgresURL, message: String, detail: String?, state: String) -> QuorumError {
+        var text = message
+        if let detail { text += " (\(detail))" }
+        let hint: String? = switch state {
+        case "28P01", "28000": "set PGPASSWORD or add the password to ~/.pgpass"
+        case "3D000": "create the database first (createdb), then try again"
+        default: nil
+        }
+        return QuorumError(.state, "\(url): \(text) [SQLSTATE \(state)]", hint: hint)
+    }
+
     /// A failure as a person reads it: the server's message, or why the server could not be reached.
     static func describe(_ error: any Error, url: PostgresURL, connecting: Bool) -> any Error {
         if error is QuorumError { return error }
@@ -179,15 +247,7 @@ final class Link {
             return QuorumError(.environment, "\(url): \(error)")
         }
         if let info = psql.serverInfo, let message = info[.message] {
-            let state = info[.sqlState] ?? "?"
-            var text = message
-            if let detail = info[.detail] { text += " (\(detail))" }
-            let hint: String? = switch state {
-            case "28P01", "28000": "set PGPASSWORD or add the password to ~/.pgpass"
-            case "3D000": "create the database first (createdb), then try again"
-            default: nil
-            }
-            return QuorumError(.state, "\(url): \(text) [SQLSTATE \(state)]", hint: hint)
+            return serverError(url: url, message: message, detail: info[.detail], state: info[.sqlState] ?? "?")
         }
         switch psql.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown:
@@ -343,20 +403,49 @@ extension Optional: SQLDecodable where Wrapped: SQLDecodable {
 /// A value bound to a statement's `$n`.
 protocol SQLBindable {
     func bind(into binds: inout PostgresBindings)
+    /// The same value for a prepared statement (see `Link.query(_:_:prepared:)`), in the same binary format.
+    var postgresData: PostgresData { get }
 }
 
-extension Int64: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
-extension Int: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(Int64(self)) } }
-extension Double: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
-extension Float: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(Double(self)) } }
-extension Bool: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
-extension String: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(self) } }
-extension Data: SQLBindable { func bind(into binds: inout PostgresBindings) { binds.append(ByteBuffer(bytes: self)) } }
-extension Array: SQLBindable where Element: PostgresArrayEncodable & PostgresNonThrowingEncodable {
+extension Int64: SQLBindable {
     func bind(into binds: inout PostgresBindings) { binds.append(self) }
+    var postgresData: PostgresData { PostgresData(int64: self) }
+}
+extension Int: SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(Int64(self)) }
+    var postgresData: PostgresData { PostgresData(int64: Int64(self)) }
+}
+extension Double: SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(self) }
+    var postgresData: PostgresData { PostgresData(double: self) }
+}
+extension Float: SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(Double(self)) }
+    var postgresData: PostgresData { PostgresData(double: Double(self)) }
+}
+extension Bool: SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(self) }
+    var postgresData: PostgresData { PostgresData(bool: self) }
+}
+extension String: SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(self) }
+    var postgresData: PostgresData { PostgresData(string: self) }
+}
+extension Data: SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(ByteBuffer(bytes: self)) }
+    var postgresData: PostgresData { PostgresData(bytes: self) }
+}
+extension Array: SQLBindable where Element: PostgresArrayEncodable & PostgresNonThrowingEncodable & SQLBindable {
+    func bind(into binds: inout PostgresBindings) { binds.append(self) }
+    var postgresData: PostgresData {
+        var buffer = ByteBuffer()
+        self.encode(into: &buffer, context: .default)
+        return PostgresData(type: Self.psqlType, formatCode: .binary, value: buffer)
+    }
 }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
     func bind(into binds: inout PostgresBindings) {
         if let value = self { value.bind(into: &binds) } else { binds.appendNull() }
     }
+    var postgresData: PostgresData { self?.postgresData ?? .null }
 }

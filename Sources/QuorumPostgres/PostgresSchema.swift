@@ -281,5 +281,10 @@ enum PostgresSchema {
             """,
             "CREATE UNIQUE INDEX events_one_successor ON events(prev_hash)",
         ]),
+        // An annotator's answers, found without reading the whole table: their
+        // count in the open round comes with every item they are given.
+        Step(identifier: "pg3-answers-by-annotator", sql: [
+            "CREATE INDEX answers_by_annotator ON answers(annotator)",
+        ]),
     ]
 }

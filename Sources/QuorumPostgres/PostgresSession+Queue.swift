@@ -46,7 +46,7 @@ extension PostgresSession {
             SELECT COUNT(*) AS tasks, COUNT(*) FILTER (WHERE done >= needed) AS complete,
                    COALESCE(SUM(done), 0)::BIGINT AS answers, COALESCE(SUM(needed), 0)::BIGINT AS wanted
             FROM tasks WHERE round_id = $1
-            """, [round])
+            """, [round], prepared: true)
         return TaskProgress(tasks: try row?["tasks"] ?? 0, complete: try row?["complete"] ?? 0,
                             answers: try row?["answers"] ?? 0, wanted: try row?["wanted"] ?? 0)
     }
@@ -65,7 +65,7 @@ extension PostgresSession {
     }
 
     func claimTask(round: Int, annotator: String, leaseSeconds: Double, now: Double, keeping kept: Int64?) throws -> ClaimOutcome {
-        guard try value("SELECT status = 'open' FROM rounds WHERE id = $1", [round], as: Bool.self) == true else {
+        guard try value("SELECT status = 'open' FROM rounds WHERE id = $1", [round], as: Bool.self, prepared: true) == true else {
             return .finished
         }
         // The task the caller keeps (the one on their screen while this one is fetched ahead) is never the answer.
@@ -77,7 +77,7 @@ extension PostgresSession {
             FROM claims c JOIN tasks t ON t.id = c.task_id \(Self.openTaskJoins)
             WHERE c.annotator = $1 AND t.round_id = $3 AND \(Self.freeForAnnotator) \(notKept)
             ORDER BY c.expires_at DESC, t.id LIMIT 1
-            """, arguments)
+            """, arguments, prepared: true)
         if found == nil {
             found = try row("""
                 SELECT \(Self.openTaskColumns)
@@ -85,7 +85,7 @@ extension PostgresSession {
                 WHERE t.round_id = $3 AND \(Self.freeForAnnotator) \(notKept)
                 ORDER BY t.uncertainty DESC, t.deadline, t.id
                 LIMIT 1
-                """, arguments)
+                """, arguments, prepared: true)
         }
         guard let found else {
             try query("DELETE FROM claims WHERE annotator = $1 AND task_id IS DISTINCT FROM $2::BIGINT", [annotator, kept])
@@ -103,11 +103,12 @@ extension PostgresSession {
 
     func claim(taskID: Int64, annotator: String, until: Double, keeping: [Int64], now: Double) throws {
         // Expired claims are swept as we go; the annotator's other claims go, except those kept.
-        try query("DELETE FROM claims WHERE (annotator = $1 AND NOT (task_id = ANY($3))) OR expires_at <= $2", [annotator, now, keeping])
+        try query("DELETE FROM claims WHERE (annotator = $1 AND NOT (task_id = ANY($3))) OR expires_at <= $2", [annotator, now, keeping],
+                  prepared: true)
         try query("""
             INSERT INTO claims(task_id, annotator, expires_at) VALUES ($1, $2, $3)
             ON CONFLICT (task_id, annotator) DO UPDATE SET expires_at = excluded.expires_at
-            """, [taskID, annotator, until])
+            """, [taskID, annotator, until], prepared: true)
     }
 
     func heldTask(round: Int, annotator: String, itemID: String, now: Double) throws -> OpenTask? {
@@ -115,7 +116,7 @@ extension PostgresSession {
             SELECT \(Self.openTaskColumns)
             FROM claims c JOIN tasks t ON t.id = c.task_id \(Self.openTaskJoins)
             WHERE c.annotator = $1 AND t.round_id = $3 AND i.id = $4 AND \(Self.freeForAnnotator)
-            """, [annotator, now, round, itemID]).map(Self.openTask)
+            """, [annotator, now, round, itemID], prepared: true).map(Self.openTask)
     }
 
     func heldClaims(round: Int, annotator: String, now: Double) throws -> [(taskID: Int64, itemID: String)] {
@@ -135,14 +136,14 @@ extension PostgresSession {
             INSERT INTO answers(id, task_id, annotator, label, seconds, note, flagged, created_at)
             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM answers), $1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (task_id, annotator) DO NOTHING RETURNING id
-            """, [taskID, annotator, label, seconds, note, flagged, timestamp], as: Int64.self) else {
+            """, [taskID, annotator, label, seconds, note, flagged, timestamp], as: Int64.self, prepared: true) else {
             throw QuorumError(.state, "\(annotator) has already answered task \(taskID)",
                               hint: "each annotator answers a given item at most once")
         }
         if label != nil || flagged {
-            try query("UPDATE tasks SET done = done + 1 WHERE id = $1", [taskID])
+            try query("UPDATE tasks SET done = done + 1 WHERE id = $1", [taskID], prepared: true)
         }
-        try query("DELETE FROM claims WHERE task_id = $1 AND annotator = $2", [taskID, annotator])
+        try query("DELETE FROM claims WHERE task_id = $1 AND annotator = $2", [taskID, annotator], prepared: true)
         return id
     }
 

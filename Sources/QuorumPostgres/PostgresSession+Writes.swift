@@ -325,7 +325,7 @@ extension PostgresSession: StoreWriter {
             INSERT INTO events(seq, at, kind, item_id, annotator, model_version, confidence, detail, prev_hash, hash)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, [(head?.seq ?? 0) + 1, at, event.kind, event.itemID, event.annotator, event.modelVersion, event.confidence,
-                  event.detailJSON, previous, hash])
+                  event.detailJSON, previous, hash], prepared: true)
     }
 }
 

@@ -27,23 +27,27 @@ final class PostgresSession: StoreReader {
     }
 
     /// Runs one statement of this transaction (after any staged rows still to send).
+    /// A `prepared` statement is parsed and planned once per connection (see
+    /// `Link.query(_:_:prepared:)`): for the hot statements of the labelling
+    /// loop, whose planning cost the server more than running them.
     @discardableResult
-    func query(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> SQLResult {
+    func query(_ sql: String, _ arguments: [any SQLBindable] = [], prepared: Bool = false) throws -> SQLResult {
         if !pendingStage.isEmpty { try flushStaged() }
-        return try link.query(sql, arguments)
+        return prepared ? try link.query(sql, arguments, prepared: true) : try link.query(sql, arguments)
     }
 
-    func rows(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> [SQLRow] {
-        try query(sql, arguments).all
+    func rows(_ sql: String, _ arguments: [any SQLBindable] = [], prepared: Bool = false) throws -> [SQLRow] {
+        try query(sql, arguments, prepared: prepared).all
     }
 
-    func row(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> SQLRow? {
-        try query(sql, arguments).first
+    func row(_ sql: String, _ arguments: [any SQLBindable] = [], prepared: Bool = false) throws -> SQLRow? {
+        try query(sql, arguments, prepared: prepared).first
     }
 
     /// The first column of the first row (nil when there is no row or it is NULL).
-    func value<T: SQLDecodable>(_ sql: String, _ arguments: [any SQLBindable] = [], as type: T.Type = T.self) throws -> T? {
-        try row(sql, arguments).flatMap { try $0[0, as: T?.self] }
+    func value<T: SQLDecodable>(_ sql: String, _ arguments: [any SQLBindable] = [], as type: T.Type = T.self,
+                                prepared: Bool = false) throws -> T? {
+        try row(sql, arguments, prepared: prepared).flatMap { try $0[0, as: T?.self] }
     }
 
     /// Called before COMMIT: sends what is still buffered.
@@ -63,7 +67,7 @@ final class PostgresSession: StoreReader {
     }
 
     func setting(_ key: String) throws -> String? {
-        try value("SELECT value FROM project WHERE key = $1", [key])
+        try value("SELECT value FROM project WHERE key = $1", [key], prepared: true)
     }
 
     func counts() throws -> ProjectCounts {
@@ -182,8 +186,11 @@ final class PostgresSession: StoreReader {
         try rows("SELECT * FROM rounds ORDER BY id").map(Self.round)
     }
 
+    /// The columns a `RoundRecord` is read from (named, so that a prepared statement's result never changes shape).
+    static let roundColumns = "id, status, created_at, closed_at, model_version, overlap, settings, metrics"
+
     func openRound() throws -> RoundRecord? {
-        try row("SELECT * FROM rounds WHERE status = 'open' ORDER BY id DESC LIMIT 1").map(Self.round)
+        try row("SELECT \(Self.roundColumns) FROM rounds WHERE status = 'open' ORDER BY id DESC LIMIT 1", prepared: true).map(Self.round)
     }
 
     func round(_ id: Int) throws -> RoundRecord? {
@@ -232,10 +239,14 @@ final class PostgresSession: StoreReader {
     }
 
     func answerCount(round: Int, annotator: String) throws -> Int {
+        // The annotator's answers (index answers_by_annotator), each one's task looked up by its key: every
+        // answer has exactly one task (a NOT NULL foreign key), so this counts what the join with tasks counted,
+        // without reading the round's every task.
         try value("""
-            SELECT COUNT(*) FROM answers a JOIN tasks t ON t.id = a.task_id
-            WHERE t.round_id = $1 AND a.annotator = $2 AND (a.label IS NOT NULL OR a.flagged)
-            """, [round, annotator]) ?? 0
+            SELECT COUNT(*) FROM answers a
+            WHERE a.annotator = $2 AND (a.label IS NOT NULL OR a.flagged)
+              AND (SELECT t.round_id FROM tasks t WHERE t.id = a.task_id) = $1
+            """, [round, annotator], prepared: true) ?? 0
     }
 
     private func answers(where filter: String, _ arguments: [any SQLBindable]) throws -> [AnswerRecord] {
@@ -284,7 +295,7 @@ final class PostgresSession: StoreReader {
     }
 
     func annotator(tokenHash hash: String) throws -> (name: String, role: String)? {
-        try row("SELECT name, role FROM annotators WHERE token_hash = $1", [hash]).map { (try $0["name"], try $0["role"]) }
+        try row("SELECT name, role FROM annotators WHERE token_hash = $1", [hash], prepared: true).map { (try $0["name"], try $0["role"]) }
     }
 
     static func snapshot(_ row: SQLRow) throws -> SnapshotInfo {
@@ -299,7 +310,7 @@ final class PostgresSession: StoreReader {
     }
 
     func eventHead() throws -> (seq: Int64, hash: String)? {
-        try row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").map { (try $0["seq"], try $0["hash"]) }
+        try row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", prepared: true).map { (try $0["seq"], try $0["hash"]) }
     }
 
     func snapshots() throws -> [SnapshotInfo] {

@@ -145,12 +145,14 @@ public final class PostgresStore: ProjectStore {
         Set(try link.query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()").all.map { try $0[0] })
     }
 
-    /// Applies the steps after the last applied one, up to step `last`. Runs
+    /// Applies the steps not applied yet, in order, up to step `last` (a
+    /// project made by an older Quorum lacks the newest; each is looked up by
+    /// number, not taken to be every step after the highest applied one). Runs
     /// inside a write transaction (under the writer lock, so two processes
     /// opening an old project do not both upgrade it).
     static func migrate(_ link: Link, through last: Int) throws {
-        let done = try link.query("SELECT COALESCE(MAX(step), 0) FROM quorum_migrations").first?[0, as: Int64.self] ?? 0
-        for (index, step) in PostgresSchema.steps.enumerated().prefix(last) where Int64(index + 1) > done {
+        let done = Set(try link.query("SELECT step FROM quorum_migrations").all.map { try $0[0, as: Int64.self] })
+        for (index, step) in PostgresSchema.steps.enumerated().prefix(last) where !done.contains(Int64(index + 1)) {
             for statement in step.sql { try link.query(statement) }
             try link.query("INSERT INTO quorum_migrations(step, identifier, applied_at) VALUES ($1, $2, $3)",
                            [index + 1, step.identifier, Timestamp.now()])
