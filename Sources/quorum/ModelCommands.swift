@@ -23,7 +23,7 @@ struct Models: ParsableCommand {
                     lines.append([
                         e.model.id.padding(6), status.padding(8), String(e.model.kind.prefix(24)).padding(24),
                         String(e.model.trainedOn).padding(11, left: true), String((s["members"] as? Int) ?? 1).padding(8, left: true),
-                        fmt((m["test_accuracy"] as? Double).map { $0 * 100 }, 1).padding(8, left: true) + "%",
+                        ((m["test_accuracy"] as? Double).map { fmt($0 * 100, 1) + "%" } ?? "-").padding(9, left: true),
                         fmt(m["ece"] as? Double).padding(6, left: true), e.model.createdAt,
                     ].joined(separator: " "))
                 }
