@@ -32,6 +32,34 @@ public enum Metrics {
         return present == 0 ? .nan : sum / Double(present)
     }
 
+    /// One class's figures on the test items.
+    public struct ClassFigures: Sendable, Equatable {
+        public var precision: Double?
+        public var recall: Double?
+        public var f1: Double?
+        /// Test items whose true label is this class.
+        public var support: Int
+    }
+
+    /// Precision, recall and F1 per class (as scikit-learn's
+    /// `precision_recall_fscore_support`, except that a ratio with a zero
+    /// denominator is nil rather than 0: a class never predicted has no precision).
+    ///
+    /// - Complexity: O(n × classes).
+    public static func perClass(_ probabilities: Matrix, labels: [Int]) -> [ClassFigures] {
+        let k = probabilities.cols
+        var tp = [Int](repeating: 0, count: k), fp = tp, fn = tp
+        for i in 0..<labels.count {
+            let predicted = probabilities.argmax(row: i)
+            if predicted == labels[i] { tp[predicted] += 1 } else { fp[predicted] += 1; fn[labels[i]] += 1 }
+        }
+        return (0..<k).map { c in
+            func ratio(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / Double(b) }
+            return ClassFigures(precision: ratio(tp[c], tp[c] + fp[c]), recall: ratio(tp[c], tp[c] + fn[c]),
+                                f1: ratio(2 * tp[c], 2 * tp[c] + fp[c] + fn[c]), support: tp[c] + fn[c])
+        }
+    }
+
     /// Expected calibration error with `bins` equal-width confidence bins:
     /// Σ_b (|b| / n) · |accuracy(b) − mean confidence(b)|, where confidence is
     /// the top-class probability. A confidence of exactly 1 falls in the last bin.

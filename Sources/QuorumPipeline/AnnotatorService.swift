@@ -1,5 +1,6 @@
 import Crypto
 import QuorumCore
+import QuorumReporting
 import QuorumStore
 
 /// `quorum annotators add | list`: who may label, and how well they do.
@@ -7,38 +8,7 @@ public enum AnnotatorService {
     public enum Role: String, Sendable, CaseIterable { case annotator, adjudicator, lead }
 
     /// One person's scorecard.
-    public struct Scorecard: Sendable, Equatable {
-        public var name: String
-        public var role: String
-        public var answers: Int
-        public var skips: Int
-        /// Items this person flagged for an adjudicator.
-        public var flags: Int
-        /// Gold items answered, and the share answered right.
-        public var goldAnswered: Int
-        public var goldAccuracy: Double?
-        /// Share of answers on settled items that equal the consensus.
-        public var consensusAgreement: Double?
-        /// Share of answers that differ from the model's suggestion.
-        public var overrideRate: Double?
-        /// On gold items the model got wrong: the share where this person took the wrong suggestion.
-        public var wrongSuggestionsAccepted: Double?
-        /// Share of answers equal to the model's label: where the suggestion was shown, and on blind
-        /// tasks where it was hidden. Shown far above blind suggests leaning on the suggestion.
-        public var agreementWithSuggestionShown: Double?
-        public var agreementWithModelBlind: Double?
-        public var medianSeconds: Double?
-
-        public var json: JSONValue {
-            .object([("name", .string(name)), ("role", .string(role)), ("answers", .int(answers)), ("skips", .int(skips)), ("flags", .int(flags)),
-                     ("gold_answered", .int(goldAnswered)), ("gold_accuracy", .number(goldAccuracy)),
-                     ("consensus_agreement", .number(consensusAgreement)), ("override_rate", .number(overrideRate)),
-                     ("wrong_suggestions_accepted", .number(wrongSuggestionsAccepted)),
-                     ("agreement_with_suggestion_shown", .number(agreementWithSuggestionShown)),
-                     ("agreement_with_model_blind", .number(agreementWithModelBlind)),
-                     ("median_seconds", .number(medianSeconds))])
-        }
-    }
+    public typealias Scorecard = AnnotatorScorecard
 
     /// Registers a person with a role, or changes a registered person's role.
     /// A newly registered person gets an API token (for `quorum serve`), which

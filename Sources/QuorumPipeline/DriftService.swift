@@ -27,12 +27,50 @@ public enum DriftService {
         public var threshold: Double
         public var alarm: Bool
         public var model: String
+        /// Per predicted class: items on each side, and the class's term of the PSI.
+        public var classes: [ClassShift] = []
+        /// When it was recorded (nil for a comparison measured now).
+        public var at: String?
 
         public var json: JSONValue {
-            .object([("psi", .double((psi * 1e6).rounded() / 1e6)), ("reference_items", .int(referenceItems)),
+            .object([("psi", .double(rounded(psi))), ("reference_items", .int(referenceItems)),
                      ("current_items", .int(currentItems)), ("alarm", .bool(alarm)),
-                     ("threshold", .double((threshold * 1e6).rounded() / 1e6)), ("model", .string(model))])
+                     ("threshold", .double(rounded(threshold))), ("model", .string(model)),
+                     ("classes", .array(classes.map(\.json)))] + (at.map { [("at", .string($0))] } ?? []))
         }
+    }
+
+    /// One predicted class in a comparison.
+    public struct ClassShift: Sendable, Equatable {
+        public var label: String
+        public var reference: Int
+        public var current: Int
+        /// (c − r) ln(c / r) over the shares: what this class adds to the PSI.
+        public var psi: Double
+
+        public var json: JSONValue {
+            .object([("label", .string(label)), ("reference", .int(reference)), ("current", .int(current)),
+                     ("psi", .double(rounded(psi)))])
+        }
+
+        /// Reads a class from a recorded drift event.
+        init?(_ fields: [String: Any]) {
+            guard let label = fields["label"] as? String, let reference = fields["reference"] as? Int,
+                  let current = fields["current"] as? Int else { return nil }
+            self.init(label: label, reference: reference, current: current, psi: fields["psi"] as? Double ?? 0)
+        }
+
+        init(label: String, reference: Int, current: Int, psi: Double) {
+            (self.label, self.reference, self.current, self.psi) = (label, reference, current, psi)
+        }
+    }
+
+    static func rounded(_ x: Double) -> Double { (x * 1e6).rounded() / 1e6 }
+
+    /// One bin's term of the PSI, with an empty share taken as 1e-4.
+    static func term(reference r: Int, current c: Int, referenceTotal: Double, currentTotal: Double) -> Double {
+        let p = max(Double(r) / referenceTotal, 1e-4), q = max(Double(c) / currentTotal, 1e-4)
+        return (q - p) * log(q / p)
     }
 
     /// PSI = Σ (c − r) ln(c / r) over the bins' shares, with empty bins given 1e-4.
@@ -41,10 +79,7 @@ public enum DriftService {
         let rTotal = Double(reference.reduce(0, +)), cTotal = Double(current.reduce(0, +))
         guard rTotal > 0, cTotal > 0 else { return 0 }
         var sum = 0.0
-        for (r, c) in zip(reference, current) {
-            let p = max(Double(r) / rTotal, 1e-4), q = max(Double(c) / cTotal, 1e-4)
-            sum += (q - p) * log(q / p)
-        }
+        for (r, c) in zip(reference, current) { sum += term(reference: r, current: c, referenceTotal: rTotal, currentTotal: cTotal) }
         return sum
     }
 
@@ -88,15 +123,21 @@ public enum DriftService {
         let referenceClasses = scoredPool.count >= 2 ? scoredPool
             : predicted(try r.items(kinds: [.seed]) + pool.filter { consensus[$0.key]?.label != nil })
         guard referenceClasses.count >= 2 else { return nil }
-        let classes = try r.project().labels.count
+        let names = try r.project().labels.names
+        let classes = names.count
         let currentClasses = predicted(current)
         var r = [Int](repeating: 0, count: classes), c = [Int](repeating: 0, count: classes)
         for y in referenceClasses { r[y] += 1 }
         for y in currentClasses { c[y] += 1 }
         let value = psi(reference: r, current: c)
         let threshold = max(0.1, nullThreshold(referenceClasses, size: current.count, bins: classes, seed: seed))
+        let shifts = (0..<classes).map { j in
+            ClassShift(label: names[j], reference: r[j], current: c[j],
+                       psi: term(reference: r[j], current: c[j], referenceTotal: Double(referenceClasses.count),
+                                 currentTotal: Double(currentClasses.count)))
+        }
         return Comparison(psi: value, referenceItems: referenceClasses.count, currentItems: current.count,
-                          threshold: threshold, alarm: value > threshold, model: model.id)
+                          threshold: threshold, alarm: value > threshold, model: model.id, classes: shifts)
     }
 
     /// Measures and records the comparison as a `drift` event (after an
@@ -111,12 +152,12 @@ public enum DriftService {
     }
 
     /// The latest recorded comparison (`quorum drift` without new items to compare).
-    public static func latest(_ r: any StoreReader) throws -> JSONValue? {
+    public static func latest(_ r: any StoreReader) throws -> Comparison? {
         guard let event = try r.events(itemID: nil).last(where: { $0.event.kind == "drift" }) else { return nil }
         let fields = try StoredJSON.object(event.event.detailJSON, "drift event \(event.seq)")
-        return .object([("psi", .number(fields["psi"] as? Double)), ("reference_items", .int(fields["reference_items"] as? Int ?? 0)),
-                        ("current_items", .int(fields["current_items"] as? Int ?? 0)), ("alarm", .bool(fields["alarm"] as? Bool ?? false)),
-                        ("threshold", .number(fields["threshold"] as? Double)), ("model", .text(fields["model"] as? String)),
-                        ("at", .string(event.at))])
+        return Comparison(psi: fields["psi"] as? Double ?? 0, referenceItems: fields["reference_items"] as? Int ?? 0,
+                          currentItems: fields["current_items"] as? Int ?? 0, threshold: fields["threshold"] as? Double ?? 0,
+                          alarm: fields["alarm"] as? Bool ?? false, model: fields["model"] as? String ?? "-",
+                          classes: (fields["classes"] as? [[String: Any]] ?? []).compactMap(ClassShift.init), at: event.at)
     }
 }

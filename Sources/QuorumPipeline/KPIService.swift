@@ -113,19 +113,7 @@ public enum KPIService {
     }
 
     /// One KPI outside its bound.
-    public struct Breach: Sendable, Equatable {
-        public var round: Int
-        public var threshold: KPIThreshold
-        public var value: Double
-
-        public var json: JSONValue {
-            .object([("round", .int(round)), ("kpi", .string(threshold.kpi)), ("value", .double(value)),
-                     ("bound", .string(threshold.bound.rawValue)), ("threshold", .double(threshold.value))])
-        }
-        public var text: String {
-            "round \(round): \(threshold.kpi) \(Report.fixed(value)) is \(threshold.bound == .max ? "above" : "below") its \(threshold.bound.rawValue) \(Report.fixed(threshold.value)) (\(threshold.settingKey))"
-        }
-    }
+    public typealias Breach = KPIBreach
 
     /// The thresholds in force: the defaults, replaced by what the lead set.
     public static func thresholds(_ r: any StoreReader) throws -> [KPIThreshold] {

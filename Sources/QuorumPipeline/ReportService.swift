@@ -6,25 +6,7 @@ import QuorumStore
 /// `quorum report`: the per-round metrics recorded at each close.
 public enum ReportService {
     /// The live model set against the shadow model.
-    public struct ShadowComparison: Sendable, Equatable {
-        public var live: String
-        public var shadow: String
-        /// Items both models scored.
-        public var compared: Int
-        /// Share of those on which they predict the same label.
-        public var agreement: Double?
-        public var liveTestAccuracy: Double?
-        public var shadowTestAccuracy: Double?
-        /// Items where the predicted labels differ, sorted by id.
-        public var differing: [String]
-
-        public var json: JSONValue {
-            .object([("live", .string(live)), ("shadow", .string(shadow)), ("compared", .int(compared)),
-                     ("agreement", .number(agreement)), ("live_test_accuracy", .number(liveTestAccuracy)),
-                     ("shadow_test_accuracy", .number(shadowTestAccuracy)), ("differing", .int(differing.count)),
-                     ("differing_examples", .array(differing.prefix(20).map { .string($0) }))])
-        }
-    }
+    public typealias ShadowComparison = QuorumReporting.ShadowComparison
 
     /// Compares the shadow model with the live one, when both exist.
     public static func shadowComparison(store: any ProjectStore) throws -> ShadowComparison? {
@@ -106,6 +88,67 @@ public enum ReportService {
                                 macroF1: m["macro_f1"] as? Double, ece: m["ece"] as? Double, modelVersion: model.id,
                                 percentAgreement: nil, autoAccepted: 0, tasks: 0, answers: 0, disputes: 0)
         }
+    }
+}
+
+extension ReportService {
+    /// Everything `report --format html` shows. Read-only: drift against pool
+    /// items imported since the last comparison is measured, not recorded.
+    ///
+    /// - Complexity: that of `rounds`, `KPIService.check`, `AnnotatorService.list` and `DriftService.measure`.
+    public static func document(store: any ProjectStore) throws -> ReportDocument {
+        let rounds = try rounds(store: store)
+        let baseline = try baseline(store: store)
+        let breaches = rounds.isEmpty ? [] : try KPIService.check(store: store, round: nil).breaches
+        let scorecards = try AnnotatorService.list(store: store)
+        let shadow = try shadowComparison(store: store)
+        return try store.read { r in
+            let drift = try DriftService.measure(r) ?? DriftService.latest(r)
+            var document = ReportDocument(
+                title: "Quorum report: \(try r.project().name)", baseline: baseline, rounds: rounds,
+                agreement: RoundService.agreement(try r.answers(round: nil), project: try r.project()),
+                thresholds: try KPIService.thresholds(r), breaches: breaches,
+                stoppingRule: "round close recommends stopping when the predictions on the unlabelled pool are stable "
+                    + "(Cohen's κ ≥ \(StoppingSignal.kappaThreshold) between successive models for \(StoppingSignal.stableRounds) rounds) "
+                    + "or their mean uncertainty (1 − confidence) falls below \(StoppingSignal.uncertaintyBound).",
+                shadow: shadow, scorecards: scorecards,
+                classes: try classResults(r, baseline: baseline?.modelVersion),
+                drift: drift.map { d in
+                    ReportDocument.Drift(psi: d.psi, threshold: d.threshold, alarm: d.alarm, referenceItems: d.referenceItems,
+                                         currentItems: d.currentItems, at: d.at,
+                                         classes: d.classes.map { ($0.label, $0.reference, $0.current, $0.psi) })
+                })
+            document.stoppingGuides = [(StoppingSignal.kappaThreshold, "stable at κ ≥ \(StoppingSignal.kappaThreshold)"),
+                                       (StoppingSignal.uncertaintyBound, "sure below \(StoppingSignal.uncertaintyBound)")]
+            return document
+        }
+    }
+
+    /// Per-class precision, recall and F1 of the live model on the test
+    /// items, as recorded when it was trained, beside the baseline model's F1.
+    static func classResults(_ r: any StoreReader, baseline: String?) throws -> ReportDocument.ClassResults? {
+        guard let live = try r.liveModel() else { return nil }
+        func perClass(_ model: ModelVersion) throws -> [[String: Any]]? {
+            try StoredJSON.object(model.metricsJSON, "metrics of model \(model.id)")["per_class"] as? [[String: Any]]
+        }
+        guard let rows = try perClass(live) else {
+            let testItems = try StoredJSON.object(live.metricsJSON, "metrics of model \(live.id)")["test_items"] as? Int ?? 0
+            return ReportDocument.ClassResults(model: live.id, baselineModel: nil, rows: [], missing: testItems == 0
+                ? "No test items: import some with `quorum import FILE --as test`, then train."
+                : "Model \(live.id) was trained before per-class figures were recorded; `quorum train` records them.")
+        }
+        var before: [String: Double] = [:]
+        let baselineModel = baseline.flatMap { id in id == live.id ? nil : try? r.models().first { $0.id == id } }
+        if let model = baselineModel, let rows = try perClass(model) {
+            for row in rows { if let label = row["label"] as? String, let f1 = row["f1"] as? Double { before[label] = f1 } }
+        }
+        return ReportDocument.ClassResults(
+            model: live.id, baselineModel: before.isEmpty ? nil : baselineModel?.id,
+            rows: rows.compactMap { row in
+                guard let label = row["label"] as? String else { return nil }
+                return ReportDocument.ClassRow(label: label, support: row["support"] as? Int ?? 0, precision: row["precision"] as? Double,
+                                               recall: row["recall"] as? Double, f1: row["f1"] as? Double, baselineF1: before[label])
+            })
     }
 }
 

@@ -99,6 +99,7 @@ public enum TrainService {
         var trainedOn: Int
         var testItems: Int
         var accuracy: Double?, macroF1: Double?, ece: Double?
+        var perClass: [(label: String, figures: Metrics.ClassFigures)] = []
         var predictions: [Prediction]
         var started: Double
     }
@@ -124,6 +125,7 @@ public enum TrainService {
             fitted.accuracy = Metrics.accuracy(p, labels: truth)
             fitted.macroF1 = Metrics.macroF1(p, labels: truth)
             fitted.ece = Metrics.expectedCalibrationError(p, labels: truth)
+            fitted.perClass = Array(zip(labels.names, Metrics.perClass(p, labels: truth)))
         }
         return fitted
     }
@@ -160,6 +162,10 @@ public enum TrainService {
         let metrics = JSONValue.object([
             ("test_accuracy", .number(accuracy)), ("macro_f1", .number(macroF1)), ("ece", .number(ece)),
             ("test_items", .int(fitted.testItems)),
+            ("per_class", fitted.perClass.isEmpty ? .null : .array(fitted.perClass.map { name, c in
+                .object([("label", .string(name)), ("precision", .number(c.precision)), ("recall", .number(c.recall)),
+                         ("f1", .number(c.f1)), ("support", .int(c.support))])
+            })),
             ("iterations", .int(classifier.ensemble.members.map(\.iterations).max() ?? 0)),
             ("converged", .bool(classifier.ensemble.members.allSatisfy(\.converged))),
             ("calibration", calibration.map(\.json) ?? .null),

@@ -99,6 +99,25 @@ public struct KPIThreshold: Sendable, Equatable {
     }
 }
 
+/// One KPI of one round outside its bound.
+public struct KPIBreach: Sendable, Equatable {
+    public var round: Int
+    public var threshold: KPIThreshold
+    public var value: Double
+
+    public init(round: Int, threshold: KPIThreshold, value: Double) {
+        self.round = round; self.threshold = threshold; self.value = value
+    }
+
+    public var json: JSONValue {
+        .object([("round", .int(round)), ("kpi", .string(threshold.kpi)), ("value", .double(value)),
+                 ("bound", .string(threshold.bound.rawValue)), ("threshold", .double(threshold.value))])
+    }
+    public var text: String {
+        "round \(round): \(threshold.kpi) \(Report.fixed(value)) is \(threshold.bound == .max ? "above" : "below") its \(threshold.bound.rawValue) \(Report.fixed(threshold.value)) (\(threshold.settingKey))"
+    }
+}
+
 /// The p-th percentile (0…100) of `values`, by linear interpolation between
 /// closest ranks (numpy's default); nil for no values.
 public func percentile(_ values: [Double], _ p: Double) -> Double? {

@@ -177,17 +177,17 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let store = try project.openForReading()
-        let rounds = try ReportService.rounds(store: store)
-        let shadow = try ReportService.shadowComparison(store: store)
-        let agreement = try ReportService.agreement(store: store)
-        let baseline = try ReportService.baseline(store: store)
         let document: String
         switch format {
         case .json:
-            document = ReportService.json(rounds, agreement: agreement, baseline: baseline, shadow: shadow).serialized() + "\n"
+            document = try ReportService.json(store: store).serialized() + "\n"
         case .html:
-            document = HTMLReport.page((baseline.map { [$0] } ?? []) + rounds, agreement: agreement, title: "Quorum report: \(try store.read { try $0.project().name })")
+            document = HTMLReport.page(try ReportService.document(store: store))
         case .text:
+            let rounds = try ReportService.rounds(store: store)
+            let shadow = try ReportService.shadowComparison(store: store)
+            let agreement = try ReportService.agreement(store: store)
+            let baseline = try ReportService.baseline(store: store)
             var text = Report.text(rounds, agreement: agreement, baseline: baseline)
             if let s = shadow {
                 text += "\nShadow model \(s.shadow) against live \(s.live): agree on \(Report.percent(s.agreement)) of \(s.compared) items"

@@ -93,19 +93,29 @@ struct Drift: ParsableCommand {
 
     func run() throws {
         let store = try project.openForReading()
-        let json: JSONValue? = try store.read { r in try DriftService.measure(r)?.json ?? DriftService.latest(r) }
-        guard let json, case .object(let fields) = json else {
+        let drift = try store.read { r in try DriftService.measure(r) ?? DriftService.latest(r) }
+        guard let drift else {
             throw QuorumError(.state, "nothing to compare yet: drift needs a trained model, labelled items and pool items imported after it",
                               hint: "run `quorum train`, then import new pool items")
         }
-        let value = { (key: String) in fields.first { $0.0 == key }?.1 }
-        output.emit(json) {
-            guard case .double(let psi)? = value("psi"), case .int(let n)? = value("current_items"), case .int(let m)? = value("reference_items"),
-                  case .bool(let alarm)? = value("alarm") else { return json.serialized() }
-            var threshold = "-"
-            if case .double(let t)? = value("threshold") { threshold = fmt(t, 3) }
-            return "PSI \(fmt(psi, 3)) between \(n) new pool items and \(m) labelled items (alarm above \(threshold) at these sizes): "
-                + (alarm ? "DRIFT: the pool has moved away from what the model learned from" : "no drift")
+        output.emit(drift.json) {
+            var lines = ["PSI \(fmt(drift.psi, 3)) between \(drift.currentItems) new pool items and \(drift.referenceItems) reference items"
+                + " (alarm above \(fmt(drift.threshold, 3)) at these sizes): "
+                + (drift.alarm ? "DRIFT: the pool has moved away from what the model learned from" : "no drift")
+                + (drift.at.map { " (recorded \($0))" } ?? "")]
+            guard !drift.classes.isEmpty else { return lines.joined(separator: "\n") }
+            let width = min(24, drift.classes.map { TerminalText.visible($0.label).count }.max() ?? 5)
+            func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+                left ? s + String(repeating: " ", count: max(0, w - s.count)) : String(repeating: " ", count: max(0, w - s.count)) + s
+            }
+            lines.append(pad("predicted class", width, left: true) + "  reference      new    PSI term")
+            let shares = { (n: Int, total: Int) in total == 0 ? "-" : fmt(100 * Double(n) / Double(total), 1) + "%" }
+            for c in drift.classes.sorted(by: { $0.psi > $1.psi }) {
+                lines.append(pad(String(TerminalText.visible(c.label).prefix(width)), width, left: true) + "  "
+                             + pad(shares(c.reference, drift.referenceItems), 9) + pad(shares(c.current, drift.currentItems), 9)
+                             + pad(fmt(c.psi, 4), 12))
+            }
+            return lines.joined(separator: "\n")
         }
     }
 }

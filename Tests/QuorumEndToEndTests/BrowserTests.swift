@@ -13,16 +13,9 @@ import Testing
     @Test(.enabled(if: Browser.available, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"))
     func labelsUndoesAndFlagsByKeyboardInChromium() throws {
         let cli = CLI()
-        var children: [Child] = []
-        var driver: WebDriver?
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-chromium-\(UUID().uuidString)").path
-        // Everything started here is stopped here, whatever happened: the browser (by its
-        // profile directory, which only its processes name), chromedriver, the server.
+        let session = BrowserSession()
         defer {
-            driver?.quit()
-            for child in children.reversed() { child.stop() }
-            Browser.killProcesses(mentioning: profile)
-            try? FileManager.default.removeItem(atPath: profile)
+            session.close()
             cli.cleanUp()
         }
 
@@ -39,17 +32,10 @@ import Testing
         try cli.ok(["round", "start", "--size", "10", "--overlap", "1"])
         let token = try #require(try cli.json(["annotators", "add", "web"])["token"] as? String)
 
-        let serve = try Child(CLI.binary, ["serve", "--project", cli.project, "--port", "0"])
-        children.append(serve)
+        let serve = try session.adopt(Child(CLI.binary, ["serve", "--project", cli.project, "--port", "0"]))
         let listening = try serve.waitForLine(containing: "listening on http://", seconds: 60)
         let base = String(listening[listening.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
-
-        let chromedriver = try Child(Browser.chromedriver, ["--port=0"])
-        children.append(chromedriver)
-        let started = try chromedriver.waitForLine(containing: "started successfully on port", seconds: 30)
-        let port = try #require(Int(started.split(separator: " ").last?.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) ?? ""))
-        let web = try WebDriver(port: port, profile: profile)
-        driver = web
+        let web = try session.start()
 
         // Log in by keyboard: the token, then Enter.
         try web.navigate(base + "/")
@@ -170,6 +156,38 @@ final class Child: @unchecked Sendable {
     }
 }
 
+/// Headless Chromium under chromedriver, and the processes a test started beside it.
+/// `close()` stops everything, whatever happened: the browser (found by its profile
+/// directory, which only its processes name), chromedriver, and the adopted children.
+final class BrowserSession {
+    let profile = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-chromium-\(UUID().uuidString)").path
+    private var children: [Child] = []
+    private var driver: WebDriver?
+
+    /// Keeps a child process to stop at `close()`.
+    func adopt(_ child: Child) -> Child {
+        children.append(child)
+        return child
+    }
+
+    /// Starts chromedriver and a browser session.
+    func start(consoleLog: Bool = false) throws -> WebDriver {
+        let chromedriver = adopt(try Child(Browser.chromedriver, ["--port=0"]))
+        let started = try chromedriver.waitForLine(containing: "started successfully on port", seconds: 30)
+        let port = try #require(Int(started.split(separator: " ").last?.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) ?? ""))
+        let web = try WebDriver(port: port, profile: profile, consoleLog: consoleLog)
+        driver = web
+        return web
+    }
+
+    func close() {
+        driver?.quit()
+        for child in children.reversed() { child.stop() }
+        Browser.killProcesses(mentioning: profile)
+        try? FileManager.default.removeItem(atPath: profile)
+    }
+}
+
 enum Browser {
     static let chromium = "/usr/bin/chromium"
     static let chromedriver = "/usr/bin/chromedriver"
@@ -259,14 +277,17 @@ final class WebDriver {
     let base: String
     private var session = ""
 
-    init(port: Int, profile: String) throws {
+    /// - Parameter consoleLog: keep the page's console messages for `consoleMessages()`.
+    init(port: Int, profile: String, consoleLog: Bool = false) throws {
         base = "http://127.0.0.1:\(port)"
         let options: [String: Any] = [
             "binary": Browser.chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--user-data-dir=\(profile)", "--window-size=1280,900"],
         ]
-        let caps: [String: Any] = ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]]
+        var match: [String: Any] = ["browserName": "chrome", "goog:chromeOptions": options]
+        if consoleLog { match["goog:loggingPrefs"] = ["browser": "ALL"] }
+        let caps: [String: Any] = ["capabilities": ["alwaysMatch": match]]
         let value = try Self.call("POST", base + "/session", caps) as? [String: Any]
         session = try #require(value?["sessionId"] as? String)
     }
@@ -326,6 +347,29 @@ final class WebDriver {
         }
         let state = (try? script("return document.body.dataset.state + ' ' + document.body.dataset.pending + ' · ' + document.getElementById('message').textContent")) as? String
         throw Failure("timed out waiting for \(what); page: \(state ?? "?")")
+    }
+
+    /// The console messages since the last call (chromedriver's log endpoint;
+    /// needs `consoleLog: true`): each with its `level` and `message`.
+    func consoleMessages() throws -> [[String: Any]] {
+        try command("POST", "/se/log", ["type": "browser"]) as? [[String: Any]] ?? []
+    }
+
+    /// A PNG of the window.
+    func screenshot() throws -> Data {
+        try #require(Data(base64Encoded: try command("GET", "/screenshot") as? String ?? ""), "the screenshot is base64 PNG")
+    }
+
+    /// The page printed to PDF (A4, as a person's print dialog would).
+    func printPDF() throws -> Data {
+        try #require(Data(base64Encoded: try command("POST", "/print", ["page": ["width": 21.0, "height": 29.7]]) as? String ?? ""))
+    }
+
+    func resize(width: Int, height: Int) throws { try command("POST", "/window/rect", ["width": width, "height": height]) }
+
+    /// A Chrome DevTools command through chromedriver (for instance, emulating print media).
+    func devTools(_ name: String, _ parameters: [String: Any]) throws {
+        try command("POST", "/goog/cdp/execute", ["cmd": name, "params": parameters])
     }
 
     /// Ends the session (which quits the browser); errors are ignored, this runs in cleanup.

@@ -186,8 +186,8 @@ import Testing
         try cli.ok(["report", "--format", "html", "--out", page])
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</body></html>\n"))
-        #expect(html.components(separatedBy: "<svg").count - 1 == 2, "learning curve and agreement charts")
-        let curve = try #require(html.components(separatedBy: "<polyline").dropFirst().first)
+        #expect(html.components(separatedBy: "<svg").count - 1 == 3, "stopping measures, learning curve and agreement charts")
+        let curve = try #require(html.components(separatedBy: "data-chart=\"learning\"").dropFirst().first?.components(separatedBy: "<polyline").dropFirst().first)
         #expect(curve.components(separatedBy: "points=\"")[1].split(separator: "\"")[0].split(separator: " ").count
                 == 3, "the baseline, then one point per closed round")
         #expect(html.contains("<td>90</td>"), "round 1's labelled count is in the table")
