@@ -286,5 +286,11 @@ enum PostgresSchema {
         Step(identifier: "pg3-answers-by-annotator", sql: [
             "CREATE INDEX answers_by_annotator ON answers(annotator)",
         ]),
+        // A review queue serves what is due first: the earlier deadline, then
+        // higher uncertainty, then the task id.
+        Step(identifier: "pg4-queue-due-first", sql: [
+            "DROP INDEX tasks_queue",
+            "CREATE INDEX tasks_queue ON tasks(round_id, deadline, uncertainty DESC, id) INCLUDE (done, needed) WHERE done < needed",
+        ]),
     ]
 }

@@ -36,7 +36,7 @@ extension PostgresSession {
             SELECT \(Self.openTaskColumns)
             FROM tasks t JOIN rounds r ON r.id = t.round_id \(Self.openTaskJoins)
             WHERE t.round_id = $3 AND r.status = 'open' AND \(Self.freeForAnnotator)
-            ORDER BY t.uncertainty DESC, t.deadline, t.id
+            ORDER BY t.deadline, t.uncertainty DESC, t.id
             LIMIT $4
             """, [annotator, now, round, limit]).map(Self.openTask)
     }
@@ -83,7 +83,7 @@ extension PostgresSession {
                 SELECT \(Self.openTaskColumns)
                 FROM tasks t \(Self.openTaskJoins)
                 WHERE t.round_id = $3 AND \(Self.freeForAnnotator) \(notKept)
-                ORDER BY t.uncertainty DESC, t.deadline, t.id
+                ORDER BY t.deadline, t.uncertainty DESC, t.id
                 LIMIT 1
                 """, arguments, prepared: true)
         }

@@ -9,7 +9,7 @@ import QuorumCore
 /// an answer that gives a label or a flag (a skip fills nothing), or held by
 /// another annotator's unexpired claim. An annotator is offered a task only
 /// when they have not answered it and a slot is free, in the order: the
-/// round, higher uncertainty, earlier deadline, task id.
+/// round, earlier deadline (what is due first), higher uncertainty, task id.
 extension SQLiteSession {
     /// The columns an `OpenTask` is built from; `p` is the live model's prediction.
     static let openTaskColumns = "t.id AS task_id, t.round_id, t.blind, \(itemColumnsQualified), p.probs"
@@ -37,7 +37,7 @@ extension SQLiteSession {
             SELECT \(Self.openTaskColumns)
             FROM tasks t JOIN rounds r ON r.id = t.round_id \(Self.openTaskJoins)
             WHERE t.round_id = ?3 AND r.status = 'open' AND \(Self.freeForAnnotator)
-            ORDER BY t.uncertainty DESC, t.deadline, t.id
+            ORDER BY t.deadline, t.uncertainty DESC, t.id
             LIMIT ?4
             """, arguments: [annotator, now, round, limit ?? -1]).map(Self.openTask)
     }
@@ -86,7 +86,7 @@ extension SQLiteSession {
                 SELECT \(Self.openTaskColumns)
                 FROM tasks t \(Self.openTaskJoins)
                 WHERE t.round_id = ?3 AND \(Self.freeForAnnotator) \(notKept)
-                ORDER BY t.uncertainty DESC, t.deadline, t.id
+                ORDER BY t.deadline, t.uncertainty DESC, t.id
                 LIMIT 1
                 """, arguments: arguments)
         }

@@ -268,6 +268,14 @@ enum Schema {
                 CREATE UNIQUE INDEX annotators_by_token ON annotators(token_hash) WHERE token_hash IS NOT NULL;
                 """)
         }
+        m.registerMigration("v10-queue-due-first") { db in
+            try db.execute(sql: """
+                -- A review queue serves what is due first: the earlier deadline
+                -- (1e308 = none), then higher uncertainty, then the task id.
+                DROP INDEX tasks_queue;
+                CREATE INDEX tasks_queue ON tasks(round_id, deadline, uncertainty DESC, id, done, needed) WHERE done < needed;
+                """)
+        }
         return m
     }
 }

@@ -40,9 +40,9 @@ struct Round: ParsableCommand {
         var goldRate = 0.0
         @Option(help: ArgumentHelp("Share of tasks whose suggestion is hidden from annotators (blind mode).", valueName: "B"))
         var blindRate = 0.0
-        @Option(help: ArgumentHelp("Metadata field with each item's deadline (ISO 8601); earlier deadlines are served first among equally uncertain items.", valueName: "field"))
+        @Option(help: ArgumentHelp("Metadata field with each item's deadline (ISO 8601); the queue serves what is due first, then the most uncertain.", valueName: "field"))
         var deadlineField: String?
-        @Option(help: ArgumentHelp("A review SLA: every task is due this long after the round starts (e.g. 90m, 4h, 2d; or the metadata deadline, if earlier). The queue serves what is due first among equally uncertain items; `round status` shows what is overdue and at risk.", valueName: "duration"))
+        @Option(help: ArgumentHelp("A review SLA: every task is due this long after the round starts (e.g. 90m, 4h, 2d; or the metadata deadline, if earlier). The queue serves what is due first (then the most uncertain); `round status` shows what is overdue and at risk.", valueName: "duration"))
         var sla: String?
         @Option(help: ArgumentHelp("Metadata fields annotators see above each item's text, comma-separated.", valueName: "a,b"))
         var showFields: String?

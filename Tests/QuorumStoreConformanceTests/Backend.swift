@@ -151,7 +151,7 @@ enum Fixture {
             let keys = try w.items(kinds: [.pool]).map(\.key)
             for name in ["ann", "bo", "cy"] { try w.ensureAnnotator(name, role: "annotator") }
             return try w.createRound(modelVersion: nil, overlap: overlap, settingsJSON: "{}", picks: [
-                TaskPick(itemKey: keys[0], strategy: .random, score: 0, rank: 1, uncertainty: 0.9),
+                TaskPick(itemKey: keys[0], strategy: .random, score: 0, rank: 1, uncertainty: 0.9, deadline: 500),
                 TaskPick(itemKey: keys[1], strategy: .random, score: 0, rank: 2, uncertainty: 0.5, deadline: 2_000),
                 TaskPick(itemKey: keys[2], strategy: .random, score: 0, rank: 3, uncertainty: 0.5, deadline: 1_000, blind: true),
             ])

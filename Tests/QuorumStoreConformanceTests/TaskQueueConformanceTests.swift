@@ -41,12 +41,12 @@ import Testing
     }
 
     @Test(arguments: Backend.available)
-    func ordersByUncertaintyThenDeadlineAndHoldsSlotsWithLeases(backend: Backend) throws {
+    func ordersByDeadlineAndHoldsSlotsWithLeases(backend: Backend) throws {
         try backend.withProject { store, _ in
             let round = try F.queue(store, overlap: 1)
             let now = Date().timeIntervalSince1970
-            #expect(F.itemID(try F.claim(store, round, "ann", at: now)) == "i0", "the most uncertain task first")
-            #expect(F.itemID(try F.claim(store, round, "bo", at: now)) == "i2", "then the earlier deadline (i2 is due before i1)")
+            #expect(F.itemID(try F.claim(store, round, "ann", at: now)) == "i0", "what is due first (at 500)")
+            #expect(F.itemID(try F.claim(store, round, "bo", at: now)) == "i2", "then the next deadline (i2 is due before i1)")
             #expect(F.itemID(try F.claim(store, round, "cy", at: now)) == "i1")
             // Every slot is held: a fourth annotator waits for the earliest lease.
             try store.write { w in try w.ensureAnnotator("dee", role: "annotator") }
@@ -64,6 +64,40 @@ import Testing
 
     /// A page keeps the item on screen while it claims the next one ahead: at
     /// most two holds, the kept one never returned, and answers only for held tasks.
+    /// A review queue: what is due first; among tasks due at the same time (or
+    /// without a deadline) the most uncertain first; then the task id.
+    @Test(arguments: Backend.available)
+    func servesWhatIsDueFirstThenTheMostUncertain(backend: Backend) throws {
+        try backend.withProject { store, _ in
+            let round = try store.write { w throws in
+                for i in 0..<5 {
+                    _ = try w.insert(NewItem(id: "d\(i)", kind: .pool, contentHash: Int64(100 + i), text: "item \(i)", vector: nil,
+                                             metaJSON: nil, label: nil))
+                }
+                let keys = try w.items(kinds: [.pool]).map(\.key)
+                try w.ensureAnnotator("ann", role: "annotator")
+                return try w.createRound(modelVersion: nil, overlap: 1, settingsJSON: "{}", picks: [
+                    TaskPick(itemKey: keys[0], strategy: .random, score: 0, rank: 1, uncertainty: 0.99),
+                    TaskPick(itemKey: keys[1], strategy: .random, score: 0, rank: 2, uncertainty: 0.2, deadline: 3_000),
+                    TaskPick(itemKey: keys[2], strategy: .random, score: 0, rank: 3, uncertainty: 0.7, deadline: 3_000),
+                    TaskPick(itemKey: keys[3], strategy: .random, score: 0, rank: 4, uncertainty: 0.1, deadline: 1_000),
+                    TaskPick(itemKey: keys[4], strategy: .random, score: 0, rank: 5, uncertainty: 0.5),
+                ])
+            }
+            let order = try store.read { try $0.openTasks(round: round, annotator: "ann", limit: nil, now: 0) }.map(\.item.id)
+            #expect(order == ["d3", "d2", "d1", "d0", "d4"])
+            var served: [String] = []
+            for _ in 0..<5 {
+                guard case .claimed(let task) = try F.claim(store, round, "ann", at: 0) else { break }
+                served.append(task.item.id)
+                try store.write { w in
+                    _ = try w.insertAnswer(taskID: task.taskID, annotator: "ann", label: "a", seconds: 1, note: nil, flagged: false)
+                }
+            }
+            #expect(served == order)
+        }
+    }
+
     @Test(arguments: Backend.available)
     func aFetchAheadKeepsTheShownTaskAndAnswersNeedAHold(backend: Backend) throws {
         try backend.withProject { store, _ in
