@@ -42,4 +42,11 @@ public protocol LabelQueue: AnyObject {
     func details(_ task: TaskView) throws -> TaskDetails
     /// Gives back any task this annotator holds (on quit).
     func release() throws
+    /// Who a flag (`f`) sends the item to, as the screen says it: "an adjudicator"
+    /// for annotators, "the lead" for an adjudicator's disputes.
+    var flagTarget: String { get }
+}
+
+extension LabelQueue {
+    public var flagTarget: String { "an adjudicator" }
 }

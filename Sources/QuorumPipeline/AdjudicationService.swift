@@ -133,14 +133,42 @@ extension LabellingService {
     /// Rules on an open dispute: the ruling outranks every vote, and consensus is brought up to date.
     public func rule(_ adjudicator: String, itemID: String, label: String) throws(LabellingError) {
         guard labels.index(of: label) != nil else { throw .unknownLabel(label, labels: labels.names) }
+        try onOpenDispute(adjudicator, itemID) { w, item in
+            try AdjudicationService.rule(w, item: item, label: label, adjudicator: adjudicator)
+            _ = try ConsensusService.aggregate(w)
+        }
+    }
+
+    /// Runs `body` in one write on the open dispute `itemID`, for an adjudicator.
+    private func onOpenDispute(_ adjudicator: String, _ itemID: String,
+                               _ body: @escaping (any StoreWriter, StoredItem) throws -> Void) throws(LabellingError) {
         try LabellingError.guarding {
             try store.writePatiently { w in
                 try AdjudicationService.requireAdjudicator(w, adjudicator)
                 guard let item = try AdjudicationService.openDisputes(w).first(where: { $0.id == itemID }) else {
                     throw LabellingError.notDisputed(itemID)
                 }
-                try AdjudicationService.rule(w, item: item, label: label, adjudicator: adjudicator)
-                _ = try ConsensusService.aggregate(w)
+                try body(w, item)
+            }
+        }
+    }
+
+    /// Sends an open dispute on to the lead with a reason: it leaves the
+    /// adjudicators' queue for `quorum incidents`.
+    public func escalate(_ adjudicator: String, itemID: String, reason: String) throws(LabellingError) {
+        try onOpenDispute(adjudicator, itemID) { w, item in
+            try IncidentService.escalate(w, item: item, by: adjudicator, reason: reason)
+        }
+    }
+
+    /// Takes back this adjudicator's escalation of `itemID` while the lead has
+    /// not resolved it: the dispute returns to the adjudicators' queue. False when there is none to take back.
+    public func withdrawEscalation(_ adjudicator: String, itemID: String) throws(LabellingError) -> Bool {
+        try LabellingError.guarding {
+            try store.writePatiently { w in
+                guard try IncidentService.open(w).contains(where: { $0.itemID == itemID && $0.escalatedBy == adjudicator }) else { return false }
+                try w.appendEvent(EventRecord(kind: "escalation.withdraw", itemID: itemID, annotator: adjudicator, detailJSON: "{}"))
+                return true
             }
         }
     }
@@ -181,22 +209,37 @@ public final class DisputeSession: LabelQueue {
         do { return try service.nextDispute(adjudicator, skipping: skipped).next } catch { throw error.asQuorumError }
     }
 
+    /// A label rules; `f` escalates the dispute to the lead with its reason
+    /// (`quorum incidents`); a skip passes it over for this session.
     public func answer(_ task: TaskView, _ response: Response, note: String?, seconds: Double) throws -> Int64? {
-        guard case .label(let label) = response else {
+        switch response {
+        case .label(let label):
+            do { try service.rule(adjudicator, itemID: task.itemID, label: label) } catch .notDisputed { return nil } catch {
+                throw error.asQuorumError
+            }
+            return task.taskID
+        case .flag(let reason):
+            do { try service.escalate(adjudicator, itemID: task.itemID, reason: reason) } catch .notDisputed { return nil } catch {
+                throw error.asQuorumError
+            }
+            escalatedIDs[task.taskID] = task.itemID
+            return task.taskID
+        case .skip:
             skipped.insert(task.itemID)
             skippedIDs[task.taskID] = task.itemID
             return -task.taskID
         }
-        do { try service.rule(adjudicator, itemID: task.itemID, label: label) } catch .notDisputed { return nil } catch {
-            throw error.asQuorumError
-        }
-        return task.taskID
     }
+
+    public var flagTarget: String { "the lead" }
 
     public func undo(answerID: Int64) throws -> Bool {
         if answerID < 0 {
             guard let id = skippedIDs[-answerID] else { return false }
             return skipped.remove(id) != nil
+        }
+        if let id = escalatedIDs.removeValue(forKey: answerID) {
+            do { return try service.withdrawEscalation(adjudicator, itemID: id) } catch { throw error.asQuorumError }
         }
         let itemID = try service.store.read { r in try r.items(keys: [answerID]).first?.id }
         do {
@@ -206,6 +249,7 @@ public final class DisputeSession: LabelQueue {
     }
 
     private var skippedIDs: [Int64: String] = [:]
+    private var escalatedIDs: [Int64: String] = [:]
 
     /// What the annotators answered, with their notes and flag reasons (already on the task).
     public func details(_ task: TaskView) throws -> TaskDetails {

@@ -7,7 +7,8 @@ import QuorumStore
 /// adjudicators' queue and waits in the lead's (`quorum incidents list`)
 /// until the lead rules on it (`quorum incidents resolve`). Every step is an
 /// event in the audit log (`escalation`, then `adjudication` and
-/// `incident.resolve`), which is also where open incidents are read from.
+/// `incident.resolve`; or `escalation.withdraw` when the adjudicator undoes
+/// it), which is also where open incidents are read from.
 public enum IncidentService {
     public struct Incident: Sendable, Equatable {
         public var itemID: String
@@ -30,17 +31,17 @@ public enum IncidentService {
     /// - Complexity: O(events).
     public static func open(_ r: any StoreReader) throws -> [Incident] {
         var open: [String: Incident] = [:]
-        var order: [String] = []
+        var order: [String] = [], seen = Set<String>()
         for stored in try r.events(itemID: nil) {
             let e = stored.event
             guard let item = e.itemID else { continue }
             switch e.kind {
             case "escalation":
                 let detail = try StoredJSON.object(e.detailJSON, "event \(stored.seq)")
-                if open[item] == nil { order.append(item) }
+                if seen.insert(item).inserted { order.append(item) }
                 open[item] = Incident(itemID: item, escalatedBy: e.annotator ?? "", reason: detail["reason"] as? String ?? "",
                                       at: stored.at, answers: [])
-            case "incident.resolve":
+            case "incident.resolve", "escalation.withdraw":
                 open[item] = nil
             default:
                 break

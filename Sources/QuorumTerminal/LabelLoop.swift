@@ -113,7 +113,7 @@ public final class LabelLoop {
                 case .character("n"):
                     if let text = prompt("Note (Enter saves, Esc cancels): "), !text.isEmpty { note = text; message = "note added" }
                 case .character("f"):
-                    if let reason = prompt("Flag for an adjudicator. Reason (Enter flags, Esc cancels): ") {
+                    if let reason = prompt("Flag for \(queue.flagTarget). Reason (Enter flags, Esc cancels): ") {
                         response = .flag(reason: reason.isEmpty ? "no reason given" : reason)
                     } else {
                         message = "not flagged"
@@ -162,7 +162,7 @@ public final class LabelLoop {
                         message = "skipped \(task.itemID)"
                     case .flag:
                         summary.flagged += 1
-                        message = "⚑ \(task.itemID) flagged for an adjudicator"
+                        message = "⚑ \(task.itemID) flagged for \(queue.flagTarget)"
                     }
                     handled = true
                 } else {

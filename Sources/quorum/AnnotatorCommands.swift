@@ -52,7 +52,7 @@ struct Label: ParsableCommand {
 struct Adjudicate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Settle disputed items (adjudicators only): interactively, or from a file with --answers.",
-        discussion: "A ruling outranks every vote. With --answers FILE ({\"id\": …, \"label\": …} per line), the disputed items in FILE are settled and the rest left; a line {\"id\": …, \"escalate\": reason} sends the item to the lead instead (`quorum incidents`).")
+        discussion: "A ruling outranks every vote. With --answers FILE ({\"id\": …, \"label\": …} per line), the disputed items in FILE are settled and the rest left; a line {\"id\": …, \"escalate\": reason} sends the item to the lead instead (`quorum incidents`). Interactively, a label's key rules, f escalates to the lead with a reason, s passes, u undoes the last ruling or escalation.")
     @OptionGroup var project: ProjectOptions
     @Option(help: "Your name; you need the adjudicator role.") var annotator: String
     @Option(help: "Settle from this file instead of interactively.") var answers: String?
@@ -74,7 +74,7 @@ struct Adjudicate: ParsableCommand {
         }
         let session = try AdjudicationService.session(store: store, adjudicator: annotator)
         let s = try LabelLoop(queue: session, labels: session.labels, annotator: annotator, detailsOpen: true).run()
-        print("\(annotator): \(s.answered) disputes settled, \(s.skipped) skipped, \(s.undone) undone.")
+        print("\(annotator): \(s.answered) disputes settled, \(s.flagged) escalated to the lead, \(s.skipped) skipped, \(s.undone) undone.")
     }
 }
 

@@ -172,6 +172,58 @@ import Testing
     @Test func adjudicatorSettlesADisputeAndAFlaggedItem() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
+        try Self.disputes(cli)
+
+        let s = try PTYSession(cli, args: ["adjudicate", "--annotator", "lead"])
+        try s.waitFor("item a")
+        try s.waitFor("ETA")
+        #expect(s.screen.contains("ann: yes") && s.screen.contains("bo: no"), "the adjudicator sees the answers")
+        try s.press("1", expect: "item c")
+        try s.waitFor("ETA")
+        #expect(s.screen.contains("cy: flagged — spam?"), "and the flag's reason")
+        #expect(!s.transcript.contains("jo@example.com"), "redacted for adjudicators too")
+        try s.press("2", expect: "No tasks left")
+        #expect(s.finish() == 0)
+        let labels = try #require(try cli.json(["consensus"])["labels"] as? [String: String])
+        #expect(labels == ["a": "yes", "b": "yes", "c": "no"])
+    }
+
+    /// The top tier: an adjudicator escalates a dispute to the lead with f and a
+    /// reason, takes it back with u, escalates it again; the lead resolves it.
+    @Test func adjudicatorEscalatesADisputeToTheLead() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try Self.disputes(cli)
+        let s = try PTYSession(cli, args: ["adjudicate", "--annotator", "lead"])
+        try s.waitFor("item a")
+        try s.press("f", expect: "Flag for the lead")
+        try s.press("annotators split, needs policy\r", expect: "flagged for the lead")
+        try s.waitFor("item c")
+        #expect(try (cli.json(["incidents", "list"])["incidents"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["a"])
+        try s.press("u", expect: "undone")
+        try s.waitFor("item a")
+        #expect(try (cli.json(["incidents", "list"])["incidents"] as? [[String: Any]])?.isEmpty == true, "withdrawn")
+        try s.press("f", expect: "Flag for the lead")
+        try s.press("needs policy\r", expect: "item c")
+        try s.press("2", expect: "No tasks left")
+        #expect(s.finish() == 0)
+        #expect(s.transcript.contains("1 disputes settled, 1 escalated to the lead"))
+        let incidents = try #require(try cli.json(["incidents", "list"])["incidents"] as? [[String: Any]])
+        #expect(incidents.count == 1 && incidents.first?["id"] as? String == "a" && incidents.first?["reason"] as? String == "needs policy", "\(incidents)")
+        #expect(incidents.first?["reason"] as? String == "needs policy"
+                && incidents.first?["escalated_by"] as? String == "lead")
+        let steps = try #require(try cli.json(["audit", "log", "--item", "a"])["events"] as? [[String: Any]]).compactMap { $0["kind"] as? String }
+        #expect(steps.filter { $0.hasPrefix("escalation") } == ["escalation", "escalation.withdraw", "escalation"])
+        try cli.ok(["annotators", "add", "boss", "--role", "lead"])
+        try cli.ok(["incidents", "resolve", "a", "--label", "no", "--annotator", "boss"])
+        let labels = try #require(try cli.json(["consensus"])["labels"] as? [String: String])
+        #expect(labels["a"] == "no" && labels["c"] == "no")
+        _ = try cli.ok(["audit", "verify"])
+    }
+
+    /// Items a and b answered by ann and bo (a disputed), c flagged by cy in the
+    /// terminal loop; consensus run; "lead" registered as adjudicator.
+    static func disputes(_ cli: CLI) throws {
         try cli.ok(["init", "--labels", "yes,no"])
         try cli.register()
         try cli.ok(["import", try cli.write("pool.jsonl", """
@@ -192,19 +244,6 @@ import Testing
         #expect(cy["flags"] as? Int == 1 && cy["skips"] as? Int == 0 && cy["answers"] as? Int == 0)
         try cli.ok(["consensus"])
         try cli.ok(["annotators", "add", "lead", "--role", "adjudicator"])
-
-        let s = try PTYSession(cli, args: ["adjudicate", "--annotator", "lead"])
-        try s.waitFor("item a")
-        try s.waitFor("ETA")
-        #expect(s.screen.contains("ann: yes") && s.screen.contains("bo: no"), "the adjudicator sees the answers")
-        try s.press("1", expect: "item c")
-        try s.waitFor("ETA")
-        #expect(s.screen.contains("cy: flagged — spam?"), "and the flag's reason")
-        #expect(!s.transcript.contains("jo@example.com"), "redacted for adjudicators too")
-        try s.press("2", expect: "No tasks left")
-        #expect(s.finish() == 0)
-        let labels = try #require(try cli.json(["consensus"])["labels"] as? [String: String])
-        #expect(labels == ["a": "yes", "b": "yes", "c": "no"])
     }
 
     @Test func refusesWithoutATerminal() throws {

@@ -223,7 +223,7 @@ import Testing
                 #expect(try r.taskStates(round: round).map(\.done) == [1, 0, 1])
                 #expect(try r.openRound()?.id == round && r.rounds().map(\.status) == [.open])
                 #expect(try r.picks(round: round).map(\.itemID) == ["i0", "i1", "i2"])
-                #expect(try r.picks(round: round).map(\.pick.deadline) == [nil, 2_000, 1_000])
+                #expect(try r.picks(round: round).map(\.pick.deadline) == [500, 2_000, 1_000])
             }
             // Undo the newest answer: its id is handed out again, as SQLite reuses the largest rowid.
             #expect(try store.write { w in try w.deleteAnswer(3) })
