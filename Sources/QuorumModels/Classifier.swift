@@ -111,8 +111,12 @@ public struct Classifier: Sendable, Equatable {
                             featurizer: featurizer, x: x, logits: [], start: nil)
                 break
             }
+            // Held-out items are scored as new items would be (see `heldOutAsNewItems`).
+            let outOfTable = featurizer.textWidth > 0
+                ? (documentFrequency: featurizer.documentFrequencies(tableItems: tableTexts.count), minimum: settings.minDocumentFrequency)
+                : nil
             let path = CrossValidation.path(features: x, labels: labels, classes: classes, folds: foldOf, grid: grid,
-                                            settings: modelSettings)
+                                            settings: modelSettings, outOfTable: outOfTable)
             for (ci, c) in grid.enumerated() {
                 let score = SelectionScore(features: settings, c: c, accuracy: path.scores[ci].accuracy,
                                            logLoss: path.scores[ci].logLoss)

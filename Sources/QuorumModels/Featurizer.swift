@@ -92,6 +92,14 @@ public struct Featurizer: Sendable, Equatable {
             && a.normIDF == b.normIDF && a.means == b.means && a.scales == b.scales
     }
 
+    /// Per text column, the number of table items with its term, read back
+    /// from the smoothed IDF (idf = ln((1 + n) / (1 + df)) + 1 over `tableItems` = n).
+    ///
+    /// - Complexity: O(columns).
+    public func documentFrequencies(tableItems n: Int) -> [Int] {
+        idf.map { Int((Double(1 + n) / exp(Double($0) - 1) - 1).rounded()) }
+    }
+
     /// The same featurizer with columns only for `keep` (ascending column
     /// indices of the text block); every other term becomes a norm term, so
     /// the kept columns' values do not change.

@@ -78,14 +78,22 @@ public struct ModelSelection: Sendable, Equatable {
         ModelSelection(c: c, featurizer: featurizer)
     }
 
-    /// The feature settings tried when none is fixed: for text, words with
-    /// and without word pairs (min df 2 once the item table has 100 texts);
-    /// for vectors alone there is nothing to choose.
+    /// The feature settings tried when none is fixed: for text, once the item
+    /// table has 100 texts, words with and without word pairs at min df 2, and
+    /// words with pairs at min df 1 (short texts whose rare words carry the
+    /// class, such as WordNet glosses, need min df 1: 59.1% against 57.7% in
+    /// scikit-learn; with few labels words alone do best, 90.6% against 86.6%
+    /// with pairs on reuters_r8 from 500 labels); below 100 texts, words with
+    /// and without pairs at min df 1. For vectors alone there is nothing to choose.
     public static func featureCandidates(hasText: Bool, tableTexts: Int) -> [FeaturizerSettings] {
         guard hasText else { return [FeaturizerSettings()] }
-        let minDF = tableTexts >= 100 ? 2 : 1
-        return [FeaturizerSettings(maxNGram: 2, sublinearTF: true, minDocumentFrequency: minDF),
-                FeaturizerSettings(maxNGram: 1, sublinearTF: true, minDocumentFrequency: minDF)]
+        guard tableTexts >= 100 else {
+            return [FeaturizerSettings(maxNGram: 2, sublinearTF: true, minDocumentFrequency: 1),
+                    FeaturizerSettings(maxNGram: 1, sublinearTF: true, minDocumentFrequency: 1)]
+        }
+        return [FeaturizerSettings(maxNGram: 2, sublinearTF: true, minDocumentFrequency: 2),
+                FeaturizerSettings(maxNGram: 1, sublinearTF: true, minDocumentFrequency: 2),
+                FeaturizerSettings(maxNGram: 2, sublinearTF: true, minDocumentFrequency: 1)]
     }
 }
 
@@ -115,13 +123,19 @@ public enum CrossValidation {
     /// each C starts from the previous C's fold solutions (a warm-started path).
     ///
     /// - Complexity: O(Σ_C iterations × (nnz + n × dense width) × folds × classes).
+    /// - Parameter outOfTable: when given, the held-out rows are scored as
+    ///   items outside the item table (`heldOutAsNewItems`).
     public static func path(features x: FeatureMatrix, labels: [Int], classes k: Int, folds foldOf: [Int],
-                            grid: [Double], settings: LogisticRegressionSettings = .init()) -> Path {
+                            grid: [Double], settings: LogisticRegressionSettings = .init(),
+                            outOfTable: (documentFrequency: [Int], minimum: Int)? = nil) -> Path {
         let n = labels.count
         let foldIDs = Array(Set(foldOf)).sorted()
         let heldOut = foldIDs.map { f in (0..<n).filter { foldOf[$0] == f } }
         let masks = foldIDs.map { f in foldOf.map { $0 == f ? Float(0) : 1 } }
-        let heldOutFeatures = heldOut.map { x.rows(at: $0) }
+        let heldOutFeatures = heldOut.map { rows in
+            outOfTable.map { heldOutAsNewItems(x.rows(at: rows), documentFrequency: $0.documentFrequency, minimum: $0.minimum) }
+                ?? x.rows(at: rows)
+        }
         var path = Path(grid: grid, scores: [], outOfFoldLogits: [], foldModels: [])
         var previous: [LogisticRegression]?
         for c in grid {
@@ -142,6 +156,48 @@ public enum CrossValidation {
             path.foldModels.append(models)
         }
         return path
+    }
+
+    /// A held-out fold's rows as the deployed model would see items outside the
+    /// item table (test items, later imports). The vocabulary is learned from
+    /// the whole table, held-out fold included, so in cross-validation a
+    /// held-out row keeps terms a new item would not have: a term in one
+    /// training item and one held-out item passes min df 2, and a term only in
+    /// held-out items still takes a share of the row's L2 norm. Both bias the
+    /// choice: in scikit-learn on WordNet glosses (5 folds, C = 100), a table
+    /// vocabulary gives min df 1 54.7% and min df 2 55.6%, a vocabulary from
+    /// the training folds alone 56.1% and 54.8%, and the test items 59.1% and
+    /// 57.2%. Here a term whose frequency in the table without this fold is
+    /// below `minimum` is removed from the fold's rows, and each row's text
+    /// part is L2-normalised again.
+    ///
+    /// - Parameter documentFrequency: per sparse column, its items in the table.
+    /// - Complexity: O(nnz of the fold).
+    static func heldOutAsNewItems(_ rows: FeatureMatrix, documentFrequency df: [Int], minimum: Int) -> FeatureMatrix {
+        guard let sparse = rows.sparse else { return rows }
+        var inFold = [Int](repeating: 0, count: sparse.cols)
+        for c in sparse.columns { inFold[Int(c)] += 1 }
+        var out = SparseMatrix(cols: sparse.cols)
+        var columns: [Int32] = [], values: [Float] = []
+        for r in 0..<sparse.rows {
+            columns.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            var kept = 0.0, all = 0.0
+            for e in sparse.rowStart[r]..<sparse.rowStart[r + 1] {
+                let c = sparse.columns[e], v = sparse.values[e]
+                all += Double(v) * Double(v)
+                guard df[Int(c)] - inFold[Int(c)] >= minimum else { continue }
+                columns.append(c)
+                values.append(v)
+                kept += Double(v) * Double(v)
+            }
+            if kept > 0, kept < all {
+                let scale = Float((all / kept).squareRoot())
+                for i in values.indices { values[i] *= scale }
+            }
+            out.appendRow(columns: columns, values: values)
+        }
+        return FeatureMatrix(sparse: out, dense: rows.dense)
     }
 
     /// Accuracy and mean log-loss of logits (`n × k`, T = 1).

@@ -1,5 +1,5 @@
 import Foundation
-import QuorumModels
+@testable import QuorumModels
 import QuorumNumerics
 import Testing
 
@@ -106,5 +106,41 @@ import Testing
         #expect(calibration.heldOut == 200)
         #expect(calibration.applied == (calibration.eceAfter < calibration.eceBefore))
         #expect(calibration.temperature == (calibration.applied ? calibration.fitted : 1))
+    }
+
+    /// Held-out rows as new items, by hand. Columns' table frequencies [5, 2, 2];
+    /// the fold holds row 0 {0: 0.6, 1: 0.8}, row 1 {1: 1}, row 2 {0: 0.8, 2: 0.6},
+    /// so in-fold counts are [2, 2, 1] and without the fold [3, 0, 1].
+    /// min df 1: column 1 goes (only in this fold); row 0 is {0: 1}, row 1 empty, row 2 unchanged.
+    /// min df 2: column 2 goes too; row 2 is {0: 1}.
+    @Test func heldOutRowsLoseTermsANewItemWouldNotHave() {
+        var sparse = SparseMatrix(cols: 3)
+        sparse.appendRow(columns: [0, 1] as [Int32], values: [0.6, 0.8] as [Float])
+        sparse.appendRow(columns: [1] as [Int32], values: [1] as [Float])
+        sparse.appendRow(columns: [0, 2] as [Int32], values: [0.8, 0.6] as [Float])
+        let rows = FeatureMatrix(sparse: sparse, dense: nil)
+        func cells(_ m: FeatureMatrix) -> [[Int32: Float]] {
+            let s = m.sparse!
+            return (0..<s.rows).map { r in
+                Dictionary(uniqueKeysWithValues: (s.rowStart[r]..<s.rowStart[r + 1]).map { (s.columns[$0], s.values[$0]) })
+            }
+        }
+        let one = cells(CrossValidation.heldOutAsNewItems(rows, documentFrequency: [5, 2, 2], minimum: 1))
+        #expect(one.count == 3 && abs(one[0][0]! - 1) < 1e-6 && one[0].count == 1 && one[1].isEmpty && one[2] == [0: 0.8, 2: 0.6])
+        let two = cells(CrossValidation.heldOutAsNewItems(rows, documentFrequency: [5, 2, 2], minimum: 2))
+        #expect(abs(two[0][0]! - 1) < 1e-6 && two[1].isEmpty && two[2].count == 1 && abs(two[2][0]! - 1) < 1e-6)
+    }
+
+    /// The table frequencies read back from the smoothed IDF are the counts.
+    @Test func documentFrequenciesComeBackFromTheIDF() {
+        let texts: [String?] = ["apple pie", "apple tart", "apple pie crust", nil, "plum"]
+        let f = Featurizer.fit(texts: texts, vectors: [[Float]?](repeating: nil, count: 5),
+                               settings: FeaturizerSettings(maxNGram: 1, sublinearTF: true, minDocumentFrequency: 1))
+        let df = f.documentFrequencies(tableItems: 5)
+        let byTerm = Dictionary(uniqueKeysWithValues: zip(f.terms, df))
+        let counted = f.transform(texts: texts, vectors: [[Float]?](repeating: nil, count: 5)).sparse!
+        var expected = [Int](repeating: 0, count: f.textWidth)
+        for c in counted.columns { expected[Int(c)] += 1 }
+        #expect(df == expected && df.sorted() == [1, 1, 1, 2, 3] && byTerm.count == 5)
     }
 }
