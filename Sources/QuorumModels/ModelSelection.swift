@@ -58,8 +58,11 @@ public struct ModelSelection: Sendable, Equatable {
     /// A fixed featurizer: no search over feature settings.
     public var featurizer: FeaturizerSettings?
 
-    /// scikit-learn's grid of the benchmark: 0.01 … 100.
-    public static let standardGrid: [Double] = [0.01, 0.1, 1, 10, 100]
+    /// The benchmark's scikit-learn grid (0.01 … 100) and 1,000: text models often
+    /// want the weakest regularisation, and from 500 labels C = 1,000 won on
+    /// reuters_r8 (91.6% against 90.5% with the grid stopping at 100) and
+    /// wordnet_verbs (33.9% against 32.8%); no full-data choice changed.
+    public static let standardGrid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
     /// Below this many labels nothing is cross-validated: C = `fallbackC`, T = 1.
     public static let minimumLabels = 10
     public static let fallbackC = 1.0

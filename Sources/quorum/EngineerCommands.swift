@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the pre-labelling model on seed and consensus labels, and score the pool.")
     @OptionGroup var project: ProjectOptions
-    @Option(help: ArgumentHelp("Inverse regularisation strength (as scikit-learn's C); default: chosen by 5-fold cross-validation over 0.01, 0.1, 1, 10, 100.",
+    @Option(help: ArgumentHelp("Inverse regularisation strength (as scikit-learn's C); default: chosen by 5-fold cross-validation over 0.01, 0.1, 1, 10, 100, 1000.",
                                valueName: "C"))
     var c: Double?
     @Option(help: ArgumentHelp("Text features: words or words+pairs (min df 2 once there are 100 texts); default: chosen by cross-validation.",
