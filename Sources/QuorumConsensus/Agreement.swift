@@ -102,22 +102,8 @@ extension Agreement {
     /// - Complexity: O(Σ_units m_u² + values³) for m_u values in unit u (values³ only for ordinal).
     public static func krippendorffAlpha(units ratings: [[Double]], metric: Metric) -> Double? {
         let values = Array(Set(ratings.joined())).sorted()
-        let v = values.count
-        guard v > 0 else { return nil }
         let index = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
-        var o = [Double](repeating: 0, count: v * v)
-        for unit in ratings {
-            let present = unit.map { index[$0]! }
-            let m = Double(present.count)
-            guard m >= 2 else { continue }
-            for (i, a) in present.enumerated() {
-                for (j, b) in present.enumerated() where i != j { o[a * v + b] += 1 / (m - 1) }
-            }
-        }
-        let marginals = (0..<v).map { c in (0..<v).map { o[c * v + $0] }.reduce(0, +) }
-        let n = marginals.reduce(0, +)
-        guard n > 1 else { return nil }
-        func delta2(_ c: Int, _ k: Int) -> Double {
+        return krippendorffAlpha(units: ratings.map { $0.map { index[$0]! } }, values: values.count) { c, k, marginals in
             switch metric {
             case .nominal: return c == k ? 0 : 1
             case .interval: return (values[c] - values[k]) * (values[c] - values[k])
@@ -127,10 +113,35 @@ extension Agreement {
                 return between * between
             }
         }
+    }
+
+    /// Krippendorff's α over any kind of value, from the coincidence matrix:
+    /// α = 1 − (n − 1) · Σ o_ck δ_ck / Σ n_c n_k δ_ck over units with two or
+    /// more values (as NLTK's `AnnotationTask.alpha`, whose distance is δ).
+    ///
+    /// - Parameters:
+    ///   - units: per unit, the indices (in `0..<values`) of the values it was given.
+    ///   - distance: δ between values c and k, given the values' marginal counts n_c
+    ///     (the ordinal metric needs them); δ(c, c) is never asked for.
+    /// - Complexity: O(Σ_units m_u² + values² × cost of δ).
+    public static func krippendorffAlpha(units ratings: [[Int]], values v: Int,
+                                         distance: (_ c: Int, _ k: Int, _ marginals: [Double]) -> Double) -> Double? {
+        guard v > 0 else { return nil }
+        var o = [Double](repeating: 0, count: v * v)
+        for unit in ratings {
+            let m = Double(unit.count)
+            guard m >= 2 else { continue }
+            for (i, a) in unit.enumerated() {
+                for (j, b) in unit.enumerated() where i != j { o[a * v + b] += 1 / (m - 1) }
+            }
+        }
+        let marginals = (0..<v).map { c in (0..<v).map { o[c * v + $0] }.reduce(0, +) }
+        let n = marginals.reduce(0, +)
+        guard n > 1 else { return nil }
         var observed = 0.0, expected = 0.0
         for c in 0..<v {
             for k in 0..<v where c != k {
-                let d = delta2(c, k)
+                let d = distance(c, k, marginals)
                 observed += o[c * v + k] * d
                 expected += marginals[c] * marginals[k] * d
             }
