@@ -93,6 +93,12 @@ struct ByteReader {
         return out
     }
 
+    mutating func readBytes(_ n: Int) -> [UInt8]? {
+        guard n >= 0, offset + n <= bytes.count else { return nil }
+        defer { offset += n }
+        return Array(bytes[offset..<(offset + n)])
+    }
+
     mutating func readFloats() -> [Float]? { readArray(Float.self) }
     mutating func readUInt64s() -> [UInt64]? { readArray(UInt64.self) }
 }
