@@ -23,7 +23,11 @@ struct BatchedSoftmaxObjective {
     private var logits: Matrix
     private var gradW: [Float]
 
-    init(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [[Float]], c: Double) {
+    /// False: the biases' gradients are 0, so biases started at 0 stay there.
+    let fitIntercept: Bool
+
+    init(features: FeatureMatrix, labels: [Int], classes: Int, sampleWeights: [[Float]], c: Double, fitIntercept: Bool = true) {
+        self.fitIntercept = fitIntercept
         x = features
         self.labels = labels
         self.classes = classes
@@ -86,7 +90,7 @@ struct BatchedSoftmaxObjective {
                 }
             }
         }
-        for m in 0..<members {
+        for m in 0..<members where fitIntercept {
             gradients[m].withUnsafeMutableBufferPointer { g in
                 logits.storage.withUnsafeBufferPointer { p in
                     for i in 0..<n { for j in 0..<k { g[nw + j] += p[i * mk + m * k + j] } }

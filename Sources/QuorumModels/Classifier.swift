@@ -85,11 +85,34 @@ public struct Classifier: Sendable, Equatable {
                              resampling: Resampling = .bayesian, selection: ModelSelection = .init(),
                              model modelSettings: LogisticRegressionSettings = .init(),
                              calibration scheme: CalibrationScheme = .cv) -> (Classifier, Training) {
-        let n = labels.count
         let tableTexts = table?.texts ?? texts, tableVectors = table?.vectors ?? vectors
         let candidates = selection.featurizer.map { [$0] }
             ?? ModelSelection.featureCandidates(hasText: tableTexts.contains { $0 != nil },
                                                 tableTexts: tableTexts.lazy.filter { $0 != nil }.count)
+        return fit(labels: labels, classes: classes, candidates: candidates, tableItems: tableTexts.count, members: members,
+                   seed: seed, resampling: resampling, selection: selection, model: modelSettings, calibration: scheme) { settings in
+            let full = Featurizer.fit(texts: tableTexts, vectors: tableVectors, settings: settings)
+            var active = Set<Int32>()
+            if let sparse = full.transform(texts: texts, vectors: vectors).sparse { active.formUnion(sparse.columns) }
+            let featurizer = full.restricted(toColumns: active.map(Int.init).sorted())
+            return (featurizer, featurizer.transform(texts: texts, vectors: vectors))
+        }
+    }
+
+    /// The search, the deployed ensemble and its calibration, on whatever rows
+    /// `design` builds from a featurizer setting (the items' own features, or
+    /// differences between two items' features for a preference).
+    ///
+    /// - Parameters:
+    ///   - tableItems: the items the vocabulary was learned from, for reading
+    ///     term frequencies back (`heldOutAsNewItems`); 0 to score held-out rows as they are.
+    ///   - design: per feature setting, the featurizer and the labelled rows' features.
+    /// - Complexity: ≈ (feature settings × Σ_C folds-in-lockstep fits) + one ensemble fit.
+    public static func fit(labels: [Int], classes: Int, candidates: [FeaturizerSettings], tableItems: Int, members: Int = 5,
+                           seed: UInt64 = 1, resampling: Resampling = .bayesian, selection: ModelSelection = .init(),
+                           model modelSettings: LogisticRegressionSettings = .init(), calibration scheme: CalibrationScheme = .cv,
+                           design: (FeaturizerSettings) -> (Featurizer, FeatureMatrix)) -> (Classifier, Training) {
+        let n = labels.count
         let grid = selection.c.map { [$0] } ?? selection.cGrid
         let validate = n >= ModelSelection.minimumLabels && (grid.count > 1 || candidates.count > 1 || scheme == .cv)
         let foldCount = min(selection.folds, n)
@@ -100,11 +123,7 @@ public struct Classifier: Sendable, Equatable {
         var best: Best?
         var scores: [SelectionScore] = []
         for settings in candidates {
-            let full = Featurizer.fit(texts: tableTexts, vectors: tableVectors, settings: settings)
-            var active = Set<Int32>()
-            if let sparse = full.transform(texts: texts, vectors: vectors).sparse { active.formUnion(sparse.columns) }
-            let featurizer = full.restricted(toColumns: active.map(Int.init).sorted())
-            let x = featurizer.transform(texts: texts, vectors: vectors)
+            let (featurizer, x) = design(settings)
             guard validate else {
                 let c = selection.c ?? ModelSelection.fallbackC
                 best = Best(score: SelectionScore(features: settings, c: c, accuracy: .nan, logLoss: .nan),
@@ -112,8 +131,8 @@ public struct Classifier: Sendable, Equatable {
                 break
             }
             // Held-out items are scored as new items would be (see `heldOutAsNewItems`).
-            let outOfTable = featurizer.textWidth > 0
-                ? (documentFrequency: featurizer.documentFrequencies(tableItems: tableTexts.count), minimum: settings.minDocumentFrequency)
+            let outOfTable = featurizer.textWidth > 0 && tableItems > 0
+                ? (documentFrequency: featurizer.documentFrequencies(tableItems: tableItems), minimum: settings.minDocumentFrequency)
                 : nil
             let path = CrossValidation.path(features: x, labels: labels, classes: classes, folds: foldOf, grid: grid,
                                             settings: modelSettings, outOfTable: outOfTable)

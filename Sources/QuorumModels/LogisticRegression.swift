@@ -11,10 +11,16 @@ public struct LogisticRegressionSettings: Sendable, Equatable {
     /// (scikit-learn's `tol` for lbfgs means the same).
     public var tolerance: Double
 
-    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-4) {
+    /// Whether each class has a bias. Without, the biases stay 0: a model on
+    /// differences of two items' features, p(a ≻ b) = σ(w · (φ(a) − φ(b))),
+    /// then gives p(b ≻ a) = 1 − p(a ≻ b) exactly (Bradley–Terry).
+    public var fitIntercept: Bool
+
+    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-4, fitIntercept: Bool = true) {
         self.c = c
         self.maxIterations = maxIterations
         self.tolerance = tolerance
+        self.fitIntercept = fitIntercept
     }
 }
 
@@ -75,12 +81,12 @@ public struct LogisticRegression: Sendable, Equatable {
         precondition(labels.allSatisfy { (0..<classes).contains($0) }, "fit: label outside 0..<\(classes)")
         precondition(sampleWeights.allSatisfy { $0.count == labels.count }, "fit: one weight per row")
         var objective = BatchedSoftmaxObjective(features: features, labels: labels, classes: classes,
-                                                sampleWeights: sampleWeights, c: settings.c)
+                                                sampleWeights: sampleWeights, c: settings.c, fitIntercept: settings.fitIntercept)
         func initial(_ model: LogisticRegression?) -> [Float] {
             guard let model, model.weights.rows == features.width, model.classes == classes else {
                 return [Float](repeating: 0, count: objective.parameterCount)
             }
-            return model.weights.storage + model.bias
+            return model.weights.storage + (settings.fitIntercept ? model.bias : [Float](repeating: 0, count: classes))
         }
         let initials = starts.map { precondition($0.count == sampleWeights.count, "fit: one start per model"); return $0.map(initial) }
             ?? Array(repeating: initial(start), count: sampleWeights.count)
