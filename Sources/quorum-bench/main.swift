@@ -17,6 +17,7 @@ let usage = """
            quorum-bench parse --file FILE [--repeats N]
            quorum-bench gemm [--n N] [--repeats N]
            quorum-bench digits --data FILE [--repeats N] [--max-iter N] [--members M]
+           quorum-bench multilabel --data FILE.jsonl [--members M]
            quorum-bench training [--data DIR] [--members 5] [--repeats 3]
            quorum-bench kcenter [--data DIR] [--d 128] [--k 1000] [--repeats 2] [--kmeans-repeats 1] [--centers M]
            quorum-bench dawid-skene [--data DIR] [--repeats 3]
@@ -38,6 +39,7 @@ do {
     case "parse": result = try ImportBench.parseOnly(options)
     case "gemm": result = try GEMMBench.run(options)
     case "digits": result = try DigitsBench.run(options)
+    case "multilabel": result = try MultiLabelBench.run(options)
     case "scoring": result = try ScoringBench.run(options)
     case "training": result = try TrainingBench.run(options)
     case "kcenter": result = try KCenterBench.run(options)
