@@ -104,7 +104,7 @@ struct Drift: ParsableCommand {
                 + (drift.alarm ? "DRIFT: the pool has moved away from what the model learned from" : "no drift")
                 + (drift.at.map { " (recorded \($0))" } ?? "")]
             guard !drift.classes.isEmpty else { return lines.joined(separator: "\n") }
-            let width = min(24, drift.classes.map { TerminalText.visible($0.label).count }.max() ?? 5)
+            let width = max(15, min(24, drift.classes.map { TerminalText.visible($0.label).count }.max() ?? 5))
             func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
                 left ? s + String(repeating: " ", count: max(0, w - s.count)) : String(repeating: " ", count: max(0, w - s.count)) + s
             }

@@ -36,6 +36,14 @@ import Testing
         #expect(drift["alarm"] as? Bool == true, "\(drift)")
         #expect((drift["psi"] as? Double ?? 0) > (drift["threshold"] as? Double ?? .infinity))
         #expect(try cli.ok(["drift"]).contains("DRIFT"))
+        // Per predicted class: the new items' counts add up, their PSI terms sum to the PSI,
+        // and the classes the shifted pool holds gained share.
+        let classes = try #require(drift["classes"] as? [[String: Any]])
+        #expect(classes.count == 10 && classes.compactMap { $0["current"] as? Int }.reduce(0, +) == drift["current_items"] as? Int)
+        #expect(abs(classes.compactMap { $0["psi"] as? Double }.reduce(0, +) - (drift["psi"] as? Double ?? 0)) < 1e-4)
+        let share = { (row: [String: Any], key: String, total: String) in Double(row[key] as? Int ?? 0) / Double(drift[total] as? Int ?? 1) }
+        let gained = classes.filter { share($0, "current", "current_items") > share($0, "reference", "reference_items") }.compactMap { $0["label"] as? String }
+        #expect(Set(gained).isSubset(of: ["0", "1", "2"]) && !gained.isEmpty, "\(gained)")
         // quorum check has no closed round to check here; the drift alarm shows in `drift` and the import.
     }
 
