@@ -65,16 +65,33 @@ final class API: Sendable {
             let after = request.uri.queryParameters.get("after").map { $0.nfc }
             return await self.handle(request, Self.adjudicators) { caller, _ in try self.nextDispute(caller, after: after) }
         }
+        // A ruling {"id", "label"}, or {"id", "escalate": reason} to send the dispute on to the lead
+        // (as a line of `adjudicate --answers`).
         v1.post("/rulings") { request, _ in
             await self.handle(request, Self.adjudicators, body: true) { caller, body in
                 let fields = try Self.object(body)
-                try self.service.rule(caller.name, itemID: try Self.string(fields, "id"), label: try Self.string(fields, "label"))
+                let id = try Self.string(fields, "id")
+                if let reason = fields["escalate"] {
+                    guard let text = reason as? String else { throw APIError(.badRequest, "\"escalate\" must be a string: the reason") }
+                    try self.service.escalate(caller.name, itemID: id, reason: text.isEmpty ? "no reason given" : text)
+                } else {
+                    try self.service.rule(caller.name, itemID: id, label: try Self.string(fields, "label"))
+                }
                 return .object([("ok", .bool(true))])
             }
         }
+        // Undoes the caller's last ruling; with {"id", "escalation": true}, withdraws their escalation of that item.
         v1.post("/rulings/undo") { request, _ in
-            await self.handle(request, Self.adjudicators, body: true) { caller, _ in
-                .object([("ok", .bool(true)), ("id", .string(try self.service.undoRuling(caller.name)))])
+            await self.handle(request, Self.adjudicators, body: true) { caller, body in
+                let fields = (try? Self.object(body)) ?? [:]
+                if fields["escalation"] as? Bool == true {
+                    let id = try Self.string(fields, "id")
+                    guard try self.service.withdrawEscalation(caller.name, itemID: id) else {
+                        throw APIError(.conflict, "you have no open escalation of \(id) to withdraw")
+                    }
+                    return .object([("ok", .bool(true)), ("id", .string(id))])
+                }
+                return .object([("ok", .bool(true)), ("id", .string(try self.service.undoRuling(caller.name)))])
             }
         }
         v1.get("/status") { request, _ in

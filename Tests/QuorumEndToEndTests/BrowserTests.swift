@@ -32,9 +32,7 @@ import Testing
         try cli.ok(["round", "start", "--size", "10", "--overlap", "1"])
         let token = try #require(try cli.json(["annotators", "add", "web"])["token"] as? String)
 
-        let serve = try session.adopt(Child(CLI.binary, ["serve", "--project", cli.project, "--port", "0"]))
-        let listening = try serve.waitForLine(containing: "listening on http://", seconds: 60)
-        let base = String(listening[listening.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
+        let base = try session.serve(cli)
         let web = try session.start()
 
         // Log in by keyboard: the token, then Enter.
@@ -99,6 +97,52 @@ import Testing
         #expect(card["answers"] as? Int == 4 && card["flags"] as? Int == 1 && card["skips"] as? Int == 0, "\(card)")
         let consensus = try #require(try cli.json(["consensus", "--dry-run"])["labels"] as? [String: String])
         #expect(consensus == Dictionary(uniqueKeysWithValues: answered.map { ($0.id, $0.label) }))
+    }
+}
+
+extension BrowserTests {
+    /// An adjudicator on the web page escalates a dispute to the lead with f and a
+    /// reason, takes it back with u, and escalates it again.
+    @Test(.enabled(if: Browser.available, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"))
+    func adjudicatorEscalatesInChromium() throws {
+        let cli = CLI()
+        let session = BrowserSession()
+        defer {
+            session.close()
+            cli.cleanUp()
+        }
+        try cli.ok(["init", "--labels", "pos,neg"])
+        try cli.register(["ann", "bo"])
+        try cli.ok(["import", try cli.write("pool.jsonl", #"{"id":"d1","text":"a split review"}"# + "\n")])
+        try cli.ok(["round", "start", "--size", "1", "--overlap", "2"])
+        try cli.ok(["label", "--annotator", "ann", "--answers", try cli.write("ann.jsonl", #"{"id":"d1","label":"pos"}"# + "\n")])
+        try cli.ok(["label", "--annotator", "bo", "--answers", try cli.write("bo.jsonl", #"{"id":"d1","label":"neg"}"# + "\n")])
+        try cli.ok(["consensus"])
+        let token = try #require(try cli.json(["annotators", "add", "judge", "--role", "adjudicator"])["token"] as? String)
+        let base = try session.serve(cli)
+        let web = try session.start()
+        try web.navigate(base + "/")
+        try web.type(into: "#token", token + WebDriver.enter)
+        try web.waitUntil("logged in", "return document.body.dataset.state !== 'login' && document.body.dataset.pending === '0'")
+        _ = try web.script("document.getElementById('mode-disputes').click(); return true")
+        try web.waitUntil("the dispute is shown", "return document.body.dataset.mode === 'disputes' && document.getElementById('item').dataset.id === 'd1' && document.body.dataset.pending === '0'")
+        func incidents() throws -> [String] {
+            try #require(try cli.json(["incidents", "list"])["incidents"] as? [[String: Any]]).compactMap { $0["reason"] as? String }
+        }
+        try web.press("f")
+        try web.waitUntil("the reason field has the focus", "return document.activeElement && document.activeElement.id === 'flag-reason'")
+        #expect(try web.script("return document.getElementById('flag-label').textContent") as? String == "Why escalate this dispute to the lead?")
+        try web.press("needs a policy call" + WebDriver.enter)
+        try web.waitUntil("escalated", "return document.getElementById('message').textContent.includes('escalated to the lead') && document.body.dataset.pending === '0'")
+        #expect(try incidents() == ["needs a policy call"])
+        try web.press("u")
+        try web.waitUntil("withdrawn", "return document.getElementById('item').dataset.id === 'd1' && document.body.dataset.pending === '0' && document.getElementById('message').textContent.includes('Undone')")
+        #expect(try incidents().isEmpty)
+        try web.press("f")
+        try web.waitUntil("the reason field has the focus again", "return document.activeElement && document.activeElement.id === 'flag-reason'")
+        try web.press("policy" + WebDriver.enter)
+        try web.waitUntil("escalated again", "return document.getElementById('message').textContent.includes('escalated to the lead') && document.body.dataset.pending === '0'")
+        #expect(try incidents() == ["policy"])
     }
 }
 
@@ -168,6 +212,13 @@ final class BrowserSession {
     func adopt(_ child: Child) -> Child {
         children.append(child)
         return child
+    }
+
+    /// Starts `quorum serve` on the project on a free port; returns its base URL.
+    func serve(_ cli: CLI) throws -> String {
+        let serve = adopt(try Child(CLI.binary, ["serve", "--project", cli.project, "--port", "0"]))
+        let listening = try serve.waitForLine(containing: "listening on http://", seconds: 60)
+        return String(listening[listening.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
     }
 
     /// Starts chromedriver and a browser session.

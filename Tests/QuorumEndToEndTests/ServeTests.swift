@@ -129,6 +129,16 @@ import Testing
         let undone = try server.post("/api/v1/rulings/undo", token: judge)
         #expect(undone.status == 200 && undone.json["id"] as? String == id)
         #expect(try server.post("/api/v1/rulings/undo", token: judge).status == 409)
+        // Or the adjudicator escalates it to the lead, withdraws that, and escalates it again.
+        #expect(try server.post("/api/v1/rulings", token: judge, json: ["id": id, "escalate": 3]).status == 400)
+        #expect(try server.post("/api/v1/rulings", token: judge, json: ["id": id, "escalate": "policy question"]).status == 200)
+        #expect(try server.get("/api/v1/disputes/next", token: judge).json["task"] is NSNull, "it left the adjudicators' queue")
+        #expect((try cli.json(["incidents", "list"])["incidents"] as? [[String: Any]])?.first?["reason"] as? String == "policy question")
+        #expect(try server.post("/api/v1/rulings/undo", token: judge, json: ["id": id, "escalation": true]).json["id"] as? String == id)
+        #expect((try cli.json(["incidents", "list"])["incidents"] as? [[String: Any]])?.isEmpty == true)
+        #expect(try server.post("/api/v1/rulings/undo", token: judge, json: ["id": id, "escalation": true]).status == 409)
+        #expect(try server.post("/api/v1/rulings", token: judge, json: ["id": id, "escalate": ""]).status == 200)
+        #expect((try cli.json(["incidents", "list"])["incidents"] as? [[String: Any]])?.first?["reason"] as? String == "no reason given")
 
         // What the database holds: alice's flag and skip, nothing else.
         let log = try cli.ok(["audit", "log", "--format", "json"])

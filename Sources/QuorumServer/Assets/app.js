@@ -172,7 +172,10 @@
     for (const id of ['item-fields', 'item-text', 'item-meta', 'item-badges', 'suggestion', 'answers']) $(id).replaceChildren();
     $('suggestion').hidden = !t || !labelling;
     $('answers').hidden = !t || labelling;
-    for (const id of ['skip', 'flag', 'note', 'toggle-details']) $(id).hidden = !labelling;
+    for (const id of ['skip', 'note', 'toggle-details']) $(id).hidden = !labelling;
+    // An adjudicator's flag escalates the dispute to the lead.
+    $('flag').firstChild.textContent = labelling ? 'Flag ' : 'Escalate ';
+    $('flag-label').textContent = labelling ? 'Why flag this item for an adjudicator?' : 'Why escalate this dispute to the lead?';
     $('accept').hidden = !labelling;
     $('accept').disabled = !t || !t.suggestion || t.blind;
     for (const id of ['skip', 'flag', 'note', 'toggle-details']) $(id).disabled = !t;
@@ -234,7 +237,7 @@
     const add = (k, what) => dl.append(el('dt', k), el('dd', what));
     for (const l of me.labels) if (l.key) add(l.key, (mode === 'label' ? '' : 'rule ') + l.name);
     if (mode === 'disputes') {
-      add('u', 'undo your last ruling'); add('?', 'this help');
+      add('f', 'escalate to the lead (asks a reason)'); add('u', 'undo your last ruling or escalation'); add('?', 'this help');
       return;
     }
     add('Enter', 'accept the suggestion (not on blind items)');
@@ -346,6 +349,7 @@
   function describe(id, f) {
     if (f.skip) return id + ': skipped.';
     if (f.flag !== undefined) return id + ': flagged for an adjudicator.';
+    if (f.escalate !== undefined) return id + ': escalated to the lead.';
     return id + ' → ' + f.label + (mode === 'disputes' ? ' (ruling)' : '') + '.';
   }
 
@@ -355,7 +359,10 @@
     const e = epoch;
     let r;
     try {
-      r = await api('POST', MODES[mode].undo, {});
+      // An escalation is withdrawn by its item; a ruling or an answer is the server's last one.
+      const last = history[history.length - 1];
+      const body = last && last.body.escalate !== undefined ? { id: last.task.id, escalation: true } : {};
+      r = await api('POST', MODES[mode].undo, body);
     } catch (err) {
       fail(err.status === 409 ? 'Nothing to undo.' : 'Undo failed: ' + err.message + '.');
       return;
@@ -388,7 +395,7 @@
   }
 
   function openForm(id) {
-    if (!current || mode !== 'label') return;
+    if (!current || (mode !== 'label' && id !== 'flag-form')) return;
     for (const f of ['flag-form', 'note-form']) $(f).hidden = f !== id;
     const input = $(id).querySelector('input');
     input.value = id === 'note-form' ? note : '';
@@ -405,7 +412,7 @@
       ev.preventDefault();
       const reason = $('flag-reason').value.trim() || 'no reason given';
       closeForm($('flag-form'));
-      act((at) => answer({ flag: reason }, at));
+      act((at) => answer(mode === 'label' ? { flag: reason } : { escalate: reason }, at));
     });
     $('note-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -452,7 +459,7 @@
       case 'u': act(undo); return true;
       case '?': toggleHelp(); return true;
       case 's': if (labelling) act((at) => answer({ skip: true }, at)); return labelling;
-      case 'f': if (labelling) openForm('flag-form'); return labelling;
+      case 'f': openForm('flag-form'); return true;
       case 'n': if (labelling) openForm('note-form'); return labelling;
       case 'd': toggleDetails(); return labelling;
       case 'Escape': if (!$('help').hidden) toggleHelp(); return true;
