@@ -153,7 +153,7 @@ public enum DriftService {
 
     /// The latest recorded comparison (`quorum drift` without new items to compare).
     public static func latest(_ r: any StoreReader) throws -> Comparison? {
-        guard let event = try r.events(itemID: nil).last(where: { $0.event.kind == "drift" }) else { return nil }
+        guard let event = try r.events(kinds: ["drift"]).last else { return nil }
         let fields = try StoredJSON.object(event.event.detailJSON, "drift event \(event.seq)")
         return Comparison(psi: fields["psi"] as? Double ?? 0, referenceItems: fields["reference_items"] as? Int ?? 0,
                           currentItems: fields["current_items"] as? Int ?? 0, threshold: fields["threshold"] as? Double ?? 0,

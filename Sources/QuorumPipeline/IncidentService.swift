@@ -32,7 +32,7 @@ public enum IncidentService {
     public static func open(_ r: any StoreReader) throws -> [Incident] {
         var open: [String: Incident] = [:]
         var order: [String] = [], seen = Set<String>()
-        for stored in try r.events(itemID: nil) {
+        for stored in try r.events(kinds: ["escalation", "incident.resolve", "escalation.withdraw"]) {
             let e = stored.event
             guard let item = e.itemID else { continue }
             switch e.kind {

@@ -9,6 +9,9 @@ import QuorumStore
 /// rulings and auto-accepted items. `round close` records them; `report` and
 /// `quorum check` measure them again (rulings and late answers come after a close).
 public enum KPIService {
+    /// The events the KPIs read their times from.
+    public static let eventKinds = ["answer", "flag", "consensus.item", "adjudication"]
+
     /// - Parameters:
     ///   - ece: the round model's ECE (from the round's record).
     ///   - events: the event log, when the caller measures several rounds (read once).
@@ -38,7 +41,7 @@ public enum KPIService {
         var answerTimes: [String: [Double]] = [:], flagTimes: [String: Double] = [:]
         var disputeTimes: [String: Double] = [:], rulingTimes: [String: Double] = [:]
         var disputedEver = Set<String>()
-        for stored in try events ?? r.events(itemID: nil) {
+        for stored in try events ?? r.events(kinds: eventKinds) {
             let e = stored.event
             guard let item = e.itemID, roundItems.contains(item), let at = Timestamp.seconds(stored.at) else { continue }
             switch e.kind {

@@ -60,7 +60,7 @@ public enum ReportService {
             let ruled = Set(try r.adjudications().keys)
             var idOf: [String: Int64] = [:]
             if !ruled.isEmpty { for item in try r.items(kinds: ItemKind.allCases) { idOf[item.id] = item.key } }
-            let events = try r.events(itemID: nil)
+            let events = try r.events(kinds: KPIService.eventKinds)
             return try r.rounds().compactMap { round in
                 guard let json = round.metricsJSON else { return nil }
                 var metrics = try RoundMetrics.decode(json)

@@ -292,5 +292,10 @@ enum PostgresSchema {
             "DROP INDEX tasks_queue",
             "CREATE INDEX tasks_queue ON tasks(round_id, deadline, uncertainty DESC, id) INCLUDE (done, needed) WHERE done < needed",
         ]),
+        // Open incidents, the last drift comparison and the KPIs' times read the
+        // events of a few kinds, not the whole log.
+        Step(identifier: "pg5-events-by-kind", sql: [
+            "CREATE INDEX events_by_kind ON events(kind, seq)",
+        ]),
     ]
 }

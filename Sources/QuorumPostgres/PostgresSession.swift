@@ -272,8 +272,16 @@ final class PostgresSession: StoreReader {
     }
 
     func events(itemID: String?) throws -> [StoredEvent] {
-        let filter = itemID == nil ? "" : "WHERE item_id = $1"
-        return try rows("SELECT * FROM events \(filter) ORDER BY seq", itemID.map { [$0] } ?? []).map { row in
+        try events(where: itemID == nil ? "" : "WHERE item_id = $1", itemID.map { [$0] } ?? [])
+    }
+
+    func events(kinds: [String]) throws -> [StoredEvent] {
+        guard !kinds.isEmpty else { return [] }
+        return try events(where: "WHERE kind IN (\(kinds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))", kinds)
+    }
+
+    private func events(where filter: String, _ arguments: [any SQLBindable]) throws -> [StoredEvent] {
+        try rows("SELECT * FROM events \(filter) ORDER BY seq", arguments).map { row in
             StoredEvent(seq: try row["seq"], at: try row["at"],
                         event: EventRecord(kind: try row["kind"], itemID: try row["item_id"], annotator: try row["annotator"],
                                            modelVersion: try row["model_version"], confidence: try row["confidence"],

@@ -105,6 +105,8 @@ public protocol StoreReader {
 
     /// The event log in order, or one item's events.
     func events(itemID: String?) throws -> [StoredEvent]
+    /// The events of these kinds, in order (read through an index on kind, not the whole log).
+    func events(kinds: [String]) throws -> [StoredEvent]
     /// The last event's seq and hash (the chain's head), or nil for an empty log.
     func eventHead() throws -> (seq: Int64, hash: String)?
 

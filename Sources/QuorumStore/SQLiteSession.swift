@@ -239,9 +239,16 @@ struct SQLiteSession: StoreReader {
     }
 
     func events(itemID: String?) throws -> [StoredEvent] {
-        let filter = itemID == nil ? "" : "WHERE item_id = ?"
-        let arguments: StatementArguments = itemID.map { [$0] } ?? []
-        return try Row.fetchAll(db, sql: "SELECT * FROM events \(filter) ORDER BY seq", arguments: arguments).map { row in
+        try events(where: itemID == nil ? "" : "WHERE item_id = ?", itemID.map { [$0] } ?? [])
+    }
+
+    func events(kinds: [String]) throws -> [StoredEvent] {
+        guard !kinds.isEmpty else { return [] }
+        return try events(where: "WHERE kind IN (\(kinds.map { _ in "?" }.joined(separator: ", ")))", StatementArguments(kinds))
+    }
+
+    private func events(where filter: String, _ arguments: StatementArguments) throws -> [StoredEvent] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events \(filter) ORDER BY seq", arguments: arguments).map { row in
             StoredEvent(seq: row["seq"], at: row["at"],
                         event: EventRecord(kind: row["kind"], itemID: row["item_id"], annotator: row["annotator"],
                                            modelVersion: row["model_version"], confidence: row["confidence"],

@@ -276,6 +276,13 @@ enum Schema {
                 CREATE INDEX tasks_queue ON tasks(round_id, deadline, uncertainty DESC, id, done, needed) WHERE done < needed;
                 """)
         }
+        m.registerMigration("v11-events-by-kind") { db in
+            try db.execute(sql: """
+                -- Open incidents, the last drift comparison and the KPIs' times read the
+                -- events of a few kinds, not the whole log.
+                CREATE INDEX events_by_kind ON events(kind, seq);
+                """)
+        }
         return m
     }
 }

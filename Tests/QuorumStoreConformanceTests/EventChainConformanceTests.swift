@@ -25,6 +25,8 @@ import Testing
             let head = try #require(try store.read { try $0.eventHead() })
             #expect(head.seq == 3 && head.hash == events[2].hash)
             #expect(try store.read { try $0.events(itemID: "x") }.map(\.seq) == [2])
+            #expect(try store.read { try $0.events(kinds: ["two", "three"]) }.map(\.seq) == [2, 3])
+            #expect(try store.read { try $0.events(kinds: ["none"]) }.isEmpty && (try store.read { try $0.events(kinds: []) }.isEmpty))
         }
     }
 
