@@ -12,7 +12,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Inverse regularisation strength (as scikit-learn's C); default: chosen by 5-fold cross-validation over 0.01, 0.1, 1, 10, 100, 1000.",
                                valueName: "C"))
     var c: Double?
-    @Option(help: ArgumentHelp("Text features: words or words+pairs (min df 2 once there are 100 texts); default: chosen by cross-validation.",
+    @Option(help: ArgumentHelp("Text features: words or words+pairs at min df 2 (rare words dropped), or words+pairs-all at min df 1; default: chosen by cross-validation among the three (min df 1 below 100 texts).",
                                valueName: "kind"))
     var features: TextFeatures?
     @Option(help: "Ensemble members, each trained on a bootstrap resample.") var members = 5
@@ -215,10 +215,11 @@ extension Classifier.CalibrationScheme: ExpressibleByArgument {}
 enum TextFeatures: String, ExpressibleByArgument, CaseIterable {
     case words
     case wordsAndPairs = "words+pairs"
+    case wordsAndPairsAll = "words+pairs-all"
 
-    /// Min df 2, as the cross-validated candidates use once a table has 100 texts.
+    /// The cross-validated candidates of a table with 100 texts or more (`ModelSelection.featureCandidates`).
     var settings: FeaturizerSettings {
-        FeaturizerSettings(maxNGram: self == .words ? 1 : 2, sublinearTF: true, minDocumentFrequency: 2)
+        FeaturizerSettings(maxNGram: self == .words ? 1 : 2, sublinearTF: true, minDocumentFrequency: self == .wordsAndPairsAll ? 1 : 2)
     }
 }
 extension Resampling: ExpressibleByArgument {}
