@@ -187,8 +187,10 @@ final class API: Sendable {
     /// `GET /api/v1/lead`: the open round's progress, each person's answers in it, and who holds which item.
     func leadView() throws -> JSONValue {
         try store.read { r in
+            // The lead's queue: disputes adjudicators escalated (`quorum incidents resolve` rules on them).
+            let incidents = JSONValue.array(try IncidentService.open(r).map(\.json))
             guard let round = try r.openRound() else {
-                return .object([("round", .null), ("progress", .null), ("annotators", .array([]))])
+                return .object([("round", .null), ("progress", .null), ("annotators", .array([])), ("incidents", incidents)])
             }
             let p = try r.taskProgress(round: round.id)
             var rows: [String: (answered: Int, skipped: Int, flagged: Int, holding: [String])] = [:]
@@ -210,6 +212,7 @@ final class API: Sendable {
                     return .object([("annotator", .string(name)), ("answered", .int(row.answered)), ("skipped", .int(row.skipped)),
                                     ("flagged", .int(row.flagged)), ("holding", .array(row.holding.map { .string($0) }))])
                 })),
+                ("incidents", incidents),
             ])
         }
     }

@@ -140,9 +140,20 @@ extension BrowserTests {
         #expect(try incidents().isEmpty)
         try web.press("f")
         try web.waitUntil("the reason field has the focus again", "return document.activeElement && document.activeElement.id === 'flag-reason'")
-        try web.press("policy" + WebDriver.enter)
+        let reason = "policy <b>call</b>"
+        try web.press(reason + WebDriver.enter)
         try web.waitUntil("escalated again", "return document.getElementById('message').textContent.includes('escalated to the lead') && document.body.dataset.pending === '0'")
-        #expect(try incidents() == ["policy"])
+        #expect(try incidents() == [reason])
+
+        // The lead's page lists it, the reason as text.
+        let lead = try #require(try cli.json(["annotators", "add", "boss", "--role", "lead"])["token"] as? String)
+        _ = try web.script("sessionStorage.clear(); return true")
+        try web.navigate(base + "/lead")
+        try web.type(into: "#token", lead + WebDriver.enter)
+        try web.waitUntil("the lead's queue", "return document.querySelectorAll('#incidents tbody tr td').length === 5")
+        let row = try web.script("return Array.from(document.querySelectorAll('#incidents tbody td')).map(td => td.textContent)") as? [String] ?? []
+        #expect(row.count == 5 && row[0] == "d1" && row[1] == "judge" && row[2] == reason && row[3] == "ann: pos, bo: neg", "\(row)")
+        #expect(try web.script("return document.querySelectorAll('#incidents b').length") as? Int == 0)
     }
 }
 

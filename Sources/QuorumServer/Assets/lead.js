@@ -129,6 +129,19 @@
       td.colSpan = 5;
       body.append(el('tr')).append(td);
     }
+    const queue = $('incidents').tBodies[0];
+    queue.replaceChildren();
+    for (const i of d.incidents || []) {
+      const tr = el('tr');
+      const answers = (i.answers || []).map((a) => a.annotator + ': ' + (a.label === null || a.label === undefined ? '(none)' : a.label)).join(', ');
+      tr.append(el('td', i.id), el('td', i.escalated_by), el('td', i.reason), el('td', answers || '—'), el('td', i.at));
+      queue.append(tr);
+    }
+    if (!queue.rows.length) {
+      const td = el('td', 'Nothing escalated.');
+      td.colSpan = 5;
+      queue.append(el('tr')).append(td);
+    }
   }
 
   function showReport(r) {
