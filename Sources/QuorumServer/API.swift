@@ -54,6 +54,14 @@ final class API: Sendable {
                 return .object([("ok", .bool(true)), ("id", .string(id))])
             }
         }
+        // Gives back every task the caller holds (the page calls it on log out and when it closes),
+        // so nobody waits for a lease to run out.
+        v1.post("/release") { request, _ in
+            await self.handle(request, Self.anyone, body: true) { caller, _ in
+                try self.service.release(caller.name)
+                return .object([("ok", .bool(true))])
+            }
+        }
         v1.get("/details") { request, _ in
             let id = request.uri.queryParameters.get("id").map { $0.nfc }
             return await self.handle(request, Self.anyone) { caller, _ in

@@ -97,6 +97,17 @@ import Testing
         #expect(card["answers"] as? Int == 4 && card["flags"] as? Int == 1 && card["skips"] as? Int == 0, "\(card)")
         let consensus = try #require(try cli.json(["consensus", "--dry-run"])["labels"] as? [String: String])
         #expect(consensus == Dictionary(uniqueKeysWithValues: answered.map { ($0.id, $0.label) }))
+
+        // Logging out gives back the item on screen (and the one fetched ahead) at once.
+        func holders() throws -> [String] {
+            try #require(try cli.json(["round", "status"])["claims"] as? [[String: Any]]).compactMap { $0["annotator"] as? String }
+        }
+        #expect(try holders().contains("web"))
+        _ = try web.script("document.getElementById('logout').click(); return true")
+        try web.waitUntil("logged out", "return document.body.dataset.state === 'login'")
+        let deadline = Date().addingTimeInterval(10)
+        while try holders().contains("web"), Date() < deadline { usleep(100_000) }
+        #expect(try holders().isEmpty, "released on log out")
     }
 }
 

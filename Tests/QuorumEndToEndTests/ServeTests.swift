@@ -196,6 +196,31 @@ import Testing
         #expect(try server.get("/api/v1/me", token: rotated).status == 200)
     }
 
+    /// Release gives back what the caller holds at once (the page calls it on log out and close).
+    @Test func releaseGivesBackHeldTasksAtOnce() throws {
+        let cli = try Self.project(size: 4, overlap: 1)
+        defer { cli.cleanUp() }
+        let alice = try cli.token("alice"), bob = try cli.token("bob")
+        let server = try ServeProcess(cli)
+        defer { server.stop() }
+        let held = try #require((try server.get("/api/v1/next", token: alice).json["task"] as? [String: Any])?["id"] as? String)
+        func holders() throws -> [String] {
+            try #require(try cli.json(["round", "status"])["claims"] as? [[String: Any]]).compactMap { $0["annotator"] as? String }
+        }
+        #expect(try holders() == ["alice"])
+        #expect(try server.post("/api/v1/release").status == 401)
+        #expect(try server.post("/api/v1/release", token: alice).json["ok"] as? Bool == true)
+        #expect(try holders().isEmpty)
+        // With overlap 1 the item was bob's to take only once alice let it go.
+        var seen: [String] = []
+        for _ in 0..<4 {
+            guard let id = (try server.get("/api/v1/next", token: bob).json["task"] as? [String: Any])?["id"] as? String else { break }
+            seen.append(id)
+            _ = try server.post("/api/v1/answers", token: bob, json: ["id": id, "label": "spam"])
+        }
+        #expect(seen.contains(held), "\(seen)")
+    }
+
     @Test func withNoOpenRoundNextSaysSoAndAnswersAreRefused() throws {
         let cli = try Self.project(size: 2)
         defer { cli.cleanUp() }

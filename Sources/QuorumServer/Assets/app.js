@@ -112,7 +112,15 @@
     await switchMode('label');
   }
 
+  // Gives back the tasks this person holds; keepalive lets it finish while the page closes.
+  function release() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!me || !token) return;
+    fetch('/api/v1/release', { method: 'POST', keepalive: true, headers: { Authorization: 'Bearer ' + token } }).catch(() => {});
+  }
+
   function logout(text) {
+    if (!text) release();   // asked for; after a 401 the token is no good anyway
     epoch++;
     clearTimeout(pollTimer);
     sessionStorage.removeItem(TOKEN_KEY);
@@ -504,6 +512,7 @@
       if (token) login(token);
     });
     $('logout').addEventListener('click', () => logout());
+    window.addEventListener('pagehide', release);
     $('mode-label').addEventListener('click', () => switchMode('label'));
     $('mode-disputes').addEventListener('click', () => switchMode('disputes'));
     $('accept').addEventListener('click', accept);
