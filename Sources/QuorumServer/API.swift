@@ -29,11 +29,20 @@ final class API: Sendable {
     }
 
     func routes(_ router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in Self.asset("index.html") }
-        router.get("/lead") { _, _ in Self.asset("lead.html") }
-        router.get("/assets/:name") { _, context in Self.asset(context.parameters.get("name") ?? "") }
+        // The page, its assets and the health check answer HEAD as GET without the body
+        // (uptime checks and link checkers use HEAD).
+        func page(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+            router.get(RouterPath(stringLiteral: path), use: handler)
+            router.head(RouterPath(stringLiteral: path)) { request, context in
+                let full = try await handler(request, context)
+                return Response(status: full.status, headers: full.headers)
+            }
+        }
+        page("/") { _, _ in Self.asset("index.html") }
+        page("/lead") { _, _ in Self.asset("lead.html") }
+        page("/assets/:name") { _, context in Self.asset(context.parameters.get("name") ?? "") }
         let store = self.store
-        router.get("/healthz") { _, _ in
+        page("/healthz") { _, _ in
             do {
                 _ = try await offloaded { try store.read { r in try r.project().name } }
                 return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))

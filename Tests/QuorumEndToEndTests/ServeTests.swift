@@ -45,6 +45,10 @@ import Testing
         #expect(page.status == 200 && page.text.contains("<html") && page.headers["content-security-policy"]?.contains("default-src 'self'") == true)
         #expect(try server.get("/lead").status == 200)
         #expect(try server.get("/assets/app.js").status == 200)
+        // HEAD answers as GET, without the body (uptime checks use it); the API is GET and POST only.
+        let head = try server.send("HEAD", "/")
+        #expect(head.status == 200 && head.body.isEmpty && head.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(try server.send("HEAD", "/healthz").status == 200)
         let missing = try server.get("/nowhere")
         #expect(missing.status == 404 && missing.json["error"] is String)
         #expect(try server.get("/api/v1/me").status == 401)
