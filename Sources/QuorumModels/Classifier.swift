@@ -85,12 +85,32 @@ public struct Classifier: Sendable, Equatable {
                              resampling: Resampling = .bayesian, selection: ModelSelection = .init(),
                              model modelSettings: LogisticRegressionSettings = .init(),
                              calibration scheme: CalibrationScheme = .cv) -> (Classifier, Training) {
-        let tableTexts = table?.texts ?? texts, tableVectors = table?.vectors ?? vectors
-        let candidates = selection.featurizer.map { [$0] }
-            ?? ModelSelection.featureCandidates(hasText: tableTexts.contains { $0 != nil },
-                                                tableTexts: tableTexts.lazy.filter { $0 != nil }.count)
-        return fit(labels: labels, classes: classes, candidates: candidates, tableItems: tableTexts.count, members: members,
-                   seed: seed, resampling: resampling, selection: selection, model: modelSettings, calibration: scheme) { settings in
+        let design = ItemDesign(texts: texts, vectors: vectors, table: table, selection: selection)
+        return fit(labels: labels, classes: classes, candidates: design.candidates, tableItems: design.tableItems, members: members,
+                   seed: seed, resampling: resampling, selection: selection, model: modelSettings, calibration: scheme,
+                   design: design.features)
+    }
+
+    /// The labelled items' features under each candidate setting: the
+    /// vocabulary, IDF and vector scaling from the table, columns only for
+    /// terms the labelled items have. Models that train several classifiers
+    /// on the same items (one per label) build it once and share it.
+    public struct ItemDesign {
+        public let candidates: [FeaturizerSettings]
+        public let tableItems: Int
+        private let texts: [String?], vectors: [[Float]?], tableTexts: [String?], tableVectors: [[Float]?]
+
+        public init(texts: [String?], vectors: [[Float]?], table: ItemTable?, selection: ModelSelection) {
+            (self.texts, self.vectors) = (texts, vectors)
+            (tableTexts, tableVectors) = (table?.texts ?? texts, table?.vectors ?? vectors)
+            candidates = selection.featurizer.map { [$0] }
+                ?? ModelSelection.featureCandidates(hasText: tableTexts.contains { $0 != nil },
+                                                    tableTexts: tableTexts.lazy.filter { $0 != nil }.count)
+            tableItems = tableTexts.count
+        }
+
+        /// - Complexity: O(table tokens + labelled tokens).
+        public func features(_ settings: FeaturizerSettings) -> (Featurizer, FeatureMatrix) {
             let full = Featurizer.fit(texts: tableTexts, vectors: tableVectors, settings: settings)
             var active = Set<Int32>()
             if let sparse = full.transform(texts: texts, vectors: vectors).sparse { active.formUnion(sparse.columns) }

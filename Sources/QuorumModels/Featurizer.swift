@@ -2,7 +2,7 @@ import Glibc
 import QuorumNumerics
 
 /// How items become feature rows.
-public struct FeaturizerSettings: Sendable, Equatable {
+public struct FeaturizerSettings: Sendable, Hashable {
     /// Longest word n-gram (1 = words only, 2 = words and word pairs).
     public var maxNGram: Int
     /// Use 1 + ln(tf) instead of raw counts.

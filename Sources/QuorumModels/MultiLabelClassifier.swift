@@ -32,11 +32,19 @@ public struct MultiLabelClassifier: Sendable, Equatable {
                              calibration: Classifier.CalibrationScheme = .cv, progress: (Int, Int) -> Void = { _, _ in }) -> (MultiLabelClassifier, [Classifier.Training]) {
         precondition(texts.count == labelSets.count && vectors.count == labelSets.count, "one label set per item")
         var models: [Classifier] = [], trainings: [Classifier.Training] = []
+        // The features do not depend on the label: built once per candidate setting, shared by every label.
+        let design = Classifier.ItemDesign(texts: texts, vectors: vectors, table: table, selection: selection)
+        var built: [FeaturizerSettings: (Featurizer, FeatureMatrix)] = [:]
         for label in 0..<labels {
             let y = labelSets.map { $0.contains(label) ? 1 : 0 }
-            let (model, training) = Classifier.train(texts: texts, vectors: vectors, labels: y, classes: 2, table: table,
-                                                     members: members, seed: seed &+ UInt64(label), selection: selection,
-                                                     model: settings, calibration: calibration)
+            let (model, training) = Classifier.fit(
+                labels: y, classes: 2, candidates: design.candidates, tableItems: design.tableItems, members: members,
+                seed: seed &+ UInt64(label), selection: selection, model: settings, calibration: calibration) { candidate in
+                    if let known = built[candidate] { return known }
+                    let made = design.features(candidate)
+                    built[candidate] = made
+                    return made
+                }
             models.append(model)
             trainings.append(training)
             progress(label + 1, labels)

@@ -19,53 +19,8 @@ import QuorumStore
 /// in 100 (200 splits, seeded), and is at least 0.1; a fixed 0.25 line
 /// alone alarms on any small sample (evidently#509).
 public enum DriftService {
-    public struct Comparison: Sendable, Equatable {
-        public var psi: Double
-        public var referenceItems: Int
-        public var currentItems: Int
-        /// The PSI that random splits of the reference reach 1 time in 100 at these sizes (at least 0.1).
-        public var threshold: Double
-        public var alarm: Bool
-        public var model: String
-        /// Per predicted class: items on each side, and the class's term of the PSI.
-        public var classes: [ClassShift] = []
-        /// When it was recorded (nil for a comparison measured now).
-        public var at: String?
-
-        public var json: JSONValue {
-            .object([("psi", .double(rounded(psi))), ("reference_items", .int(referenceItems)),
-                     ("current_items", .int(currentItems)), ("alarm", .bool(alarm)),
-                     ("threshold", .double(rounded(threshold))), ("model", .string(model)),
-                     ("classes", .array(classes.map(\.json)))] + (at.map { [("at", .string($0))] } ?? []))
-        }
-    }
-
-    /// One predicted class in a comparison.
-    public struct ClassShift: Sendable, Equatable {
-        public var label: String
-        public var reference: Int
-        public var current: Int
-        /// (c − r) ln(c / r) over the shares: what this class adds to the PSI.
-        public var psi: Double
-
-        public var json: JSONValue {
-            .object([("label", .string(label)), ("reference", .int(reference)), ("current", .int(current)),
-                     ("psi", .double(rounded(psi)))])
-        }
-
-        /// Reads a class from a recorded drift event.
-        init?(_ fields: [String: Any]) {
-            guard let label = fields["label"] as? String, let reference = fields["reference"] as? Int,
-                  let current = fields["current"] as? Int else { return nil }
-            self.init(label: label, reference: reference, current: current, psi: fields["psi"] as? Double ?? 0)
-        }
-
-        init(label: String, reference: Int, current: Int, psi: Double) {
-            (self.label, self.reference, self.current, self.psi) = (label, reference, current, psi)
-        }
-    }
-
-    static func rounded(_ x: Double) -> Double { (x * 1e6).rounded() / 1e6 }
+    public typealias Comparison = DriftComparison
+    public typealias ClassShift = DriftClassShift
 
     /// One bin's term of the PSI, with an empty share taken as 1e-4.
     static func term(reference r: Int, current c: Int, referenceTotal: Double, currentTotal: Double) -> Double {

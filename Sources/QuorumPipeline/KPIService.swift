@@ -153,15 +153,20 @@ public enum KPIService {
             // Pool items imported since the close are compared now.
             let drift = try DriftService.measure(r)
             if let drift { kpis.driftPSI = drift.psi }
-            var breaches = try thresholds(r).compactMap { t -> Breach? in
-                guard let value = kpis.value(t.kpi), t.isBroken(by: value) else { return nil }
-                return Breach(round: round.id, threshold: t, value: value)
-            }
-            // Without a bound set by the lead, drift is judged by its sample-size-aware alarm.
-            if let drift, drift.alarm, try r.setting("kpi.drift_psi.max") == nil {
-                breaches.append(Breach(round: round.id, threshold: KPIThreshold(kpi: "drift_psi", bound: .max, value: drift.threshold), value: drift.psi))
-            }
-            return (round.id, kpis, breaches)
+            return (round.id, kpis, try breaches(r, round: round.id, kpis: kpis, drift: drift))
         }
+    }
+
+    /// Every KPI of a round outside its bound, in KPI order; without a bound set by
+    /// the lead, drift is judged by its sample-size-aware alarm (`drift`, measured now).
+    static func breaches(_ r: any StoreReader, round: Int, kpis: RoundKPIs, drift: DriftService.Comparison?) throws -> [Breach] {
+        var out = try thresholds(r).compactMap { t -> Breach? in
+            guard let value = kpis.value(t.kpi), t.isBroken(by: value) else { return nil }
+            return Breach(round: round, threshold: t, value: value)
+        }
+        if let drift, drift.alarm, try r.setting("kpi.drift_psi.max") == nil {
+            out.append(Breach(round: round, threshold: KPIThreshold(kpi: "drift_psi", bound: .max, value: drift.threshold), value: drift.psi))
+        }
+        return out
     }
 }

@@ -95,29 +95,32 @@ extension ReportService {
     /// Everything `report --format html` shows. Read-only: drift against pool
     /// items imported since the last comparison is measured, not recorded.
     ///
-    /// - Complexity: that of `rounds`, `KPIService.check`, `AnnotatorService.list` and `DriftService.measure`.
+    /// The breaches are `quorum check`'s on the last closed round (the same rule,
+    /// `KPIService.breaches`, on the KPIs `rounds` measured and the drift measured here once).
+    ///
+    /// - Complexity: that of `rounds`, `AnnotatorService.list` and `DriftService.measure`.
     public static func document(store: any ProjectStore) throws -> ReportDocument {
-        let rounds = try rounds(store: store)
+        var rounds = try rounds(store: store)
         let baseline = try baseline(store: store)
-        let breaches = rounds.isEmpty ? [] : try KPIService.check(store: store, round: nil).breaches
         let scorecards = try AnnotatorService.list(store: store)
         let shadow = try shadowComparison(store: store)
+        let agreement = try agreement(store: store)
         return try store.read { r in
-            let drift = try DriftService.measure(r) ?? DriftService.latest(r)
+            // Pool items imported since the last close are compared now, as `quorum check` does.
+            let fresh = try DriftService.measure(r)
+            if let fresh, !rounds.isEmpty { rounds[rounds.count - 1].kpis?.driftPSI = fresh.psi }
+            let breaches = try rounds.last.map { last in
+                try KPIService.breaches(r, round: last.round, kpis: last.kpis ?? RoundKPIs(), drift: fresh)
+            } ?? []
             var document = ReportDocument(
-                title: "Quorum report: \(try r.project().name)", baseline: baseline, rounds: rounds,
-                agreement: RoundService.agreement(try r.answers(round: nil), project: try r.project()),
+                title: "Quorum report: \(try r.project().name)", baseline: baseline, rounds: rounds, agreement: agreement,
                 thresholds: try KPIService.thresholds(r), breaches: breaches,
                 stoppingRule: "round close recommends stopping when the predictions on the unlabelled pool are stable "
                     + "(Cohen's κ ≥ \(StoppingSignal.kappaThreshold) between successive models for \(StoppingSignal.stableRounds) rounds) "
                     + "or their mean uncertainty (1 − confidence) falls below \(StoppingSignal.uncertaintyBound).",
                 shadow: shadow, scorecards: scorecards,
                 classes: try classResults(r, baseline: baseline?.modelVersion),
-                drift: drift.map { d in
-                    ReportDocument.Drift(psi: d.psi, threshold: d.threshold, alarm: d.alarm, referenceItems: d.referenceItems,
-                                         currentItems: d.currentItems, at: d.at,
-                                         classes: d.classes.map { ($0.label, $0.reference, $0.current, $0.psi) })
-                })
+                drift: try fresh ?? DriftService.latest(r))
             document.stoppingGuides = [(StoppingSignal.kappaThreshold, "stable at κ ≥ \(StoppingSignal.kappaThreshold)"),
                                        (StoppingSignal.uncertaintyBound, "sure below \(StoppingSignal.uncertaintyBound)")]
             return document

@@ -223,7 +223,7 @@ public enum HTMLReport {
         return html
     }
 
-    static func drift(_ d: ReportDocument.Drift?) -> String {
+    static func drift(_ d: DriftComparison?) -> String {
         guard let d else { return "" }
         var html = "<section id=\"drift\"><h2>Drift</h2>\n"
         html += "<p class=\"callout\(d.alarm ? " alarm" : "")\" data-alarm=\"\(d.alarm)\"><b>\(d.alarm ? "Drift" : "No drift")</b>: PSI \(Report.fixed(d.psi)) "

@@ -127,3 +127,60 @@ public func percentile(_ values: [Double], _ p: Double) -> Double? {
     let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
     return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
 }
+
+/// One drift comparison (`quorum drift`, see `DriftService`): the PSI of the live model's
+/// predicted classes on new pool items against a reference, and its sample-size-aware alarm.
+public struct DriftComparison: Sendable, Equatable {
+    public var psi: Double
+    public var referenceItems: Int
+    public var currentItems: Int
+    /// The PSI that random splits of the reference reach 1 time in 100 at these sizes (at least 0.1).
+    public var threshold: Double
+    public var alarm: Bool
+    public var model: String
+    /// Per predicted class: items on each side, and the class's term of the PSI.
+    public var classes: [DriftClassShift] = []
+    /// When it was recorded (nil for a comparison measured now).
+    public var at: String?
+
+    public init(psi: Double, referenceItems: Int, currentItems: Int, threshold: Double, alarm: Bool, model: String,
+                classes: [DriftClassShift] = [], at: String? = nil) {
+        self.psi = psi; self.referenceItems = referenceItems; self.currentItems = currentItems; self.threshold = threshold
+        self.alarm = alarm; self.model = model; self.classes = classes; self.at = at
+    }
+
+    public var json: JSONValue {
+        .object([("psi", .double(driftRounded(psi))), ("reference_items", .int(referenceItems)),
+                 ("current_items", .int(currentItems)), ("alarm", .bool(alarm)),
+                 ("threshold", .double(driftRounded(threshold))), ("model", .string(model)),
+                 ("classes", .array(classes.map(\.json)))] + (at.map { [("at", .string($0))] } ?? []))
+    }
+}
+
+/// One predicted class in a drift comparison.
+public struct DriftClassShift: Sendable, Equatable {
+    public var label: String
+    public var reference: Int
+    public var current: Int
+    /// (c − r) ln(c / r) over the shares: what this class adds to the PSI.
+    public var psi: Double
+
+    public var json: JSONValue {
+        .object([("label", .string(label)), ("reference", .int(reference)), ("current", .int(current)),
+                 ("psi", .double(driftRounded(psi)))])
+    }
+
+    /// Reads a class from a recorded drift event.
+    public init?(_ fields: [String: Any]) {
+        guard let label = fields["label"] as? String, let reference = fields["reference"] as? Int,
+              let current = fields["current"] as? Int else { return nil }
+        self.init(label: label, reference: reference, current: current, psi: fields["psi"] as? Double ?? 0)
+    }
+
+    public init(label: String, reference: Int, current: Int, psi: Double) {
+        (self.label, self.reference, self.current, self.psi) = (label, reference, current, psi)
+    }
+}
+
+/// Six decimals, as drift figures are stored.
+func driftRounded(_ x: Double) -> Double { (x * 1e6).rounded() / 1e6 }

@@ -20,11 +20,11 @@ public struct ReportDocument: Sendable {
     public var shadow: ShadowComparison?
     public var scorecards: [AnnotatorScorecard]
     public var classes: ClassResults?
-    public var drift: Drift?
+    public var drift: DriftComparison?
 
     public init(title: String, baseline: RoundMetrics?, rounds: [RoundMetrics], agreement: AgreementFigures?,
                 thresholds: [KPIThreshold] = KPIThreshold.defaults, breaches: [KPIBreach] = [], stoppingRule: String = "",
-                shadow: ShadowComparison? = nil, scorecards: [AnnotatorScorecard] = [], classes: ClassResults? = nil, drift: Drift? = nil) {
+                shadow: ShadowComparison? = nil, scorecards: [AnnotatorScorecard] = [], classes: ClassResults? = nil, drift: DriftComparison? = nil) {
         self.title = title; self.baseline = baseline; self.rounds = rounds; self.agreement = agreement
         self.thresholds = thresholds; self.breaches = breaches; self.stoppingRule = stoppingRule
         self.shadow = shadow; self.scorecards = scorecards; self.classes = classes; self.drift = drift
@@ -54,24 +54,6 @@ public struct ReportDocument: Sendable {
         public init(label: String, support: Int, precision: Double?, recall: Double?, f1: Double?, baselineF1: Double?) {
             self.label = label; self.support = support; self.precision = precision; self.recall = recall
             self.f1 = f1; self.baselineF1 = baselineF1
-        }
-    }
-
-    /// The latest drift comparison (`quorum drift`).
-    public struct Drift: Sendable {
-        public var psi: Double
-        public var threshold: Double
-        public var alarm: Bool
-        public var referenceItems: Int
-        public var currentItems: Int
-        public var at: String?
-        /// Per predicted class: items on each side and its term of the PSI.
-        public var classes: [(label: String, reference: Int, current: Int, psi: Double)]
-
-        public init(psi: Double, threshold: Double, alarm: Bool, referenceItems: Int, currentItems: Int, at: String?,
-                    classes: [(label: String, reference: Int, current: Int, psi: Double)]) {
-            self.psi = psi; self.threshold = threshold; self.alarm = alarm; self.referenceItems = referenceItems
-            self.currentItems = currentItems; self.at = at; self.classes = classes
         }
     }
 }

@@ -72,8 +72,7 @@ import Testing
         if let dir = ProcessInfo.processInfo.environment["QUORUM_REPORT_SCREENSHOT_DIR"] {
             try png.write(to: URL(fileURLWithPath: dir).appendingPathComponent("report.png"))
             try pdf.write(to: URL(fileURLWithPath: dir).appendingPathComponent("report.pdf"))
-            try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 == "report.html" }
-                .forEach { try FileManager.default.removeItem(atPath: dir + "/" + $0) }
+            try? FileManager.default.removeItem(atPath: dir + "/report.html")
             try FileManager.default.copyItem(atPath: page, toPath: dir + "/report.html")
         }
     }
