@@ -220,6 +220,60 @@ public struct Featurizer: Sendable, Equatable {
         return FeatureMatrix(sparse: sparse, dense: dense)
     }
 
+    /// Dense embeddings of texts for diversity and similarity: each text's
+    /// TF-IDF row over the whole vocabulary the featurizer was fitted on
+    /// (columns and norm terms alike, so a model trained on 20 labels still
+    /// sees every pool word), multiplied by a random ±1/√d sign matrix
+    /// (Achlioptas 2003) that is a pure function of each term's hash and
+    /// `seed`. Rows have unit norm before projection, so Euclidean and
+    /// cosine distances between embeddings approximate those of the TF-IDF
+    /// rows (Johnson–Lindenstrauss), and near-duplicate texts land close together.
+    /// A text without a known term gets a zero row.
+    ///
+    /// - Parameters:
+    ///   - dimensions: embedding width, a positive multiple of 64.
+    /// - Complexity: O(total tokens × dimensions / 64 + n × dimensions), no per-term allocation.
+    public func embed(texts: [String?], dimensions: Int = 128, seed: UInt64 = 0x5EED) -> Matrix {
+        precondition(dimensions > 0 && dimensions % 64 == 0, "embedding width \(dimensions) is not a positive multiple of 64")
+        var out = Matrix(rows: texts.count, cols: dimensions)
+        guard hasText else { return out }
+        let words = dimensions / 64
+        let scale = 1 / Float(dimensions).squareRoot()
+        // Terms in order of first appearance, so the sums do not depend on the process's hash seed.
+        var counts: [UInt64: Float] = [:]
+        var order: [UInt64] = []
+        out.storage.withUnsafeMutableBufferPointer { buffer in
+            for (i, text) in texts.enumerated() {
+                guard let text else { continue }
+                counts.removeAll(keepingCapacity: true)
+                order.removeAll(keepingCapacity: true)
+                Featurizer.forEachTerm(text, maxNGram: settings.maxNGram) { term in
+                    guard index[term] != nil else { return }
+                    if counts[term] == nil { order.append(term) }
+                    counts[term, default: 0] += 1
+                }
+                let row = buffer.baseAddress! + i * dimensions
+                var norm: Float = 0
+                for term in order {
+                    let tf = counts[term]!, j = index[term]!
+                    let weight = j >= 0 ? idf[Int(j)] : normIDF[Int(-j - 1)]
+                    let v = (settings.sublinearTF ? 1 + logf(tf) : tf) * weight
+                    norm += v * v
+                    var bits = Featurizer.combine(term, seed)
+                    for w in 0..<words {
+                        if w > 0 { bits = Featurizer.combine(bits, seed) }
+                        let base = row + w * 64
+                        for b in 0..<64 { base[b] += (bits >> UInt64(b)) & 1 == 1 ? v : -v }
+                    }
+                }
+                guard norm > 0 else { continue }
+                let inv = scale / norm.squareRoot()
+                for r in 0..<dimensions { row[r] *= inv }
+            }
+        }
+        return out
+    }
+
     /// Calls `body` with a 64-bit hash of every word n-gram in `text`.
     /// Words are runs of two or more letters, digits or underscores (any
     /// non-ASCII byte counts as a letter); ASCII is lower-cased.

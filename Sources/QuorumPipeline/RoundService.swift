@@ -131,10 +131,12 @@ public enum RoundService {
                 throw QuorumError(.state, "auto-accepting needs a model", hint: "run `quorum train` (or `quorum predictions import`) first")
             }
             var predictions: [Int64: Prediction] = [:]
+            // The live model when it is a Quorum model (not imported predictions), decoded once.
+            let classifier = model.flatMap { Classifier(encoded: $0.state) }
             if let model {
                 predictions = try w.predictions(model: model.id)
                 let missing = pool.filter { predictions[$0.key] == nil }
-                if !missing.isEmpty, let classifier = Classifier(encoded: model.state) {
+                if !missing.isEmpty, let classifier {
                     let fresh = TrainService.predictions(classifier, missing)
                     try w.insertPredictions(model: model.id, fresh)
                     for p in fresh { predictions[p.itemKey] = p }
@@ -158,9 +160,9 @@ public enum RoundService {
             }
             // Sample: the blend of strategies, diversity-filtered.
             var candidates = SamplingInput.candidates(rest, predictions: model == nil ? nil : predictions, labels: labels,
-                                                      stratifyBy: options.stratifyBy)
-            if let model, options.blend.weights.contains(where: { $0.strategy == .adversarial && $0.weight > 0 }) {
-                try SamplingInput.addAdversarial(&candidates, items: rest, model: model, predictions: predictions,
+                                                      stratifyBy: options.stratifyBy, featurizer: classifier?.featurizer)
+            if model != nil, options.blend.weights.contains(where: { $0.strategy == .adversarial && $0.weight > 0 }) {
+                try SamplingInput.addAdversarial(&candidates, items: rest, classifier: classifier, predictions: predictions,
                                                  labels: labels, store: w)
             }
             // --size is the round's task count: gold and audit tasks come out of it.
@@ -191,7 +193,7 @@ public enum RoundService {
             }
             let sampleCount = options.size - goldPicks.count - auditPicks.count
             let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
-            let centers = SamplingInput.centers(labelled, candidates: rest)
+            let centers = SamplingInput.centers(labelled, candidates: rest, featurizer: classifier?.featurizer)
             let sampled = sampleCount <= 0 ? [] : Sampler.pick(candidates, count: sampleCount,
                                        options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
                                                                diversity: options.diversity, stratumFloor: options.stratumFloor,

@@ -7,6 +7,42 @@ import QuorumSampling
 
 /// Turns stored items and predictions into what the sampler reads.
 enum SamplingInput {
+    /// What diversity and similarity measure distance on.
+    enum EmbeddingSource {
+        /// The items' own vectors (every candidate has one of the same length).
+        case vectors(Int)
+        /// The texts' TF-IDF rows over the item table's vocabulary, randomly projected (`Featurizer.embed`).
+        case text(Featurizer)
+        /// The live model's probabilities: all there is for items without vectors under imported predictions.
+        case probabilities
+        case none
+
+        /// Vectors first, then text through the live Quorum model's featurizer, then probabilities.
+        static func choose(_ items: [StoredItem], featurizer: Featurizer?, hasPredictions: Bool) -> EmbeddingSource {
+            if let d = items.first?.vector?.count, d > 0, items.allSatisfy({ $0.vector?.count == d }) { return .vectors(d) }
+            if let featurizer, featurizer.hasText, items.contains(where: { $0.text != nil }) { return .text(featurizer) }
+            return hasPredictions ? .probabilities : .none
+        }
+
+        /// The embedding rows of `items`; nil where this source has no row for some item.
+        func rows(_ items: [StoredItem], predictions: [Int64: Prediction]?, classes k: Int) -> Matrix? {
+            switch self {
+            case .vectors(let d):
+                guard items.allSatisfy({ $0.vector?.count == d }) else { return nil }
+                return Matrix(rows: items.count, cols: d, storage: items.flatMap { $0.vector! })
+            case .text(let featurizer):
+                return featurizer.embed(texts: items.map(\.text))
+            case .probabilities:
+                guard let predictions else { return nil }
+                return Matrix(rows: items.count, cols: k, storage: items.flatMap {
+                    predictions[$0.key]?.probabilities ?? [Float](repeating: 1 / Float(k), count: k)
+                })
+            case .none:
+                return nil
+            }
+        }
+    }
+
     /// Candidates with their strata, measures and embeddings.
     ///
     /// - Strata: the value of metadata field `stratifyBy`, or the predicted
@@ -14,9 +50,11 @@ enum SamplingInput {
     /// - Measures: from the live model's predictions; an item it did not
     ///   score counts as maximally uncertain.
     /// - Embeddings: the items' vectors when every candidate has one of the
-    ///   same length; else the model's probabilities; else none.
+    ///   same length; else, for texts, a random projection of their TF-IDF
+    ///   rows through the live model's `featurizer`, so that near-duplicate
+    ///   texts are near each other; else the model's probabilities; else none.
     static func candidates(_ items: [StoredItem], predictions: [Int64: Prediction]?, labels: LabelSet,
-                           stratifyBy: String?) -> PoolCandidates {
+                           stratifyBy: String?, featurizer: Featurizer? = nil) -> PoolCandidates {
         let n = items.count, k = labels.count
         var measures: EnsembleMeasures?
         if let predictions {
@@ -43,14 +81,8 @@ enum SamplingInput {
             guard let m = measures else { return "all" }
             return labels.names[Int(m.predicted[i])]
         }
-        var embeddings: Matrix?
-        if let d = items.first?.vector?.count, d > 0, items.allSatisfy({ $0.vector?.count == d }) {
-            embeddings = Matrix(rows: n, cols: d, storage: items.flatMap { $0.vector! })
-        } else if let predictions {
-            embeddings = Matrix(rows: n, cols: k, storage: items.flatMap {
-                predictions[$0.key]?.probabilities ?? [Float](repeating: 1 / Float(k), count: k)
-            })
-        }
+        let embeddings = EmbeddingSource.choose(items, featurizer: featurizer, hasPredictions: predictions != nil)
+            .rows(items, predictions: predictions, classes: k)
         return PoolCandidates(keys: items.map(\.key), contentGroups: items.map(\.contentHash), strata: strata,
                               measures: measures, embeddings: embeddings)
     }
@@ -61,10 +93,10 @@ enum SamplingInput {
     /// Adds what the adversarial strategy reads: each candidate's distance to
     /// the live model's decision boundary (when it is a Quorum model), and its
     /// largest cosine similarity to pool items whose consensus overrode a
-    /// confident prediction (when there are any).
-    static func addAdversarial(_ candidates: inout PoolCandidates, items: [StoredItem], model: ModelVersion,
+    /// confident prediction (when there are any), in the candidates' embedding.
+    static func addAdversarial(_ candidates: inout PoolCandidates, items: [StoredItem], classifier: Classifier?,
                                predictions: [Int64: Prediction], labels: LabelSet, store: any StoreReader) throws {
-        if let classifier = Classifier(encoded: model.state) {
+        if let classifier {
             candidates.boundaryDistance = classifier.ensemble.boundaryDistances(
                 classifier.featurizer.transform(texts: items.map(\.text), vectors: items.map(\.vector)))
         }
@@ -74,24 +106,24 @@ enum SamplingInput {
             return p.confidence >= confidentOverride && labels.names[p.label] != settled
         }
         guard !overridden.isEmpty, let embeddings = candidates.embeddings else { return }
-        let d = embeddings.cols
-        let rows: [[Float]] = overridden.compactMap { item in
-            if let v = item.vector, v.count == d, items.first?.vector?.count == d { return v }
-            if let p = predictions[item.key]?.probabilities, p.count == d, items.first?.vector == nil { return p }
-            return nil
-        }
-        guard !rows.isEmpty else { return }
-        candidates.overrideSimilarity = Similarity.maxCosine(embeddings, to: Matrix(rows: rows.count, cols: d, storage: rows.flatMap { $0 }))
+        let source = EmbeddingSource.choose(items, featurizer: classifier?.featurizer, hasPredictions: true)
+        guard let rows = source.rows(overridden, predictions: predictions, classes: labels.count),
+              rows.cols == embeddings.cols else { return }
+        candidates.overrideSimilarity = Similarity.maxCosine(embeddings, to: rows)
     }
 
-    /// Labelled items' vectors, which diversity keeps the batch away from;
-    /// nil unless the candidates' embeddings are their vectors and every
-    /// labelled item has one of the same length.
-    static func centers(_ labelled: [StoredItem], candidates: [StoredItem]) -> Matrix? {
-        guard let d = candidates.first?.vector?.count, d > 0, candidates.allSatisfy({ $0.vector?.count == d }) else { return nil }
-        let rows = labelled.compactMap { $0.vector }.filter { $0.count == d }
-        guard !rows.isEmpty, rows.count == labelled.count else { return nil }
-        return Matrix(rows: rows.count, cols: d, storage: rows.flatMap { $0 })
+    /// Labelled items' embeddings, which diversity keeps the batch away from:
+    /// their vectors when the candidates' embeddings are vectors and every
+    /// labelled item has one of the same length, their text embeddings when
+    /// the candidates' are text; nil otherwise (probabilities say nothing
+    /// about what has been labelled).
+    static func centers(_ labelled: [StoredItem], candidates: [StoredItem], featurizer: Featurizer? = nil) -> Matrix? {
+        guard !labelled.isEmpty else { return nil }
+        let source = EmbeddingSource.choose(candidates, featurizer: featurizer, hasPredictions: false)
+        switch source {
+        case .vectors, .text: return source.rows(labelled, predictions: nil, classes: 0)
+        case .probabilities, .none: return nil
+        }
     }
 
     /// A metadata field's value as text ("en", "3", "true"); nil when absent.

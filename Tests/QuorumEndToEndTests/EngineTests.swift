@@ -279,6 +279,38 @@ import Testing
 /// `simulate` runs the lead's path: replayed by hand with the CLI, the same
 /// state and seeds give the same picks, round after round.
 @Suite struct SimulatePathTests {
+    /// Texts have no vectors: diversity measures distance on their TF-IDF rows (randomly projected),
+    /// so near-duplicate texts are not asked in one round even when the model scores them all alike.
+    @Test func nearDuplicateTextsAreNotAskedTogether() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--labels", "pos,neg"])
+        try cli.register()
+        let seeds = [("a wonderful, moving film", "pos"), ("warm and wonderful acting", "pos"), ("moving and funny", "pos"),
+                     ("a dreadful, boring film", "neg"), ("dull and dreadful acting", "neg"), ("boring and tired", "neg")]
+        try cli.ok(["import", try cli.write("seed.jsonl", seeds.enumerated().map {
+            "{\"id\":\"s\($0.offset)\",\"text\":\"\($0.element.0)\",\"label\":\"\($0.element.1)\"}" }.joined(separator: "\n")), "--as", "seed"])
+        // 8 families of 3 texts that differ in one word; none has a word the model has a weight for, so all
+        // score alike and all 24 are in the uncertainty window (3 × 8): diversity alone decides.
+        let topics = ["harbour dredging", "rail timetable", "library opening", "bridge repairs",
+                      "school canteen", "water tariff", "bus depot", "museum extension"]
+        let days = ["monday", "tuesday", "wednesday"]
+        var lines: [String] = []
+        for (f, topic) in topics.enumerated() {
+            for (v, day) in days.enumerated() {
+                lines.append("{\"id\":\"f\(f)-v\(v)\",\"text\":\"the council discussed the \(topic) plan on \(day) morning\"}")
+            }
+        }
+        try cli.ok(["import", try cli.write("pool.jsonl", lines.joined(separator: "\n"))])
+        try cli.ok(["train", "--members", "2", "--seed", "1"])
+        try cli.ok(["round", "start", "--size", "8", "--blend", "uncertainty=1", "--diversity", "k-center",
+                    "--audit-rate", "0", "--seed", "3"])
+        let ids = try #require(try cli.json(["round", "status"])["picks"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+        #expect(ids.count == 8)
+        let families = Set(ids.map { $0.split(separator: "-")[0] })
+        #expect(families.count == 8, "one text of each family, not near-duplicates: \(ids.sorted())")
+    }
+
     @Test func simulateAndRoundStartPickTheSameItems() throws {
         let cli = CLI()
         defer { cli.cleanUp() }

@@ -144,6 +144,54 @@ import QuorumNumerics
         #expect(Classifier(encoded: c.encoded()) == c, "norm terms survive the encoding")
     }
 
+    @Test func textEmbeddingsApproximateTFIDFCosines() {
+        let table = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog played", "birds sing at dawn",
+                     "dogs bark at night", "the film was a tender and funny delight", "a dull film with a tired plot",
+                     "tender, funny and a delight: the film", "stocks fell as oil prices rose", "oil prices rose again today",
+                     "the market rallied after the report", "a plot so tired the cast looks bored"]
+        let none = [[Float]?](repeating: nil, count: table.count)
+        let f = Featurizer.fit(texts: table, vectors: none, settings: FeaturizerSettings(maxNGram: 2))
+        let rows = f.transform(texts: table, vectors: none).sparse!
+        let d = 2048
+        let e = f.embed(texts: table, dimensions: d, seed: 7)
+        func dense(_ i: Int) -> [Int32: Float] {
+            var out: [Int32: Float] = [:]
+            for k in rows.rowStart[i]..<rows.rowStart[i + 1] { out[rows.columns[k]] = rows.values[k] }
+            return out
+        }
+        // Johnson–Lindenstrauss: with ±1/√d signs an inner product of unit rows keeps its value with a
+        // standard deviation of about √((1 + cos²) / d) ≤ 0.031 here; 66 pairs stay within 3.2 of those.
+        var worst: Float = 0
+        for i in 0..<table.count {
+            var norm: Float = 0
+            for c in 0..<d { norm += e[i, c] * e[i, c] }
+            #expect(abs(norm - 1) < 0.1, "row \(i) keeps about unit norm (\(norm))")
+            for j in (i + 1)..<table.count {
+                let a = dense(i), b = dense(j)
+                let exact = a.reduce(Float(0)) { $0 + $1.value * (b[$1.key] ?? 0) }
+                var approx: Float = 0
+                for c in 0..<d { approx += e[i, c] * e[j, c] }
+                worst = max(worst, abs(approx - exact))
+            }
+        }
+        #expect(worst < 0.1, "largest inner-product error \(worst)")
+        // The near-duplicate review is the nearest row to its twin.
+        func cosine(_ i: Int, _ j: Int) -> Float { (0..<d).reduce(0) { $0 + e[i, $1] * e[j, $1] } }
+        let nearest = (0..<table.count).filter { $0 != 5 }.max { cosine(5, $0) < cosine(5, $1) }
+        #expect(nearest == 7)
+        // By hand: one term of IDF w, tf 1, gives a row of ±1/√d (unit norm), the same signs for the same seed.
+        let single = f.embed(texts: ["birds", "birds!", "zebra", nil], dimensions: 64, seed: 7)
+        for c in 0..<64 {
+            #expect(abs(abs(single[0, c]) - 0.125) < 1e-6)
+            #expect(single[0, c] == single[1, c])
+            #expect(single[2, c] == 0 && single[3, c] == 0, "unknown words and no text give zero rows")
+        }
+        #expect(f.embed(texts: ["birds"], dimensions: 64, seed: 8).storage != single.storage.prefix(64).map { $0 })
+        // A model's restricted featurizer embeds exactly as the full one: its norm terms count.
+        let restricted = f.restricted(toColumns: [0, 3, 5])
+        #expect(restricted.embed(texts: table, dimensions: 128, seed: 7).storage == f.embed(texts: table, dimensions: 128, seed: 7).storage)
+    }
+
     @Test func caseIsFoldedAndPunctuationSplits() {
         var a: [UInt64] = [], b: [UInt64] = []
         Featurizer.forEachTerm("the quick fox", maxNGram: 2) { a.append($0) }
