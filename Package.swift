@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ], resources: ["index.html", "lead.html", "app.css", "app.js", "lead.js"].map { .embedInCode("Assets/\($0)") },
+        ], resources: ["index.html", "lead.html", "app.css", "quorum.js", "app.js", "lead.js"].map { .embedInCode("Assets/\($0)") },
         swiftSettings: swift6),
 
         .executableTarget(name: "quorum", dependencies: [

@@ -350,6 +350,7 @@ final class API: Sendable {
             "index.html": (PackageResources.index_html, "text/html; charset=utf-8"),
             "lead.html": (PackageResources.lead_html, "text/html; charset=utf-8"),
             "app.css": (PackageResources.app_css, "text/css; charset=utf-8"),
+            "quorum.js": (PackageResources.quorum_js, "text/javascript; charset=utf-8"),
             "app.js": (PackageResources.app_js, "text/javascript; charset=utf-8"),
             "lead.js": (PackageResources.lead_js, "text/javascript; charset=utf-8"),
         ]

@@ -45,6 +45,14 @@ import Testing
         #expect(page.status == 200 && page.text.contains("<html") && page.headers["content-security-policy"]?.contains("default-src 'self'") == true)
         #expect(try server.get("/lead").status == 200)
         #expect(try server.get("/assets/app.js").status == 200)
+        // Both pages load the shared client before their own script.
+        let shared = try server.get("/assets/quorum.js")
+        #expect(shared.status == 200 && shared.text.contains("window.Quorum") && shared.headers["content-type"]?.hasPrefix("text/javascript") == true)
+        for (path, script) in [("/", "app.js"), ("/lead", "lead.js")] {
+            let html = try server.get(path).text
+            let a = try #require(html.range(of: "/assets/quorum.js")), b = try #require(html.range(of: "/assets/\(script)"))
+            #expect(a.lowerBound < b.lowerBound, "\(path) loads quorum.js first")
+        }
         // HEAD answers as GET, without the body (uptime checks use it); the API is GET and POST only.
         let head = try server.send("HEAD", "/")
         #expect(head.status == 200 && head.body.isEmpty && head.headers["content-type"]?.hasPrefix("text/html") == true)

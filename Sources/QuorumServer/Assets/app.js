@@ -10,14 +10,7 @@
 // (a promise chain), so fast typing cannot overtake a POST.
 'use strict';
 (() => {
-  const TOKEN_KEY = 'quorum.token';
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, text, cls) => {
-    const e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    if (cls) e.className = cls;
-    return e;
-  };
+  const { TOKEN_KEY, $, el } = window.Quorum;
   const pct = (x) => Math.round(x * 100) + '%';
 
   // Endpoints per mode: labelling, or (adjudicators and leads) ruling on disputes.
@@ -42,34 +35,13 @@
 
   // ---- server ----------------------------------------------------------
 
-  class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
-  }
-
-  async function api(method, path, body) {
-    pending++; syncState();
-    try {
-      let res;
-      try {
-        res = await fetch('/api/v1/' + path, {
-          method, cache: 'no-store',
-          headers: Object.assign({ Authorization: 'Bearer ' + (sessionStorage.getItem(TOKEN_KEY) || '') },
-            body ? { 'Content-Type': 'application/json' } : {}),
-          body: body ? JSON.stringify(body) : undefined,
-        });
-      } catch (e) {
-        throw new ApiError(0, 'the server cannot be reached');
-      }
-      let data = null;
-      try { data = await res.json(); } catch (e) { /* not JSON */ }
-      // A token revoked or rotated mid-session: back to the login form.
-      if (res.status === 401 && me && path !== 'me') setTimeout(() => logout('Your token is no longer accepted (401): log in again.'), 0);
-      if (!res.ok) throw new ApiError(res.status, (data && data.error) || 'HTTP ' + res.status);
-      return data;
-    } finally {
-      pending--; syncState();
-    }
-  }
+  // A token revoked or rotated mid-session: back to the login form.
+  const api = window.Quorum.client({
+    busy: (delta) => { pending += delta; syncState(); },
+    unauthorized: (path) => {
+      if (me && path !== 'me') setTimeout(() => logout('Your token is no longer accepted (401): log in again.'), 0);
+    },
+  });
 
   const nextPath = (after) => MODES[mode].next + (after ? '?after=' + encodeURIComponent(after) : '');
 

@@ -2,16 +2,9 @@
 // Server data reaches the page through textContent / createElement(NS) only.
 'use strict';
 (() => {
-  const TOKEN_KEY = 'quorum.token';
+  const { TOKEN_KEY, $, el } = window.Quorum;
   const SVG = 'http://www.w3.org/2000/svg';
   const LEAD_EVERY = 3000, REPORT_EVERY = 30000;
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, text, cls) => {
-    const e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    if (cls) e.className = cls;
-    return e;
-  };
   const svg = (tag, attrs, text) => {
     const e = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
@@ -24,26 +17,9 @@
   let pending = 0;
   let lastReport = 0;
 
-  async function api(path) {
-    pending++; document.body.dataset.pending = String(pending);
-    try {
-      let res;
-      try {
-        res = await fetch('/api/v1/' + path, { cache: 'no-store',
-          headers: { Authorization: 'Bearer ' + (sessionStorage.getItem(TOKEN_KEY) || '') } });
-      } catch (e) {
-        const err = new Error('the server cannot be reached'); err.status = 0; throw err;
-      }
-      let data = null;
-      try { data = await res.json(); } catch (e) { /* not JSON */ }
-      if (!res.ok) {
-        const err = new Error((data && data.error) || 'HTTP ' + res.status); err.status = res.status; throw err;
-      }
-      return data;
-    } finally {
-      pending--; document.body.dataset.pending = String(pending);
-    }
-  }
+  const api = window.Quorum.client({
+    busy: (delta) => { pending += delta; document.body.dataset.pending = String(pending); },
+  });
 
   function say(text, kind) { $('message').textContent = text || ''; $('message').dataset.kind = kind || 'info'; }
 
@@ -53,7 +29,7 @@
     sessionStorage.setItem(TOKEN_KEY, token);
     let me;
     try {
-      me = await api('me');
+      me = await api('GET', 'me');
     } catch (e) {
       sessionStorage.removeItem(TOKEN_KEY);
       say(e.status === 401 ? 'That token was not accepted (401). Check it and try again.' : 'Could not log in: ' + e.message + '.', 'error');
@@ -91,10 +67,10 @@
 
   async function refresh(withReport) {
     try {
-      showLead(await api('lead'));
+      showLead(await api('GET', 'lead'));
       if (withReport || Date.now() - lastReport > REPORT_EVERY) {
         lastReport = Date.now();
-        showReport(await api('report'));
+        showReport(await api('GET', 'report'));
       }
       $('updated').textContent = 'Updated ' + new Date().toLocaleTimeString() + ' · refreshes every ' + LEAD_EVERY / 1000 + ' s';
       if ($('message').dataset.kind === 'error') say('');
