@@ -51,7 +51,7 @@ def run(name, path, seed_rows, pool_rows, test_rows, labels, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--datasets", default=",".join(d for d in DATASETS if not d.endswith("_6k")))
     a = ap.parse_args()
     out_path = os.path.join(HERE, "results", "quorum_models.json")
     results = json.load(open(out_path)) if os.path.exists(out_path) else {}

@@ -5,7 +5,7 @@ simulate/*.json (benchmark.py) and sampling_*.json (sklearn_sampling.py)."""
 import glob, json, os
 HERE = os.path.dirname(os.path.abspath(__file__))
 R = os.path.join(HERE, "results")
-ORDER = ["digits", "satellite", "reuters_r8", "reuters_r52", "rotten_tomatoes", "wordnet_verbs"]
+ORDER = ["digits", "satellite", "reuters_r8", "reuters_r52", "rotten_tomatoes", "rotten_tomatoes_6k", "wordnet_verbs"]
 
 
 def load(p):
@@ -81,7 +81,28 @@ def candidates():
         print(f"| {name} | " + " | ".join("–" if not r else f"{r['labels_to_95'] or '>'} / {r['labels_to_99'] or '>'}" for r in runs.values()) + " |")
 
 
+def versus_random():
+    """Mean over the curve of (arm - random) test accuracy, in points, with the last point of each."""
+    arms = ["default", "auto", "margin", "least-confident"]
+    print("| dataset | labels at the end | random at the end | " + " | ".join(f"{a}: mean Δ, at the end" for a in arms) + " |")
+    print("|---|---|---|" + "---|" * len(arms))
+    for name in ORDER:
+        base = load(os.path.join(R, "simulate", f"{name}__random.json"))
+        if not base:
+            continue
+        cells = []
+        for a in arms:
+            r = load(os.path.join(R, "simulate", f"{name}__{a}.json"))
+            if not r or len(r["curve"]) != len(base["curve"]):
+                cells.append("–")
+                continue
+            diffs = [x["accuracy"] - y["accuracy"] for x, y in zip(r["curve"], base["curve"])]
+            cells.append(f"{100 * sum(diffs) / len(diffs):+.2f}, {pct(r['curve'][-1]['accuracy'])}")
+        print(f"| {name} | {base['curve'][-1]['labels']} | {pct(base['curve'][-1]['accuracy'])} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
     print("### Model\n"); models()
     print("\n### Sampler (labels to 95% / 99% of the full-pool accuracy)\n"); sampler()
     print("\n### Candidates for the default (labels to 95% / 99%)\n"); candidates()
+    print("\n### Against random over the whole curve (test accuracy, points)\n"); versus_random()
