@@ -28,6 +28,8 @@ enum LBFGS {
         var slope = 0.0
         var step: Float = 1
         var iterations = 0
+        /// Its stopping threshold on the gradient's max-norm.
+        var tolerance: Float
         var converged = false
         var stalled = false
         var active: Bool { !converged && !stalled }
@@ -36,15 +38,26 @@ enum LBFGS {
     /// Minimises every problem from its start. `f(xs, &gs)` returns each
     /// problem's value at `xs[m]` and writes its gradient into `gs[m]`.
     ///
+    /// A problem stops when its gradient's max-norm is at most `tolerance`, or,
+    /// with `reduction` r, at most `max(min(tolerance, r·‖g₀‖∞), floor)`
+    /// where g₀ is its gradient at its start. The relative test is for warm
+    /// starts: a start that is already nearly optimal (the previous C's
+    /// solution on a C path, whose gradient under the new C is only
+    /// (1/C₁ − 1/C₂)·w/n) must still shrink its own gradient r-fold instead
+    /// of passing the absolute test without a single step.
+    ///
     /// - Complexity: O(iterations × (cost of f + problems × memory × p)); memory O(problems × memory × p).
     static func minimize(starts: [[Float]], memory: Int = 10, maxIterations: Int, tolerance: Float,
+                         reduction: Float? = nil, floor: Float = 0,
                          _ f: (_ xs: [[Float]], _ gradients: inout [[Float]]) -> [Double]) -> [Result] {
         let count = starts.count
         var gradients = starts.map { [Float](repeating: 0, count: $0.count) }
         let values = f(starts, &gradients)
         var states = (0..<count).map { m in
-            State(x: starts[m], g: gradients[m], f: values[m], direction: [Float](repeating: 0, count: starts[m].count),
-                  converged: maxNorm(gradients[m]) <= tolerance)
+            let start = maxNorm(gradients[m])
+            let threshold = reduction.map { max(min(tolerance, $0 * start), floor) } ?? tolerance
+            return State(x: starts[m], g: gradients[m], f: values[m], direction: [Float](repeating: 0, count: starts[m].count),
+                         tolerance: threshold, converged: start <= threshold)
         }
         var trial = starts
         var alpha = [Float](repeating: 0, count: memory)
@@ -82,7 +95,7 @@ enum LBFGS {
                     trialValues[m] = results[m]
                     if results[m] <= states[m].f + 1e-4 * Double(states[m].step) * states[m].slope {
                         pending.remove(m)
-                        accept(&states[m], x: &trial[m], g: &gradients[m], f: results[m], memory: memory, tolerance: tolerance)
+                        accept(&states[m], x: &trial[m], g: &gradients[m], f: results[m], memory: memory)
                     } else {
                         states[m].step *= 0.5
                     }
@@ -124,7 +137,7 @@ enum LBFGS {
 
     /// Takes the accepted point: `x` and `g` swap buffers with the state's
     /// (no copy), so they hold the previous point afterwards, to be overwritten.
-    private static func accept(_ st: inout State, x: inout [Float], g: inout [Float], f: Double, memory: Int, tolerance: Float) {
+    private static func accept(_ st: inout State, x: inout [Float], g: inout [Float], f: Double, memory: Int) {
         let p = x.count
         var sk = st.s.count == memory ? st.s.removeFirst() : [Float](repeating: 0, count: p)
         var yk = st.y.count == memory ? st.y.removeFirst() : [Float](repeating: 0, count: p)
@@ -153,7 +166,7 @@ enum LBFGS {
         swap(&st.x, &x)
         swap(&st.g, &g)
         st.f = f
-        st.converged = maxNorm(st.g) <= tolerance || decrease.magnitude <= 1e-12 * max(1, f.magnitude)
+        st.converged = maxNorm(st.g) <= st.tolerance || decrease.magnitude <= 1e-12 * max(1, f.magnitude)
     }
 
     static func maxNorm(_ v: [Float]) -> Float {

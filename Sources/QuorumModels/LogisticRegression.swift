@@ -16,11 +16,23 @@ public struct LogisticRegressionSettings: Sendable, Equatable {
     /// then gives p(b ≻ a) = 1 − p(a ≻ b) exactly (Bradley–Terry).
     public var fitIntercept: Bool
 
-    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-4, fitIntercept: Bool = true) {
+    /// A fit from a warm start stops only once its gradient's max-norm is at
+    /// most this fraction of the gradient it started with (or below
+    /// `tolerance`, whichever is smaller; never below `tolerance` / 1,000,
+    /// where `Float` gradients are noise). Without it a C path stalls: the
+    /// previous C's solution has, under the new C, the gradient
+    /// (1/C₁ − 1/C₂)·w/n, which on 8,000 texts is already below 1e-4, so
+    /// every larger C "fitted" to the first one's model. nil: the absolute
+    /// test alone.
+    public var warmStartReduction: Double?
+
+    public init(c: Double = 1.0, maxIterations: Int = 500, tolerance: Double = 1e-4, fitIntercept: Bool = true,
+                warmStartReduction: Double? = 0.1) {
         self.c = c
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.fitIntercept = fitIntercept
+        self.warmStartReduction = warmStartReduction
     }
 }
 
@@ -92,8 +104,11 @@ public struct LogisticRegression: Sendable, Equatable {
             ?? Array(repeating: initial(start), count: sampleWeights.count)
         // Large text models keep a shorter history so memory stays bounded.
         let memory = objective.parameterCount * sampleWeights.count > 4_000_000 ? 5 : 10
+        let warm = starts != nil || start != nil
         let results = LBFGS.minimize(starts: initials, memory: memory,
-                                     maxIterations: settings.maxIterations, tolerance: Float(settings.tolerance)) { xs, gs in
+                                     maxIterations: settings.maxIterations, tolerance: Float(settings.tolerance),
+                                     reduction: warm ? settings.warmStartReduction.map(Float.init) : nil,
+                                     floor: Float(settings.tolerance / 1000)) { xs, gs in
             objective.evaluate(xs, gradients: &gs)
         }
         let nw = features.width * classes

@@ -69,6 +69,34 @@ import Testing
         }
     }
 
+    /// The C path's stall (found 2026-12-03 on rotten_tomatoes): from the previous C's solution the
+    /// new objective's gradient is (1/C₁ − 1/C₂)·w/n, which at n = 6,400 training rows is already below
+    /// the absolute tolerance, so the larger C's "fit" took no step and cross-validation scored C₁'s
+    /// model twice. The first 200 digits rows, each 40 times (the mean loss is unchanged; the penalty
+    /// is 40 times weaker), path C = 10 → 1,000: each fold's C = 1,000 model must move most of the way
+    /// to that C's optimum (a cold fit to 1e-6), and its out-of-fold log-loss must differ from C = 10's.
+    @Test func warmStartedPathDoesNotStallAtLargeC() {
+        let (x0, y0) = Self.first200
+        let rows = (0..<40).flatMap { _ in Array(0..<200) }
+        let x = x0.rows(at: rows), y = rows.map { y0[$0] }
+        let folds = Folds.stratified(labels: y, folds: 5)
+        let path = CrossValidation.path(features: x, labels: y, classes: 10, folds: folds, grid: [10, 1000])
+        #expect(path.scores[0].logLoss != path.scores[1].logLoss)
+        let mask = folds.map { $0 == 0 ? Float(0) : 1 }
+        let optimum = LogisticRegression.fit(features: x, labels: y, classes: 10, sampleWeights: mask,
+                                             settings: LogisticRegressionSettings(c: 1000, maxIterations: 5000, tolerance: 1e-6))
+        func distance(_ a: LogisticRegression, _ b: LogisticRegression) -> Double {
+            let p: [Float] = a.weights.storage + a.bias, q: [Float] = b.weights.storage + b.bias
+            var sum = 0.0
+            for i in p.indices { let d = Double(p[i] - q[i]); sum += d * d }
+            return sum.squareRoot()
+        }
+        let previous = path.foldModels[0][0], warm = path.foldModels[1][0]
+        #expect(warm.iterations > 0)
+        #expect(distance(warm, optimum) < 0.5 * distance(previous, optimum),
+                "C = 1,000 from C = 10's model: \(distance(warm, optimum)) from the optimum, C = 10's model \(distance(previous, optimum))")
+    }
+
     @Test func outOfFoldTemperatureMatchesScipy() {
         // C = 1, the same folds: T minimising the out-of-fold NLL (scipy minimize_scalar) = 0.69642016,
         // NLL 0.18619168 → 0.16118982, ECE (15 bins) 0.07053351 → 0.02945359.
