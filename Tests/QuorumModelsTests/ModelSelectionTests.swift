@@ -73,7 +73,7 @@ import Testing
     /// new objective's gradient is (1/C₁ − 1/C₂)·w/n, which at n = 6,400 training rows is already below
     /// the absolute tolerance, so the larger C's "fit" took no step and cross-validation scored C₁'s
     /// model twice. The first 200 digits rows, each 40 times (the mean loss is unchanged; the penalty
-    /// is 40 times weaker), path C = 10 → 1,000: each fold's C = 1,000 model must move most of the way
+    /// is 40 times weaker), path C = 10 → 1,000: fold 0's C = 1,000 model must move at least half the way
     /// to that C's optimum (a cold fit to 1e-6), and its out-of-fold log-loss must differ from C = 10's.
     @Test func warmStartedPathDoesNotStallAtLargeC() {
         let (x0, y0) = Self.first200
