@@ -65,10 +65,13 @@ public struct ProjectInfo: Sendable, Equatable {
     /// Whether the labels are ordered (a scale such as 1–5, in list order): then
     /// agreement is also measured with ordinal and interval Krippendorff's α.
     public var ordered: Bool
+    /// What an answer is: one label, a set of labels, or a preference between two responses.
+    public var task: TaskType
 
-    public init(name: String, labels: LabelSet, vectorDimension: Int?, createdAt: String, ordered: Bool = false) {
+    public init(name: String, labels: LabelSet, vectorDimension: Int?, createdAt: String, ordered: Bool = false,
+                task: TaskType = .single) {
         self.name = name; self.labels = labels; self.vectorDimension = vectorDimension; self.createdAt = createdAt
-        self.ordered = ordered
+        self.ordered = ordered; self.task = task
     }
 }
 

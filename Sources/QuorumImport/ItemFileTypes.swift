@@ -59,6 +59,9 @@ public struct ItemRecord: Sendable {
     public var hasVector: Bool
     /// A JSON string, or an integer rendered as text (3 → "3"); nil when absent or null.
     public var label: String?
+    /// The label field's value when it is an array (a multi-label item's set):
+    /// each element a string, or an integer rendered as text; nil when the field is not an array.
+    public var labelList: [String]?
     /// Each metadata value as compact canonical JSON text (`"\"en\""`, `"3"`, `"true"`,
     /// nested objects and arrays re-serialised compactly with keys in file order).
     public var meta: [(key: String, json: String)]
@@ -70,6 +73,7 @@ public struct ItemRecord: Sendable {
         vector = []
         hasVector = false
         label = nil
+        labelList = nil
         meta = []
     }
 
@@ -79,6 +83,7 @@ public struct ItemRecord: Sendable {
         id = nil
         text = nil
         label = nil
+        labelList = nil
         hasVector = false
         vector.removeAll(keepingCapacity: true)
         meta.removeAll(keepingCapacity: true)

@@ -98,6 +98,7 @@ struct JSONLineParser {
                 i = skipWS(key.afterColon)
                 switch role(of: key) {
                 case .id: i = try parseIDOrLabel(i, field: mapping.idField, allowNull: true, into: &record.id)
+                case .label where i < n && p[i] == 0x5B: i = try parseLabelList(i, into: &record)
                 case .label: i = try parseIDOrLabel(i, field: mapping.labelField, allowNull: true, into: &record.label)
                 case .text: i = try parseText(i, into: &record.text)
                 case .vector: i = try parseVector(i, into: &record)
@@ -238,6 +239,27 @@ struct JSONLineParser {
         default:
             _ = try value(i, write: false, depth: 1)
             throw typeError(field, field == mapping.labelField ? "a string, an integer or null" : "a string or an integer", i)
+        }
+    }
+
+    /// A multi-label item's labels: an array of strings or integers (possibly empty).
+    private mutating func parseLabelList(_ start: Int, into record: inout ItemRecord) throws(ItemFileError) -> Int {
+        var list: [String] = []
+        var i = skipWS(start + 1)
+        if i < n && p[i] == 0x5D { record.labelList = list; return i + 1 }
+        while true {
+            var element: String?
+            guard i < n, p[i] != 0x6E else {
+                _ = try value(i, write: false, depth: 2)
+                throw typeError(mapping.labelField, "a list of labels (strings or whole numbers)", i)
+            }
+            i = try parseIDOrLabel(i, field: mapping.labelField, allowNull: false, into: &element)
+            if let element { list.append(element) }
+            i = skipWS(i)
+            guard i < n else { throw jsonError("the list in \"\(mapping.labelField)\" is not closed; expected ',' or ']' before the end of the line") }
+            if p[i] == 0x2C { i = skipWS(i + 1); continue }
+            if p[i] == 0x5D { record.labelList = list; return i + 1 }
+            throw jsonError("expected ',' or ']' in \"\(mapping.labelField)\" at column \(i + 1), found \(found(i))")
         }
     }
 

@@ -83,6 +83,16 @@ public struct TaskView: Sendable {
     public var labels: [String]
     /// For an adjudicator: everyone's answers, with notes and flag reasons (redacted).
     public var answers: [PersonAnswer]
+    /// Whether an answer is a set of labels (a multi-label project): keys toggle labels, Enter submits the set.
+    public var labelSets = false
+    /// Multi-label: the model's P(label applies) per label, in the project's order; nil without a model and on blind tasks.
+    public var labelProbabilities: [Float]?
+
+    /// Multi-label: the labels the suggestion pre-selects (probability above 0.5), by index.
+    public var preselected: Set<Int> {
+        guard let p = labelProbabilities, !blind else { return [] }
+        return Set(p.indices.filter { p[$0] > 0.5 })
+    }
 
     public init(taskID: Int64, roundID: Int, itemID: String, text: RedactedText?, content: String,
                 meta: [(key: String, value: JSONValue)], fields: [String], suggestion: Suggestion?, blind: Bool,

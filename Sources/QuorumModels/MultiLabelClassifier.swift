@@ -64,6 +64,42 @@ public struct MultiLabelClassifier: Sendable, Equatable {
         return out
     }
 
+    /// P(label applies), `items × labels`, with the item-level measures the
+    /// router and the sampler read, each label's two-class measures aggregated
+    /// over the labels:
+    /// - `confidence`: the least sure label's max(p, 1 − p), so an item is only
+    ///   as confident as its most doubtful label;
+    /// - `margin`: the mean over labels of |2p − 1| (the two-class margin), so
+    ///   margin uncertainty 1 − margin is `uncertainty(_:).mean`;
+    /// - `entropy`, `voteEntropy`, `meanKL`, `mutualInformation`: means over labels
+    ///   of each label's committee measures;
+    /// - `predicted`: the most probable label.
+    ///
+    /// - Complexity: labels × `Classifier.score`, plus O(items × labels).
+    public func score(texts: [String?], vectors: [[Float]?]) -> (probabilities: Matrix, measures: EnsembleMeasures) {
+        let n = texts.count, l = labels
+        var out = Matrix(rows: n, cols: l)
+        var m = EnsembleMeasures(count: n)
+        for i in 0..<n { m.confidence[i] = 1 }
+        var best = [Float](repeating: -1, count: n)
+        let share = 1 / Float(l)
+        for (j, model) in perLabel.enumerated() {
+            let (p, s) = model.score(texts: texts, vectors: vectors)
+            for i in 0..<n {
+                let yes = p.storage[i * 2 + 1]
+                out.storage[i * l + j] = yes
+                m.confidence[i] = min(m.confidence[i], max(yes, 1 - yes))
+                m.margin[i] += abs(2 * yes - 1) * share
+                m.entropy[i] += s.entropy[i] * share
+                m.voteEntropy[i] += s.voteEntropy[i] * share
+                m.meanKL[i] += s.meanKL[i] * share
+                m.mutualInformation[i] += s.mutualInformation[i] * share
+                if yes > best[i] { best[i] = yes; m.predicted[i] = Int32(j) }
+            }
+        }
+        return (out, m)
+    }
+
     /// The labels above `threshold`, per row of `probabilities`.
     public static func predicted(_ probabilities: Matrix, threshold: Float = 0.5) -> [Set<Int>] {
         (0..<probabilities.rows).map { i in Set((0..<probabilities.cols).filter { probabilities[i, $0] > threshold }) }

@@ -51,16 +51,20 @@ public enum AdjudicationService {
     /// Rules on the disputed items listed in `path` (`{"id", "label"}` per
     /// line), or escalates them to the lead (`{"id", "escalate": reason}`), all or nothing.
     public static func fromFile(store: any ProjectStore, adjudicator: String, path: String) throws -> Summary {
-        let reader = try ItemFileReader.open(path, mapping: FieldMapping(textField: "escalate", metaFields: []))
+        let field = try store.read { try $0.project().task.labelField }
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(textField: "escalate", labelField: field, metaFields: []))
         return try store.write { w in
             try requireAdjudicator(w, adjudicator)
-            let labels = try w.project().labels
+            let project = try w.project()
+            func fail(_ line: Int, _ field: String, _ problem: String, _ hint: String) -> QuorumError {
+                ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
+            }
             var open = Dictionary(uniqueKeysWithValues: try openDisputes(w).map { ($0.id, $0) })
             var summary = Summary(adjudicator: adjudicator)
             var record = ItemRecord()
             while try reader.nextRecord(into: &record) {
                 if let id = record.id, let reason = record.text {
-                    guard record.label == nil else {
+                    guard record.label == nil, record.labelList == nil else {
                         throw ItemFileError(file: path, line: record.line, field: "escalate", problem: "item \"\(id)\" has both a label and an escalation",
                                             hint: "either rule (\"label\") or escalate to the lead (\"escalate\": reason)").asQuorumError
                     }
@@ -69,14 +73,9 @@ public enum AdjudicationService {
                     summary.escalated += 1
                     continue
                 }
-                guard let id = record.id, let label = record.label else {
-                    throw ItemFileError(file: path, line: record.line, field: record.id == nil ? "id" : "label",
-                                        problem: "missing \(record.id == nil ? "id" : "label")", hint: "give every ruling an id and a label").asQuorumError
-                }
-                guard labels.index(of: label) != nil else {
-                    throw ItemFileError(file: path, line: record.line, field: "label",
-                                        problem: "\"\(label)\" is not one of the project's labels (\(labels.names.joined(separator: ", ")))",
-                                        hint: "use one of the project's labels").asQuorumError
+                guard let id = record.id, let label = try project.storedLabel(of: record, field: field, fail: fail) else {
+                    throw fail(record.line, record.id == nil ? "id" : field, "missing \(record.id == nil ? "id" : field)",
+                               "give every ruling an id and a \(field == "labels" ? "list of labels" : "label")")
                 }
                 guard let item = open.removeValue(forKey: id) else { summary.notDisputed += 1; continue }
                 try rule(w, item: item, label: label, adjudicator: adjudicator)
@@ -132,7 +131,7 @@ extension LabellingService {
 
     /// Rules on an open dispute: the ruling outranks every vote, and consensus is brought up to date.
     public func rule(_ adjudicator: String, itemID: String, label: String) throws(LabellingError) {
-        guard labels.index(of: label) != nil else { throw .unknownLabel(label, labels: labels.names) }
+        guard project.accepts(answer: label) else { throw .unknownLabel(label, labels: labels.names) }
         try onOpenDispute(adjudicator, itemID) { w, item in
             try AdjudicationService.rule(w, item: item, label: label, adjudicator: adjudicator)
             _ = try ConsensusService.aggregate(w)

@@ -53,13 +53,15 @@ public enum ConsensusService {
         public var awaitingAnotherAnnotator: [String] = []
         /// What the method says about how it reached the result (e.g. a fallback).
         public var notes: [String] = []
+        /// The project, whose task type says how a label reads in JSON (a multi-label set is a list).
+        public var project: ProjectInfo?
 
         /// The contract's JSON shape for `consensus --format json`, plus `dispute_items`,
         /// `percent_agreement`, `dispute_below`, `model_weight` and `annotators` (per annotator:
         /// `accuracy`, `answers`, and `weight` / `confusion` where the method has them, else null).
         public var json: JSONValue {
             .object([("method", .string(method.rawValue)), ("items", .int(items)), ("disputes", .int(disputes.count)),
-                     ("labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                     ("labels", .object(labels.sorted { $0.key < $1.key }.map { ($0.key, project?.labelJSON($0.value) ?? .string($0.value)) })),
                      ("dispute_items", .array(disputes.map { .string($0) })),
                      ("awaiting_another_annotator", .array(awaitingAnotherAnnotator.map { .string($0) })),
                      ("percent_agreement", .number(percentAgreement)),
@@ -135,12 +137,17 @@ public enum ConsensusService {
             votes.append(Vote(item: a.itemKey, annotator: a.annotator, label: label))
         }
         let threshold = disputeBelow ?? method.defaultDisputeBelow
-        let aggregator = try makeAggregator(w, method: method, votes: votes, disputeBelow: threshold)
+        let project = try w.project()
         let result: Aggregation
-        do {
-            result = try aggregator.aggregate(votes, labels: try w.project().labels.names)
-        } catch {
-            throw QuorumError(.badInput, "cannot aggregate the answers: \(error)")
+        if project.task == .multiLabel {
+            result = try aggregateLabelSets(votes, project: project, method: method, disputeBelow: threshold)
+        } else {
+            let aggregator = try makeAggregator(w, method: method, votes: votes, disputeBelow: threshold)
+            do {
+                result = try aggregator.aggregate(votes, labels: project.labels.names)
+            } catch {
+                throw QuorumError(.badInput, "cannot aggregate the answers: \(error)")
+            }
         }
         var verdicts = result.verdicts
         // An adjudicator's ruling outranks the votes.
@@ -201,11 +208,69 @@ public enum ConsensusService {
                               annotators: result.annotators, modelWeight: result.modelWeight)
         summary.awaitingAnotherAnnotator = awaiting.sorted()
         summary.notes = result.notes
+        summary.project = project
         try w.appendEvent(EventRecord(kind: "consensus", detailJSON: JSONValue.object([
             ("method", .string(method.rawValue)), ("items", .int(summary.items)), ("disputes", .int(disputes.count)),
             ("dispute_below", .double(threshold)),
         ]).serialized()))
         return summary
+    }
+
+    /// Multi-label consensus, label by label (`LabelSetConsensus`): each label a
+    /// yes/no question settled by majority vote or Dawid–Skene; an item's
+    /// consensus is the set of labels settled "yes" (as `LabelSetText`), and a
+    /// dispute when any label is. Each annotator's `accuracy` is their per-label
+    /// agreement with the settled sets (1 − Hamming distance / labels).
+    ///
+    /// - Complexity: labels × one binary aggregation over all answers.
+    static func aggregateLabelSets(_ votes: [Vote], project: ProjectInfo, method: Method, disputeBelow: Double) throws -> Aggregation {
+        let labels = project.labels
+        let aggregator: any Aggregator
+        switch method {
+        case .majority: aggregator = MajorityVote(disputeBelow: disputeBelow)
+        case .dawidSkene: aggregator = DawidSkene(disputeBelow: disputeBelow)
+        case .weighted, .modelAware:
+            throw QuorumError(.badInput, "--method \(method.rawValue) is not available for multi-label projects",
+                              hint: "use --method majority or --method dawid-skene (each settles every label as a yes/no question)")
+        }
+        var sets: [LabelSetVote] = []
+        sets.reserveCapacity(votes.count)
+        for v in votes {
+            guard let names = LabelSetText.names(v.label, labels: labels) else {
+                throw QuorumError(.failedCheck, "an answer by \(v.annotator) holds \"\(TerminalText.visible(v.label))\", which is not a set of the project's labels",
+                                  hint: "the project database was modified outside Quorum; see `quorum audit log`")
+            }
+            sets.append(LabelSetVote(item: v.item, annotator: v.annotator, labels: Set(names)))
+        }
+        let settled: [LabelSetConsensus.Verdict]
+        do { settled = try LabelSetConsensus.aggregate(sets, labels: labels.names, using: aggregator) } catch {
+            throw QuorumError(.badInput, "cannot aggregate the answers: \(error)")
+        }
+        var verdicts: [Verdict] = []
+        var posteriors: [Double] = []
+        var final: [Int64: Set<String>] = [:]
+        for v in settled {
+            let text = v.labels.map { set in LabelSetText.encode(set.compactMap(labels.index(of:)), labels: labels) }
+            verdicts.append(Verdict(item: v.item, label: text, confidence: v.confidence, votes: v.votes))
+            posteriors += v.posteriors
+            if let set = v.labels { final[v.item] = set }
+        }
+        var agreement: [String: (sum: Double, count: Int)] = [:]
+        for vote in sets {
+            guard let truth = final[vote.item] else { continue }
+            let differing = truth.symmetricDifference(vote.labels).count
+            agreement[vote.annotator, default: (0, 0)].sum += 1 - Double(differing) / Double(labels.count)
+            agreement[vote.annotator, default: (0, 0)].count += 1
+        }
+        let answered = Dictionary(grouping: sets, by: \.annotator).mapValues(\.count)
+        let annotators = answered.keys.sorted().map { name in
+            let a = agreement[name]
+            return AnnotatorQuality(annotator: name, accuracy: a.map { $0.sum / Double($0.count) } ?? 0, answers: answered[name]!)
+        }
+        var result = Aggregation(method: method.rawValue, labels: labels.names, verdicts: verdicts, posteriors: posteriors,
+                                 annotators: annotators)
+        result.notes = ["multi-label: each label settled as a yes/no question by \(method.rawValue); an item is a dispute when any of its labels is"]
+        return result
     }
 
     /// The aggregator for `method`, with its side input read from the store: gold records

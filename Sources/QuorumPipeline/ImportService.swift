@@ -158,13 +158,9 @@ public enum ImportService {
         // Label.
         var label: String?
         if options.kind.requiresLabel {
-            guard let given = record.label else {
+            guard let given = try project.storedLabel(of: record, field: options.mapping.labelField, fail: fail) else {
                 throw fail(line, options.mapping.labelField, "missing label; \(options.kind.rawValue) items must be labelled",
                            "add a \"\(options.mapping.labelField)\" to every item, or import the file --as pool")
-            }
-            guard project.labels.index(of: given) != nil else {
-                throw fail(line, options.mapping.labelField, "\"\(TerminalText.visible(given))\" is not one of the project's labels (\(project.labels.names.joined(separator: ", ")))",
-                           "fix the label, or create the project with the labels your data uses")
             }
             label = given
         }
@@ -254,6 +250,7 @@ extension ItemFileReader {
         if found {
             if let id = record.id { record.id = id.nfc }
             if let label = record.label { record.label = label.nfc }
+            if let list = record.labelList { record.labelList = list.map(\.nfc) }
         }
         return found
     }

@@ -21,18 +21,18 @@ public enum KPIService {
         kpis.ece = ece
         let picks = try r.picks(round: round.id)
         let answers = try r.answers(round: round.id)
-        let labels = try r.project().labels
+        let project = try r.project()
         let roundItems = Set(picks.map(\.itemID))
         var keyOf: [String: Int64] = [:]
         for a in answers { keyOf[a.itemID] = a.itemKey }
         for (id, pick) in picks { keyOf[id] = pick.itemKey }
 
-        // What the round's model suggested: the label it gave each item the most probability.
+        // What the round's model suggested: the label it gave each item the most probability
+        // (multi-label: the set of labels above 0.5).
         var suggested: [Int64: String] = [:]
         if let model = round.modelVersion {
-            for (key, p) in try r.predictions(model: model) {
-                guard let best = p.probabilities.indices.max(by: { p.probabilities[$0] < p.probabilities[$1] }) else { continue }
-                suggested[key] = labels.names[best]
+            for (key, p) in try r.predictions(model: model) where !p.probabilities.isEmpty {
+                suggested[key] = project.suggestedLabel(p)
             }
         }
 

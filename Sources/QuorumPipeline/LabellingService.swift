@@ -31,7 +31,7 @@ public enum LabellingError: Error, Equatable, CustomStringConvertible {
         case .notPermitted(let name, let role): "\(name) is not \(role.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(role)"
         case .noOpenRound: "there is no open round: answers are not being taken"
         case .notClaimed(let id): "item \"\(id)\" is not held for you: it was never given to you, or it is answered, or your hold ran out and someone else took it"
-        case .unknownLabel(let label, let labels): "\"\(label)\" is not one of the project's labels (\(labels.joined(separator: ", ")))"
+        case .unknownLabel(let label, let labels): "\"\(TerminalText.visible(label))\" is not one of the project's labels (\(labels.joined(separator: ", ")))"
         case .nothingToUndo: "there is nothing of yours to undo in the open round"
         case .notDisputed(let id): "item \"\(id)\" is not an open dispute"
         case .store(let error): error.message
@@ -76,6 +76,8 @@ public final class LabellingService: @unchecked Sendable {
     public let lease: Double
     /// The project's labels, in order.
     public let labels: LabelSet
+    /// The project's name, labels and task type.
+    public let project: ProjectInfo
     private let lock = NSLock()
     /// The evidence index loads itself on first use: one caller at a time.
     private let evidenceLock = NSLock()
@@ -86,7 +88,8 @@ public final class LabellingService: @unchecked Sendable {
     public init(store: any ProjectStore, lease: Double = LabellingService.defaultLease) throws(LabellingError) {
         self.store = store
         self.lease = lease
-        labels = try LabellingError.guarding { try store.read { r in try r.project().labels } }
+        project = try LabellingError.guarding { try store.read { r in try r.project() } }
+        labels = project.labels
     }
 
     // MARK: - Who may label
@@ -130,7 +133,7 @@ public final class LabellingService: @unchecked Sendable {
     @discardableResult
     public func answer(_ annotator: String, itemID: String, _ response: Response, note: String?, seconds: Double,
                        claimNext: Bool = false) throws(LabellingError) -> (answerID: Int64, next: NextTask?) {
-        if case .label(let label) = response, labels.index(of: label) == nil {
+        if case .label(let label) = response, !project.accepts(answer: label) {
             throw .unknownLabel(label, labels: labels.names)
         }
         let seconds = seconds.isFinite ? min(max(seconds, 0), 86_400) : 0
@@ -254,11 +257,17 @@ public final class LabellingService: @unchecked Sendable {
         let item = task.item
         let meta = Self.meta(item.metaJSON, redactor: redactor)
         let content = item.text != nil ? "" : redactor.apply(item.metaJSON ?? item.vector.map(TaskView.describe) ?? "(no content)")
-        return TaskView(taskID: task.taskID, roundID: task.roundID, itemID: item.id,
-                        text: item.text.map { RedactedText($0, redactor: redactor) }, content: content, meta: meta,
-                        fields: item.text == nil ? [] : fields(item).map(redactor.apply),
-                        suggestion: task.probabilities.flatMap { Suggestion(probabilities: $0, labels: labels.names) },
-                        blind: task.blind, labels: labels.names, answers: answers)
+        let sets = project.task == .multiLabel
+        var view = TaskView(taskID: task.taskID, roundID: task.roundID, itemID: item.id,
+                            text: item.text.map { RedactedText($0, redactor: redactor) }, content: content, meta: meta,
+                            fields: item.text == nil ? [] : fields(item).map(redactor.apply),
+                            suggestion: sets ? nil : task.probabilities.flatMap { Suggestion(probabilities: $0, labels: labels.names) },
+                            blind: task.blind, labels: labels.names, answers: answers)
+        if sets {
+            view.labelSets = true
+            if !task.blind, let p = task.probabilities, p.count == labels.count { view.labelProbabilities = p }
+        }
+        return view
     }
 
     /// The item's metadata with every string in it redacted, keys in order.

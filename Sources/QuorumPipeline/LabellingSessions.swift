@@ -27,13 +27,15 @@ extension LabellingService {
     /// are left alone. A bad line aborts the whole file.
     public static func answerFromFile(store: any ProjectStore, annotator: String, round id: Int?, path: String) throws -> Summary {
         try validateAnnotatorName(annotator)
-        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: []))
+        let task = try store.read { try $0.project().task }
+        let field = task.labelField
+        let reader = try ItemFileReader.open(path, mapping: FieldMapping(labelField: field, metaFields: []))
         return try store.write { w in
             let round = try RoundService.resolve(w, id)
             guard round.status == .open else {
                 throw QuorumError(.state, "round \(round.id) is closed", hint: "answers go to the open round; see `quorum round status`")
             }
-            let labels = try w.project().labels
+            let project = try w.project()
             try AnnotatorService.admit(w, annotator)
             let open = try w.openTasks(round: round.id, annotator: annotator, limit: nil, now: w.now)
             var taskByItem = Dictionary(open.map { ($0.item.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -49,12 +51,9 @@ extension LabellingService {
                 guard let itemID = record.id, !itemID.isEmpty else {
                     throw fail(record.line, "id", "missing id", "give every answer the id of the item it labels")
                 }
-                guard let label = record.label else {
-                    throw fail(record.line, "label", "missing label for item \"\(itemID)\"", "give every answer a label")
-                }
-                guard labels.index(of: label) != nil else {
-                    throw fail(record.line, "label", "\"\(label)\" is not one of the project's labels (\(labels.names.joined(separator: ", ")))",
-                               "use one of the project's labels")
+                guard let label = try project.storedLabel(of: record, field: field, fail: fail) else {
+                    throw fail(record.line, field, "missing label for item \"\(TerminalText.visible(itemID))\"",
+                               project.task == .multiLabel ? "give every answer its labels, [] for none" : "give every answer a label")
                 }
                 if let first = seen[itemID] {
                     throw fail(record.line, "id", "item \"\(itemID)\" already appears on line \(first)", "give each item one answer per file")

@@ -93,7 +93,12 @@ public enum ModelService {
         let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: ["probs"]))
         return try store.write { w in
             if shadow { try requireShadowSlot(w, replacing: replaceShadow) }
-            let labels = try w.project().labels
+            let project = try w.project()
+            guard project.task == .single else {
+                throw QuorumError(.badInput, "importing predictions is available for single-label projects only",
+                                  hint: "train the project's own model with `quorum train`")
+            }
+            let labels = project.labels
             var known: [String: StoredItem] = [:]
             for item in try w.items(kinds: ItemKind.allCases) { known[item.id] = item }
             var seen: [String: Int] = [:]

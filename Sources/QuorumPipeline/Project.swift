@@ -68,8 +68,17 @@ public enum Project {
     /// says the labels are a scale in list order (see `ProjectInfo.ordered`).
     /// With `database` (a `postgresql://` URL), the data lives in that
     /// (empty) database and `directory` gets a `quorum.json` naming it.
+    /// `task` says what an answer is (one label, or a set of labels).
     public static func create(_ directory: String, name: String, labels: [String], ordered: Bool = false,
-                              database: String? = nil) throws -> ProjectInfo {
+                              task: TaskType = .single, database: String? = nil) throws -> ProjectInfo {
+        if task == .preference {
+            throw QuorumError(.badInput, "--task preference is not available in this version of Quorum yet",
+                              hint: "create a single-label or multi-label project (--task single or --task multi-label)")
+        }
+        if task == .multiLabel && ordered {
+            throw QuorumError(.badInput, "--ordered applies to single-label projects only",
+                              hint: "a multi-label answer is a set of labels, not a point on a scale; drop --ordered")
+        }
         let labelSet = try LabelSet(labels)
         for label in labelSet.names where TerminalText.containsUnsafe(label) {
             throw QuorumError(.badInput, "label \"\(TerminalText.visible(label))\" contains a tab, a line break, a control or a bidi character",
@@ -78,13 +87,14 @@ public enum Project {
         try refuseExisting(directory)
         let store: any ProjectStore
         if let database {
-            store = try createInPostgres(directory, url: database, name: name, labels: labelSet, ordered: ordered)
+            store = try createInPostgres(directory, url: database, name: name, labels: labelSet, ordered: ordered, task: task)
         } else {
-            store = try SQLiteStore.create(inProject: directory, name: name, labels: labelSet, ordered: ordered)
+            store = try SQLiteStore.create(inProject: directory, name: name, labels: labelSet, ordered: ordered, task: task)
         }
         return try store.write { w in
             try w.appendEvent(EventRecord(kind: "init", detailJSON: JSONValue.object([
                 ("name", .string(name)), ("labels", .array(labelSet.names.map { .string($0) })), ("ordered", .bool(ordered)),
+                ("task", .string(task.rawValue)),
             ]).serialized()))
             return try w.project()
         }
@@ -102,9 +112,10 @@ public enum Project {
     /// Creates the project in PostgreSQL. `quorum.json` is claimed first (so
     /// two `init`s in one directory cannot both succeed) and removed again
     /// when the database refuses; it is written only once the project exists.
-    static func createInPostgres(_ directory: String, url: String, name: String, labels: LabelSet, ordered: Bool) throws -> PostgresStore {
+    static func createInPostgres(_ directory: String, url: String, name: String, labels: LabelSet, ordered: Bool,
+                                 task: TaskType) throws -> PostgresStore {
         try pointingAtPostgres(directory, url: url) {
-            try PostgresStore.create(url: url, name: name, labels: labels, ordered: ordered)
+            try PostgresStore.create(url: url, name: name, labels: labels, ordered: ordered, task: task)
         }
     }
 

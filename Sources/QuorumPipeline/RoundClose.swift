@@ -1,4 +1,5 @@
 import Foundation
+import QuorumConsensus
 import QuorumCore
 import QuorumModels
 import QuorumNumerics
@@ -10,7 +11,17 @@ extension RoundService {
     /// Every agreement statistic over `answers` (skips left out), with tasks as units.
     static func agreement(_ answers: [AnswerRecord], project: ProjectInfo) -> AgreementFigures {
         let given = answers.compactMap { a in a.label.map { (unit: a.taskID, annotator: a.annotator, label: $0) } }
-        return AgreementFigures.measure(Ratings(given, labels: project.labels.names), ordered: project.ordered)
+        // Multi-label: nominal α, Fleiss' κ and percent agreement treat each distinct set as one value; α-MASI credits overlap.
+        var figures = AgreementFigures.measure(Ratings(given, labels: project.labels.names), ordered: project.ordered)
+        if project.task == .multiLabel {
+            var byTask: [Int64: [String: Set<Int>]] = [:]
+            for a in given { byTask[a.unit, default: [:]][a.annotator] = Set(LabelSetText.indices(a.label, labels: project.labels) ?? []) }
+            figures.krippendorffAlphaMASI = Agreement.krippendorffAlphaMASI(units: byTask.keys.sorted().map { task in
+                let sets = byTask[task]!
+                return sets.keys.sorted().map { sets[$0]! }
+            })
+        }
+        return figures
     }
 
     /// Per strategy, what its settled picks of this round bought: the gain in

@@ -132,12 +132,14 @@ public enum RoundService {
             }
             var predictions: [Int64: Prediction] = [:]
             // The live model when it is a Quorum model (not imported predictions), decoded once.
-            let classifier = model.flatMap { Classifier(encoded: $0.state) }
+            let trained = model.flatMap { TrainedModel(encoded: $0.state) }
+            let classifier = trained?.classifier
+            let project = try w.project()
             if let model {
                 predictions = try w.predictions(model: model.id)
                 let missing = pool.filter { predictions[$0.key] == nil }
-                if !missing.isEmpty, let classifier {
-                    let fresh = TrainService.predictions(classifier, missing)
+                if !missing.isEmpty, let trained {
+                    let fresh = trained.predictions(missing)
                     try w.insertPredictions(model: model.id, fresh)
                     for p in fresh { predictions[p.itemKey] = p }
                 }
@@ -148,19 +150,19 @@ public enum RoundService {
             var threshold: Double?, estimatedError: Double?
             if let routing = options.routing, let model {
                 let scored = pool.compactMap { item in predictions[item.key].map { (item, $0) } }
-                let decision = try Router.decide(routing, confidences: scored.map { Double($0.1.confidence) },
+                let decision = try Router.decide(routing, confidences: scored.map { Double($0.1.itemConfidence) },
                                                  reliability: try Reliability.stored(in: model))
                 threshold = decision.threshold
                 estimatedError = decision.estimatedError
                 if let t = decision.threshold {
-                    accepted = scored.filter { Double($0.1.confidence) >= t }
+                    accepted = scored.filter { Double($0.1.itemConfidence) >= t }
                     let acceptedKeys = Set(accepted.map(\.0.key))
                     rest = pool.filter { !acceptedKeys.contains($0.key) }
                 }
             }
             // Sample: the blend of strategies, diversity-filtered.
             var candidates = SamplingInput.candidates(rest, predictions: model == nil ? nil : predictions, labels: labels,
-                                                      stratifyBy: options.stratifyBy, featurizer: classifier?.featurizer)
+                                                      stratifyBy: options.stratifyBy, featurizer: trained?.featurizer)
             if model != nil, options.blend.weights.contains(where: { $0.strategy == .adversarial && $0.weight > 0 }) {
                 try SamplingInput.addAdversarial(&candidates, items: rest, classifier: classifier, predictions: predictions,
                                                  labels: labels, store: w)
@@ -193,7 +195,7 @@ public enum RoundService {
             }
             let sampleCount = options.size - goldPicks.count - auditPicks.count
             let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
-            let centers = SamplingInput.centers(labelled, candidates: rest, featurizer: classifier?.featurizer)
+            let centers = SamplingInput.centers(labelled, candidates: rest, featurizer: trained?.featurizer)
             let sampled = sampleCount <= 0 ? [] : Sampler.pick(candidates, count: sampleCount,
                                        options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
                                                                diversity: options.diversity, stratumFloor: options.stratumFloor,
@@ -223,13 +225,13 @@ public enum RoundService {
                                           settingsJSON: settings.serialized(), picks: picks)
             if let model {
                 try w.insertAutoLabels(accepted.map { item, p in
-                    AutoLabel(itemKey: item.key, label: labels.names[p.label], confidence: Double(p.confidence),
+                    AutoLabel(itemKey: item.key, label: project.suggestedLabel(p), confidence: Double(p.itemConfidence),
                               roundID: round, modelVersion: model.id, audited: auditKeys.contains(item.key))
                 })
                 for (item, p) in accepted {
                     try w.appendEvent(EventRecord(kind: "auto-accept", itemID: item.id, modelVersion: model.id,
-                                                  confidence: Double(p.confidence),
-                                                  detailJSON: JSONValue.object([("label", .string(labels.names[p.label])),
+                                                  confidence: Double(p.itemConfidence),
+                                                  detailJSON: JSONValue.object([("label", .string(project.suggestedLabel(p))),
                                                                                 ("round", .int(round)),
                                                                                 ("threshold", .number(threshold))]).serialized()))
                 }

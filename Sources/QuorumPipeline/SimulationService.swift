@@ -90,6 +90,8 @@ public enum SimulationService {
         public var runs: [Run]
         public var poolItems: Int
         public var seconds: Double
+        /// What `accuracy` in the curves is: "accuracy", or "micro_f1" for a multi-label file.
+        public var metric = "accuracy"
 
         /// The contract's JSON shape for `simulate --out`, plus the splits and every run's picks.
         public var json: JSONValue {
@@ -100,7 +102,7 @@ public enum SimulationService {
                 randomJSON = .object(randomFields)
             }
             blendFields.insert(contentsOf: [("dataset", .string(dataset)), ("blend", .string(blend)),
-                                            ("full_accuracy", .double(fullAccuracy))], at: 0)
+                                            ("full_accuracy", .double(fullAccuracy)), ("metric", .string(metric))], at: 0)
             blendFields += [("random", randomJSON), ("seeds", .int(seeds)), ("rounds", .int(rounds)),
                             ("batch", .int(batch)), ("labels", .array(labels.map { .string($0) })),
                             ("test_items", .int(testIDs.count)), ("pool_items", .int(poolItems)),
@@ -139,9 +141,9 @@ public enum SimulationService {
         // The full-pool model: every training label, trained as `quorum train` does.
         let full = try withProject(base + "/full", data: data) { store in
             try write(train, data: data, labelled: true, to: base + "/full.jsonl")
-            _ = try ImportService.run(store: store, path: base + "/full.jsonl", options: .init(kind: .seed))
-            _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test))
-            return try TrainService.run(store: store, options: options.train).testAccuracy ?? 0
+            _ = try ImportService.run(store: store, path: base + "/full.jsonl", options: .init(kind: .seed, mapping: data.mapping))
+            _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test, mapping: data.mapping))
+            return score(try TrainService.run(store: store, options: options.train))
         }
         progress("\(data.ids.count) items: \(train.count) pool, \(test.count) test; full-pool accuracy \(JSONValue.format((full * 1e4).rounded() / 1e4))")
 
@@ -164,16 +166,16 @@ public enum SimulationService {
                 let name = arm == 0 ? "blend" : "random"
                 var run = Run(seed: s + 1, arm: name, rounds: [])
                 try withProject(base + "/\(name)-\(seed)", data: data) { store in
-                    _ = try ImportService.run(store: store, path: seedFile, options: .init(kind: .seed))
-                    _ = try ImportService.run(store: store, path: poolFile, options: .init(kind: .pool))
-                    _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test))
+                    _ = try ImportService.run(store: store, path: seedFile, options: .init(kind: .seed, mapping: data.mapping))
+                    _ = try ImportService.run(store: store, path: poolFile, options: .init(kind: .pool, mapping: data.mapping))
+                    _ = try ImportService.run(store: store, path: testFile, options: .init(kind: .test, mapping: data.mapping))
                     for a in 0..<options.annotators {
                         try AnnotatorService.add(store: store, name: "simulated-\(a + 1)", role: .annotator)
                     }
                     var trainOptions = options.train
                     trainOptions.seed = seed
                     let first = try TrainService.run(store: store, options: trainOptions)
-                    sums[arm][0] += first.testAccuracy ?? 0
+                    sums[arm][0] += score(first)
                     for r in 1...options.rounds {
                         var start = RoundService.StartOptions(size: options.batch, overlap: options.annotators,
                                                               seed: seed &* 1000 &+ UInt64(r),
@@ -190,15 +192,19 @@ public enum SimulationService {
                         for a in 0..<options.annotators {
                             let answers = base + "/answers.jsonl"
                             let lines = picks.map { id in
-                                JSONValue.object([("id", .string(id)), ("label", .string(data.labels[
-                                    annotate(data.y[index[id]!], classes: data.labels.count, options: options,
-                                             seed: seed &+ UInt64(index[id]!) &+ UInt64(a) &* 0x9E37_79B9)]))]).serialized()
+                                let row = index[id]!, answerSeed = seed &+ UInt64(row) &+ UInt64(a) &* 0x9E37_79B9
+                                if let sets = data.sets {
+                                    let given = annotate(set: sets[row], labels: data.labels.count, options: options, seed: answerSeed)
+                                    return JSONValue.object([("id", .string(id)), ("labels", .array(given.map { .string(data.labels[$0]) }))]).serialized()
+                                }
+                                return JSONValue.object([("id", .string(id)), ("label", .string(data.labels[
+                                    annotate(data.y[row], classes: data.labels.count, options: options, seed: answerSeed)]))]).serialized()
                             }
                             try (lines.joined(separator: "\n") + "\n").write(toFile: answers, atomically: false, encoding: .utf8)
                             _ = try LabellingService.answerFromFile(store: store, annotator: "simulated-\(a + 1)", round: round.round, path: answers)
                         }
                         let closed = try RoundService.close(store: store, round: round.round, train: trainOptions)
-                        let accuracy = closed.train.testAccuracy ?? 0
+                        let accuracy = score(closed.train)
                         sums[arm][r] += accuracy
                         run.rounds.append((r, picks, accuracy, closed.metrics.blend ?? ""))
                         done += 1
@@ -216,10 +222,12 @@ public enum SimulationService {
             return Arm(curve: curve, labelsTo95: curve.first { $0.accuracy >= 0.95 * full }?.labels,
                        labelsTo99: curve.first { $0.accuracy >= 0.99 * full }?.labels)
         }
-        return Result(dataset: (path as NSString).lastPathComponent, blend: options.adaptive ? "auto" : options.blend.spec,
-                      labels: data.labels, fullAccuracy: full, blended: arm(0), random: options.baseline ? arm(1) : nil, seeds: options.seeds,
-                      rounds: options.rounds, batch: options.batch, testIDs: test.map { data.ids[$0] }, initialIDs: initialIDs,
-                      runs: runs, poolItems: train.count, seconds: monotonicSeconds() - started)
+        var result = Result(dataset: (path as NSString).lastPathComponent, blend: options.adaptive ? "auto" : options.blend.spec,
+                            labels: data.labels, fullAccuracy: full, blended: arm(0), random: options.baseline ? arm(1) : nil, seeds: options.seeds,
+                            rounds: options.rounds, batch: options.batch, testIDs: test.map { data.ids[$0] }, initialIDs: initialIDs,
+                            runs: runs, poolItems: train.count, seconds: monotonicSeconds() - started)
+        if data.sets != nil { result.metric = "micro_f1" }
+        return result
     }
 
     /// Creates a project at `directory` with the file's labels, runs `body` on it.
@@ -227,7 +235,7 @@ public enum SimulationService {
     static func withProject<T>(_ directory: String, data: Data, _ body: (any ProjectStore) throws -> T) throws -> T {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try Project.create(directory, name: "simulation", labels: data.labels)
+        _ = try Project.create(directory, name: "simulation", labels: data.labels, task: data.sets == nil ? .single : .multiLabel)
         return try body(try Project.open(directory))
     }
 
@@ -238,10 +246,37 @@ public enum SimulationService {
             var fields: [(String, JSONValue)] = [("id", .string(data.ids[i]))]
             if let text = data.texts[i] { fields.append(("text", .string(text))) }
             if let vector = data.vectors[i] { fields.append(("vector", .raw("[" + vector.map { "\($0)" }.joined(separator: ",") + "]"))) }
-            if labelled { fields.append(("label", .string(data.labels[data.y[i]]))) }
+            if labelled, let sets = data.sets {
+                fields.append(("labels", .array(sets[i].map { .string(data.labels[$0]) })))
+            } else if labelled {
+                fields.append(("label", .string(data.labels[data.y[i]])))
+            }
             out += JSONValue.object(fields).serialized() + "\n"
         }
         try out.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    /// What a curve measures: test accuracy, or for a multi-label model micro F1
+    /// (its exact-set accuracy is too coarse to tell rounds apart).
+    static func score(_ trained: TrainService.Summary) -> Double {
+        (trained.perLabel.isEmpty ? trained.testAccuracy : trained.microF1) ?? 0
+    }
+
+    /// A multi-label answer: the true set, each label's yes/no decided by the
+    /// majority of `annotators` noisy answers (each flipped with probability `noise`; ties at random, seeded).
+    static func annotate(set truth: [Int], labels: Int, options: Options, seed: UInt64) -> [Int] {
+        guard options.noise > 0 else { return truth }
+        var rng = SeededGenerator(seed: seed ^ 0x5E7)
+        let n = max(options.annotators, 1)
+        let truthSet = Set(truth)
+        return (0..<labels).filter { label in
+            var yes = 0
+            for _ in 0..<n {
+                let wrong = Double(rng.next() >> 11) / Double(1 << 53) < options.noise
+                if truthSet.contains(label) != wrong { yes += 1 }
+            }
+            return 2 * yes > n || (2 * yes == n && rng.next() & 1 == 1)
+        }
     }
 
     static func formatDuration(_ seconds: Double) -> String {
@@ -270,20 +305,46 @@ public enum SimulationService {
         var texts: [String?] = []
         var vectors: [[Float]?] = []
         var y: [Int] = []
+        /// Multi-label files (a `labels` list per item): each item's set, by label index; nil for single-label files.
+        var sets: [[Int]]?
         var split: [String?] = []
         var groups: [Int64] = []
         var labels: [String] = []
         /// Row by id.
         var index: [String: Int] = [:]
+        /// How the files `write` makes are imported: labels under "labels" for a multi-label file.
+        var mapping: FieldMapping { FieldMapping(labelField: sets == nil ? "label" : "labels") }
     }
 
-    /// Reads a labelled JSONL or CSV file: every record needs a label.
+    /// Reads a labelled JSONL or CSV file: every record needs a label, or
+    /// (a multi-label file, told by its first record) a `labels` list.
     static func load(_ path: String) throws -> Data {
-        let reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: ["split"]))
+        var reader = try ItemFileReader.open(path, mapping: FieldMapping(metaFields: ["split"]))
         var data = Data()
         var index: [String: Int] = [:]
         var record = ItemRecord()
+        var first = true
         while try reader.nextRecord(into: &record) {
+            if first, record.label == nil {
+                // No "label": a multi-label file has a "labels" list instead.
+                let lists = try ItemFileReader.open(path, mapping: FieldMapping(labelField: "labels", metaFields: ["split"]))
+                var probe = ItemRecord()
+                if try lists.nextRecord(into: &probe), probe.labelList != nil {
+                    reader = lists
+                    record = probe
+                    data.sets = []
+                }
+            }
+            first = false
+            if data.sets != nil {
+                guard let names = record.labelList else {
+                    throw ItemFileError(file: path, line: record.line, field: "labels", problem: "missing labels; simulate needs every item's true set of labels",
+                                        hint: "give every item a \"labels\" list ([] for none)").asQuorumError
+                }
+                for name in names where index[name] == nil { index[name] = data.labels.count; data.labels.append(name) }
+                data.sets!.append(Array(Set(names.map { index[$0]! })).sorted())
+                record.label = ""
+            }
             guard let label = record.label else {
                 throw ItemFileError(file: path, line: record.line, field: "label", problem: "missing label; simulate needs every item's true label",
                                     hint: "give every item a label").asQuorumError
@@ -292,7 +353,7 @@ public enum SimulationService {
                 throw ItemFileError(file: path, line: record.line, field: "text", problem: "the item has neither text nor a vector",
                                     hint: "give every item text or a vector").asQuorumError
             }
-            if index[label] == nil { index[label] = data.labels.count; data.labels.append(label) }
+            if data.sets == nil, index[label] == nil { index[label] = data.labels.count; data.labels.append(label) }
             let id = record.id ?? "line-\(record.line)"
             guard data.index.updateValue(data.ids.count, forKey: id) == nil else {
                 throw ItemFileError(file: path, line: record.line, field: "id", problem: "id \"\(id)\" appears twice",
@@ -301,7 +362,7 @@ public enum SimulationService {
             data.ids.append(id)
             data.texts.append(record.text)
             data.vectors.append(record.hasVector ? record.vector : nil)
-            data.y.append(index[label]!)
+            data.y.append(data.sets == nil ? index[label]! : 0)
             data.split.append(record.meta.first { $0.key == "split" }.map { $0.json.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) })
             data.groups.append(ImportService.contentHash(text: record.text, vector: record.hasVector ? record.vector : nil))
         }

@@ -112,19 +112,21 @@ public enum SnapshotService {
     /// never the project's database, an existing file only with `force`); the
     /// same snapshot always gives the same bytes.
     public static func export(store: any ProjectStore, name: String, format: ExportFormat, to path: String,
-                              force: Bool = false, project: String? = nil) throws -> Int {
-        try OutputFile.check(path, force: force, project: project)
-        let (rows, content) = try store.read { r in
+                              force: Bool = false, project projectDirectory: String? = nil) throws -> Int {
+        try OutputFile.check(path, force: force, project: projectDirectory)
+        let (rows, content, project) = try store.read { r in
             let (_, rows) = try load(r, name)
             let wanted = Set(rows.map(\.id))
             var content: [String: SnapshotCodec.Content] = [:]
             for item in try r.items(kinds: ItemKind.allCases) where wanted.contains(item.id) {
                 content[item.id] = SnapshotCodec.Content(text: item.text, vector: item.vector, metaJSON: item.metaJSON)
             }
-            return (rows, content)
+            return (rows, content, try r.project())
         }
-        try OutputFile.write(format == .jsonl ? SnapshotCodec.jsonl(rows, content: content) : SnapshotCodec.csv(rows, content: content),
-                             to: path, what: "export", force: force, project: project)
+        let sets = project.task == .multiLabel ? project.labels : nil
+        try OutputFile.write(format == .jsonl ? SnapshotCodec.jsonl(rows, content: content, labelSets: sets)
+                                              : SnapshotCodec.csv(rows, content: content, labelSets: sets),
+                             to: path, what: "export", force: force, project: projectDirectory)
         return rows.count
     }
 

@@ -51,6 +51,10 @@ public enum TrainService {
         public var seconds: Double
         /// The feature settings' name, or "vectors" when the items have no text.
         public var featuresName: String
+        /// Multi-label projects: micro F1 and Hamming loss on the test items, and each label's C and features.
+        public var microF1: Double?
+        public var hammingLoss: Double?
+        public var perLabel: [LabelTraining] = []
 
         /// The contract's JSON shape for `train --format json`.
         public var json: JSONValue {
@@ -62,13 +66,16 @@ public enum TrainService {
                      ("selection", .array(training.scores.map { $0.json(featuresName: featuresName == "vectors" ? "vectors" : nil) })),
                      ("test_items", .int(testItems)),
                      ("iterations", .int(iterations)), ("scored", .int(scored)),
-                     ("calibration", calibration.map(\.json) ?? .null)])
+                     ("calibration", calibration.map(\.json) ?? .null)]
+                    + (perLabel.isEmpty ? [] : [("micro_f1", .number(microF1)), ("hamming_loss", .number(hammingLoss)),
+                                                ("per_label", .array(perLabel.map(\.json)))]))
         }
     }
 
     /// What a model is trained and evaluated on, read in one read transaction.
     struct TrainingSet {
         var labels: LabelSet
+        var task: TaskType = .single
         /// Seed items, then pool items with a settled consensus label.
         var train: [(item: StoredItem, label: String)]
         /// Pool and gold items: what annotators may be shown, scored after training.
@@ -78,7 +85,8 @@ public enum TrainService {
 
     /// Reads the training set. Readers never block writers, so labelling goes on meanwhile.
     static func gather(_ r: any StoreReader) throws -> TrainingSet {
-        let labels = try r.project().labels
+        let project = try r.project()
+        let labels = project.labels
         var train = try r.items(kinds: [.seed]).map { ($0, $0.label!) }
         let consensus = try r.consensus()
         let scoreable = try r.items(kinds: [.pool, .gold])  // read once: training labels, then scoring
@@ -89,12 +97,14 @@ public enum TrainService {
             throw QuorumError(.state, "there are no labelled items to train on",
                               hint: "import labelled items with `quorum import FILE --as seed`, or label a round and close it")
         }
-        return TrainingSet(labels: labels, train: train, scoreable: scoreable, test: try r.items(kinds: [.test]))
+        return TrainingSet(labels: labels, task: project.task, train: train, scoreable: scoreable, test: try r.items(kinds: [.test]))
     }
 
     /// A trained, evaluated and scored model, not yet recorded.
     struct Fitted {
-        var classifier: Classifier
+        /// The single-label model; nil for a multi-label project's (`multiLabel`).
+        var classifier: Classifier?
+        var multiLabel: MultiLabelFit?
         var training: Classifier.Training
         var trainedOn: Int
         var testItems: Int
@@ -107,6 +117,7 @@ public enum TrainService {
     /// Trains, evaluates on the test items and scores the pool, outside any
     /// transaction: the slow part of `train` and `round close`.
     static func fit(_ set: TrainingSet, options: Options) -> Fitted {
+        if set.task == .multiLabel { return fitMultiLabel(set, options: options) }
         let started = monotonicSeconds()
         let labels = set.labels
         let y = set.train.map { labels.index(of: $0.label)! }
@@ -137,7 +148,8 @@ public enum TrainService {
 
     /// Records a fitted model and its predictions: the short write at the end of training.
     static func record(_ w: any StoreWriter, _ fitted: Fitted, options: Options) throws -> Summary {
-        let classifier = fitted.classifier, training = fitted.training
+        guard let classifier = fitted.classifier else { return try recordMultiLabel(w, fitted, options: options) }
+        let training = fitted.training
         let (accuracy, macroF1, ece) = (fitted.accuracy, fitted.macroF1, fitted.ece)
         let calibration = training.calibration
         let featurizerSettings = training.features
@@ -190,7 +202,12 @@ public enum TrainService {
 
     /// The classifier's predictions for `items`, with their measures.
     static func predictions(_ classifier: Classifier, _ items: [StoredItem]) -> [Prediction] {
-        let (p, m) = classifier.score(texts: items.map(\.text), vectors: items.map(\.vector))
+        predictions(items, scored: classifier.score(texts: items.map(\.text), vectors: items.map(\.vector)))
+    }
+
+    /// One prediction per item from a model's scores (`probabilities` items × k, and its measures).
+    static func predictions(_ items: [StoredItem], scored: (probabilities: Matrix, measures: EnsembleMeasures)) -> [Prediction] {
+        let (p, m) = scored
         let k = p.cols
         return items.enumerated().map { i, item in
             Prediction(itemKey: item.key, probabilities: Array(p.storage[(i * k)..<((i + 1) * k)]),

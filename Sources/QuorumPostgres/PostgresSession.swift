@@ -63,7 +63,8 @@ final class PostgresSession: StoreReader {
         let names: [String] = try rows("SELECT name FROM labels ORDER BY position").map { try $0[0] }
         return ProjectInfo(name: values["name"] ?? "", labels: try LabelSet(names),
                            vectorDimension: values["vector_dimension"].flatMap { Int($0) },
-                           createdAt: values["created_at"] ?? "", ordered: values["ordered"] == "1")
+                           createdAt: values["created_at"] ?? "", ordered: values["ordered"] == "1",
+                           task: try TaskType.stored(values[TaskType.projectKey]))
     }
 
     func setting(_ key: String) throws -> String? {

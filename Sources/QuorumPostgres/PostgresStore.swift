@@ -58,10 +58,11 @@ public final class PostgresStore: ProjectStore {
 
     /// Creates a new project in the (empty) database at `url`. Refuses a
     /// database that already holds a Quorum project, or any other tables.
-    /// `ordered` labels are recorded as the project key `ordered` = "1".
+    /// `ordered` labels are recorded as the project key `ordered` = "1", a
+    /// task type other than `single` as the key `task`.
     public static func create(url text: String, name: String, labels: LabelSet, ordered: Bool = false,
-                              clock: Clock = .system) throws -> PostgresStore {
-        try reportingBusy { try makeProject(url: text, name: name, labels: labels, ordered: ordered, clock: clock) }
+                              task: TaskType = .single, clock: Clock = .system) throws -> PostgresStore {
+        try reportingBusy { try makeProject(url: text, name: name, labels: labels, ordered: ordered, task: task, clock: clock) }
     }
 
     /// Runs `body`, reporting a lock wait that timed out as a `QuorumError`.
@@ -69,7 +70,8 @@ public final class PostgresStore: ProjectStore {
         do { return try body() } catch let busy as BusyError { throw busy.asQuorumError }
     }
 
-    private static func makeProject(url text: String, name: String, labels: LabelSet, ordered: Bool, clock: Clock) throws -> PostgresStore {
+    private static func makeProject(url text: String, name: String, labels: LabelSet, ordered: Bool, task: TaskType,
+                                    clock: Clock) throws -> PostgresStore {
         let url = try PostgresURL(text)
         let store = try PostgresStore(url: url, readOnly: false, clock: clock)
         try store.pool.withConnection { link in
@@ -86,7 +88,8 @@ public final class PostgresStore: ProjectStore {
                 try link.query(PostgresSchema.migrationsTable)
                 try migrate(link, through: PostgresSchema.steps.count)
                 let now = Timestamp.format(clock.now())
-                for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : []) {
+                for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : [])
+                    + (task == .single ? [] : [(TaskType.projectKey, task.rawValue)]) {
                     try link.query("INSERT INTO project(key, value) VALUES ($1, $2)", [key, value])
                 }
                 for (i, label) in labels.names.enumerated() {

@@ -78,6 +78,8 @@ public struct AgreementFigures: Sendable, Equatable {
     public var krippendorffAlphaOrdinal: Double?
     /// Krippendorff's α with squared differences; only for ordered labels.
     public var krippendorffAlphaInterval: Double?
+    /// Krippendorff's α with the MASI distance; only for multi-label answers (sets of labels).
+    public var krippendorffAlphaMASI: Double?
     /// Every pair of annotators with at least one shared unit, sorted by (a, b).
     public var pairs: [PairAgreement]
 

@@ -16,6 +16,8 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
     /// Krippendorff's α, ordinal and interval: set only when the project's labels are ordered.
     public var krippendorffAlphaOrdinal: Double?
     public var krippendorffAlphaInterval: Double?
+    /// Krippendorff's α with the MASI distance between label sets: set only in multi-label projects.
+    public var krippendorffAlphaMASI: Double?
     /// Cohen's κ per pair of annotators who shared an item this round; nil in
     /// metrics recorded before pairs were measured.
     public var pairs: [PairAgreement]?
@@ -63,6 +65,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
         percentAgreement = agreement.percentAgreement
         krippendorffAlphaOrdinal = agreement.krippendorffAlphaOrdinal
         krippendorffAlphaInterval = agreement.krippendorffAlphaInterval
+        krippendorffAlphaMASI = agreement.krippendorffAlphaMASI
         pairs = agreement.pairs
     }
 
@@ -77,6 +80,7 @@ public struct RoundMetrics: Sendable, Equatable, Codable {
                 ("percent_agreement", .number(percentAgreement)),
                 ("krippendorff_alpha_ordinal", .number(krippendorffAlphaOrdinal)),
                 ("krippendorff_alpha_interval", .number(krippendorffAlphaInterval)),
+                ("krippendorff_alpha_masi", .number(krippendorffAlphaMASI)),
                 ("pairs", pairs.map { .array($0.map(\.json)) } ?? .null),
             ])),
             ("auto_accepted", .int(autoAccepted)), ("audit_pass_rate", .number(auditPassRate)),

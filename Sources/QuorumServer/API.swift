@@ -92,7 +92,7 @@ final class API: Sendable {
                     guard let text = reason as? String else { throw APIError(.badRequest, "\"escalate\" must be a string: the reason") }
                     try self.service.escalate(caller.name, itemID: id, reason: text.isEmpty ? "no reason given" : text)
                 } else {
-                    try self.service.rule(caller.name, itemID: id, label: try Self.string(fields, "label"))
+                    try self.service.rule(caller.name, itemID: id, label: try self.label(fields))
                 }
                 return .object([("ok", .bool(true))])
             }
@@ -129,6 +129,7 @@ final class API: Sendable {
         let keys = LabelKeys(labels: service.labels.names)
         return .object([
             ("annotator", .string(caller.name)), ("role", .string(caller.role.rawValue)), ("round", .number(round)),
+            ("task", .string(service.project.task.rawValue)),
             ("labels", .array(service.labels.names.enumerated().map { i, name in
                 .object([("name", .string(name)), ("key", .text(keys.key(forLabel: i).map(String.init)))])
             })),
@@ -160,14 +161,15 @@ final class API: Sendable {
     func answer(_ caller: Caller, _ body: Data) throws -> JSONValue {
         let fields = try Self.object(body)
         let id = try Self.string(fields, "id")
-        let given = ["label", "skip", "flag"].filter { fields[$0] != nil && !(fields[$0] is NSNull) }
+        let answerField = service.project.task.labelField
+        let given = [answerField, "skip", "flag"].filter { fields[$0] != nil && !(fields[$0] is NSNull) }
         guard given.count == 1 else {
-            throw APIError(.badRequest, given.isEmpty ? "give one of \"label\", \"skip\": true or \"flag\": reason"
+            throw APIError(.badRequest, given.isEmpty ? "give one of \"\(answerField)\", \"skip\": true or \"flag\": reason"
                                                       : "give only one of \(given.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
         let response: QuorumLabelling.Response
         switch given[0] {
-        case "label": response = .label(try Self.string(fields, "label"))
+        case answerField: response = .label(try label(fields))
         case "skip":
             guard fields["skip"] as? Bool == true else { throw APIError(.badRequest, "field \"skip\": give true") }
             response = .skip
@@ -236,7 +238,25 @@ final class API: Sendable {
 
     // MARK: - JSON
 
+    /// The answer in a request: `"label"`, or in a multi-label project `"labels"`,
+    /// a list of the project's labels (possibly empty), as the store keeps it.
+    func label(_ fields: [String: Any]) throws -> String {
+        let project = service.project
+        guard project.task == .multiLabel else { return try Self.string(fields, "label") }
+        guard let list = fields["labels"] as? [Any], list.allSatisfy({ $0 is String }) else {
+            throw APIError(.badRequest, "field \"labels\": give a list of label names (or [] for none)")
+        }
+        do { return try LabelSetText.encode(names: list.map { ($0 as! String).nfc }, labels: project.labels) } catch {
+            throw APIError(.badRequest, "field \"labels\": \(error.message)")
+        }
+    }
+
     static func task(_ task: TaskView, lease: Double?, answers: [PersonAnswer]? = nil) -> JSONValue {
+        func answerJSON(_ label: String?) -> JSONValue {
+            guard task.labelSets, let label else { return .text(label) }
+            let names = (try? JSONSerialization.jsonObject(with: Data(label.utf8))) as? [String] ?? []
+            return .array(names.map { .string($0) })
+        }
         var fields: [(String, JSONValue)] = [
             ("id", .string(task.itemID)), ("round", task.roundID > 0 ? .int(task.roundID) : .null),
             ("text", .text(task.text?.full)), ("meta", .object(task.meta.map { ($0.key, $0.value) })),
@@ -246,11 +266,20 @@ final class API: Sendable {
                          ("alternatives", .array(s.alternatives.map { .object([("label", .string($0.label)), ("confidence", .double($0.confidence))]) }))])
             } ?? .null),
             ("labels", .array(task.labels.map { .string($0) })), ("blind", .bool(task.blind)),
+            ("multi_label", .bool(task.labelSets)),
         ]
+        if task.labelSets {
+            // Multi-label: P(label applies) per label, and the labels it pre-selects (above 0.5).
+            fields[fields.firstIndex { $0.0 == "suggestion" }!].1 = task.labelProbabilities.map { p in
+                .object([("labels", .array(task.preselected.sorted().map { .string(task.labels[$0]) })),
+                         ("probabilities", .object(zip(task.labels, p).map { ($0, .double(Double($1))) }))])
+            } ?? .null
+        }
         if let lease { fields.append(("lease_seconds", .double(lease))) }
         if let answers {
             fields.append(("answers", .array(answers.map { a in
-                .object([("annotator", .string(a.annotator)), ("label", .text(a.label)), ("flagged", .bool(a.flagged)), ("note", .text(a.note))])
+                .object([("annotator", .string(a.annotator)), (task.labelSets ? "labels" : "label", answerJSON(a.label)),
+                         ("flagged", .bool(a.flagged)), ("note", .text(a.note))])
             })))
         }
         return .object(fields)

@@ -31,11 +31,15 @@ public enum SnapshotCodec {
     /// dataset one can train on. Items never change content, so the same
     /// snapshot always exports the same bytes.
     ///
+    /// With `labelSets` (a multi-label project's labels), the export's rows
+    /// carry `"labels": [...]` for the item and each answer instead of `"label"`.
+    ///
     /// - Complexity: O(total row size).
-    public static func jsonl(_ rows: [SnapshotRow], content: [String: Content]? = nil) -> String {
+    public static func jsonl(_ rows: [SnapshotRow], content: [String: Content]? = nil, labelSets: LabelSet? = nil) -> String {
         var out = ""
         for row in canonicalOrder(rows) {
             var fields = fieldsOf(row)
+            if let labelSets { fields = labelListFields(fields, row, labelSets) }
             if let content {
                 let c = content[row.id]
                 fields.append(("text", .text(c?.text)))
@@ -46,6 +50,21 @@ public enum SnapshotCodec {
             out += "\n"
         }
         return out
+    }
+
+    /// The row's fields with each stored label set as a list under `"labels"`.
+    static func labelListFields(_ fields: [(String, JSONValue)], _ row: SnapshotRow, _ labels: LabelSet) -> [(String, JSONValue)] {
+        func list(_ text: String) -> JSONValue {
+            .array((LabelSetText.names(text, labels: labels) ?? []).map { .string($0) })
+        }
+        return fields.map { key, value in
+            switch key {
+            case "label": return ("labels", list(row.label))
+            case "answers":
+                return ("answers", .array(row.answers.map { .object([("annotator", .string($0.annotator)), ("labels", list($0.label))]) }))
+            default: return (key, value)
+            }
+        }
     }
 
     /// One row's canonical JSON line (without the newline).
@@ -79,8 +98,9 @@ public enum SnapshotCodec {
     /// (then `text,vector,meta` when `content` is given: the vector as a JSON
     /// array, the metadata as a JSON object, empty where none); answers as
     /// `annotator=label` joined by `;`. Fields are quoted when needed.
-    public static func csv(_ rows: [SnapshotRow], content: [String: Content]? = nil) -> String {
-        var out = "id,label,source,confidence,split,answers" + (content == nil ? "" : ",text,vector,meta") + "\n"
+    /// With `labelSets` (multi-label), the column is `labels`, each set a JSON list such as `["a","b"]`.
+    public static func csv(_ rows: [SnapshotRow], content: [String: Content]? = nil, labelSets: LabelSet? = nil) -> String {
+        var out = "id,\(labelSets == nil ? "label" : "labels"),source,confidence,split,answers" + (content == nil ? "" : ",text,vector,meta") + "\n"
         for row in canonicalOrder(rows) {
             let answers = row.answers.map { "\($0.annotator)=\($0.label)" }.joined(separator: ";")
             var fields = [row.id, row.label, row.source.rawValue, JSONValue.format(row.confidence), row.split.rawValue, answers]

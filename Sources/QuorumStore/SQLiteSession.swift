@@ -23,7 +23,8 @@ struct SQLiteSession: StoreReader {
         let names = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
         return ProjectInfo(name: values["name"] ?? "", labels: try LabelSet(names),
                            vectorDimension: values["vector_dimension"].flatMap { Int($0) },
-                           createdAt: values["created_at"] ?? "", ordered: values["ordered"] == "1")
+                           createdAt: values["created_at"] ?? "", ordered: values["ordered"] == "1",
+                           task: try TaskType.stored(values[TaskType.projectKey]))
     }
 
     func setting(_ key: String) throws -> String? {

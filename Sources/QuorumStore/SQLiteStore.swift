@@ -90,9 +90,10 @@ public final class SQLiteStore: ProjectStore {
     }
 
     /// Creates a new project in `directory`. Refuses to overwrite an existing one.
-    /// `ordered` labels are recorded as the project key `ordered` = "1".
+    /// `ordered` labels are recorded as the project key `ordered` = "1", a
+    /// task type other than `single` as the key `task`.
     public static func create(inProject directory: String, name: String, labels: LabelSet, ordered: Bool = false,
-                              clock: Clock = .system) throws -> SQLiteStore {
+                              task: TaskType = .single, clock: Clock = .system) throws -> SQLiteStore {
         let path = databasePath(inProject: directory)
         if FileManager.default.fileExists(atPath: path) {
             throw QuorumError(.state, "\(path): a Quorum project already exists here",
@@ -103,7 +104,8 @@ public final class SQLiteStore: ProjectStore {
         try Schema.migrator.migrate(store.pool)
         try store.pool.write { db in
             let now = Timestamp.format(clock.now())
-            for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : []) {
+            for (key, value) in [("name", name), ("created_at", now), ("schema", "1")] + (ordered ? [("ordered", "1")] : [])
+                + (task == .single ? [] : [(TaskType.projectKey, task.rawValue)]) {
                 try db.execute(sql: "INSERT INTO project(key, value) VALUES (?, ?)", arguments: [key, value])
             }
             for (i, label) in labels.names.enumerated() {

@@ -46,6 +46,8 @@ public final class LabelLoop {
     private var started = monotonicSeconds()
     /// A key typed while waiting for work, applied to the next item.
     var typedAhead: Key?
+    /// Multi-label: the labels toggled on for the item on screen (the suggestion's to begin with).
+    var chosen = Set<Int>()
 
     public init(queue: any LabelQueue, labels: LabelSet, annotator: String, terminal: RawTerminal = RawTerminal(),
                 style: Style = .fromEnvironment(), detailsOpen: Bool = false) {
@@ -85,6 +87,7 @@ public final class LabelLoop {
             }
             note = nil
             scroll = 0
+            chosen = task.preselected
             let shownAt = monotonicSeconds()
             try draw(task)
             var handled = false
@@ -95,6 +98,12 @@ public final class LabelLoop {
                     key = read
                 }
                 var response: Response?
+                if task.labelSets, let answer = setKey(key) {
+                    switch answer {
+                    case .submit: response = .label(LabelSetText.encode(chosen, labels: labels))
+                    case .toggled: try draw(task); continue
+                    }
+                }
                 switch key {
                 case .idle:
                     if RawTerminal.size() != drawnSize { try draw(task) }
@@ -156,7 +165,8 @@ public final class LabelLoop {
                     switch response {
                     case .label(let l):
                         summary.answered += 1
-                        message = "✓ \(task.itemID) → \(l)"
+                        let shown = task.labelSets ? (chosen.isEmpty ? "no labels" : chosen.sorted().map { labels.names[$0] }.joined(separator: ", ")) : l
+                        message = "✓ \(task.itemID) → \(shown)"
                     case .skip:
                         summary.skipped += 1
                         message = "skipped \(task.itemID)"
@@ -169,6 +179,28 @@ public final class LabelLoop {
                     try draw(task)
                 }
             }
+        }
+    }
+
+    enum SetKey { case toggled, submit }
+
+    /// Multi-label keys: a label's key (or `/` and a name) toggles it, Enter
+    /// submits the toggled set (possibly empty). nil for every other key.
+    private func setKey(_ key: Key) -> SetKey? {
+        func toggle(_ index: Int) {
+            if chosen.remove(index) == nil { chosen.insert(index) }
+            message = (chosen.contains(index) ? "+ " : "− ") + labels.names[index]
+        }
+        switch key {
+        case .enter: return .submit
+        case .character("/"):
+            if let index = pickLabel() { toggle(index) } else { message = "no label chosen" }
+            return .toggled
+        case .character(let c):
+            guard let index = keys.label(forKey: c) else { return nil }
+            toggle(index)
+            return .toggled
+        default: return nil
         }
     }
 
@@ -200,8 +232,14 @@ public final class LabelLoop {
 
     /// The keys line, and the help `?` shows: each line fits 80 columns.
     static let keysLine = "Enter accept  s skip  u undo  f flag  n note  d details  / find  ? help  q quit"
-    func helpLines() -> [String] {
-        [keys.ownKeys ? "Each label's own key picks it · / find a label by typing part of its name"
+    static let setKeysLine = "keys toggle  Enter submit  s skip  u undo  f flag  n note  d details  ? help  q quit"
+    func helpLines(labelSets: Bool = false) -> [String] {
+        if labelSets {
+            return ["The key in [ ] toggles its label (✓ = chosen) · / toggle a label found by name",
+                    "Enter submit the chosen labels (none is an answer too) · s skip · u undo · f flag · n note",
+                    "space/PgDn next page · b/PgUp previous page · d details · ? hide help · q quit"]
+        }
+        return [keys.ownKeys ? "Each label's own key picks it · / find a label by typing part of its name"
                       : "The key in [ ] picks its label · / find any label by typing part of its name",
          "Enter accept the suggestion · s skip · u undo · f flag · n note · d details",
          "space/PgDn next page of the text · b/PgUp previous page · ? hide help · q quit"]
@@ -219,6 +257,10 @@ public final class LabelLoop {
         var suggestionLine: String?
         if task.blind {
             suggestionLine = "Suggestion hidden for this item (blind)."
+        } else if let p = task.labelProbabilities {
+            let likely = p.indices.filter { p[$0] > 0.5 }.sorted { p[$0] > p[$1] }
+            suggestionLine = "Suggestion: " + (likely.isEmpty ? "none of the labels"
+                : likely.map { "\(labels.names[$0]) \(Int((Double(p[$0]) * 100).rounded()))%" }.joined(separator: ", "))
         } else if let s = task.suggestion {
             let alternatives = s.alternatives.map { "\($0.label) \(Int(($0.confidence * 100).rounded()))%" }.joined(separator: ", ")
             suggestionLine = "Suggestion: \(s.label) (\(Int((s.confidence * 100).rounded()))%)"
@@ -241,14 +283,14 @@ public final class LabelLoop {
         var frame = Frame(
             title: "Quorum · \(annotator) · round \(task.roundID) · item \(task.itemID)",
             body: body, suggestion: suggestionLine,
-            labels: keys.shown(labels.names),
-            keys: LabelLoop.keysLine,
+            labels: keys.shown(task.labelSets ? labels.names.indices.map { (chosen.contains($0) ? "✓" : "·") + labels.names[$0] } : labels.names),
+            keys: task.labelSets ? LabelLoop.setKeysLine : LabelLoop.keysLine,
             progress: "done \(done) · left \(remaining) · you \(summary.answered + summary.flagged) this session"
                 + " · \(Int(rate.rounded()))/min · ETA \(eta)",
             note: note, details: shownDetails, message: message)
         frame.bodyIsCut = cut
         frame.scroll = scroll
-        frame.help = showHelp ? helpLines() : []
+        frame.help = showHelp ? helpLines(labelSets: task.labelSets) : []
         message = ""
         let laid = Screen.page(frame, columns: size.columns, rows: size.rows, style: style)
         scroll = laid.scroll

@@ -19,23 +19,25 @@ struct Init: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the data in this (empty) PostgreSQL database instead of DIR/quorum.sqlite; DIR gets a quorum.json naming it. The password comes from PGPASSWORD or ~/.pgpass.",
                                valueName: "postgresql://user@host:port/dbname"))
     var database: String?
+    @Option(help: "What an answer is: one label (single), or a set of labels, possibly empty (multi-label).")
+    var task: TaskType = .single
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         let dir = project.directory
         let projectName = name ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
         let info = try Project.create(dir, name: projectName, labels: labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
-                                      ordered: ordered, database: database)
+                                      ordered: ordered, task: task, database: database)
         let location = try Project.location(dir)
         let where_: String = switch location {
         case .sqlite: dir
         case .postgres(let url): "\(dir) (data in \(url))"
         }
         var fields: [(String, JSONValue)] = [("project", .string(info.name)), ("labels", .array(info.labels.names.map { .string($0) })),
-                                             ("ordered", .bool(info.ordered))]
+                                             ("ordered", .bool(info.ordered)), ("task", .string(info.task.rawValue))]
         if case .postgres(let url) = location { fields.append(("database", .string(url))) }
         output.emit(.object(fields)) {
-            "Created project \"\(info.name)\" in \(where_) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
+            "Created \(info.task == .multiLabel ? "multi-label " : "")project \"\(info.name)\" in \(where_) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
         }
     }
 }
@@ -51,14 +53,17 @@ struct Import: ParsableCommand {
     @Option(help: "The id field (ids are derived from content when the file has none).") var idField = "id"
     @Option(help: "The text field.") var textField = "text"
     @Option(help: "The vector field; in CSV, `p*` takes every column p0, p1, ….") var vectorField = "vector"
-    @Option(help: "The label field (read for seed, test and gold).") var labelField = "label"
+    @Option(help: "The label field (read for seed, test and gold; default: label, or labels in a multi-label project).")
+    var labelField: String?
     @Option(help: ArgumentHelp("Metadata fields to keep, comma-separated (default: every other field).", valueName: "a,b"))
     var metaFields: String?
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         let store = try project.open()
-        let mapping = FieldMapping(idField: idField, textField: textField, vectorField: vectorField, labelField: labelField,
+        let task = try store.read { try $0.project().task }
+        let mapping = FieldMapping(idField: idField, textField: textField, vectorField: vectorField,
+                                   labelField: labelField ?? task.labelField,
                                    metaFields: metaFields.map { $0.split(separator: ",").map(String.init) })
         let showProgress = isatty(2) == 1
         let summary = try ImportService.run(store: store, path: file, options: .init(kind: kind, mapping: mapping)) { bytes, total, items in
@@ -75,6 +80,7 @@ struct Import: ParsableCommand {
 }
 
 extension ItemKind: ExpressibleByArgument {}
+extension TaskType: ExpressibleByArgument {}
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Counts of items by kind, open tasks, rounds and snapshots.")

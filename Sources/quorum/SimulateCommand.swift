@@ -55,7 +55,7 @@ struct Simulate: ParsableCommand {
         let result = try SimulationService.run(path: data, options: options) { printError($0) }
         try OutputFile.write(result.json.serialized(pretty: true) + "\n", to: out, what: "result", force: force, project: project)
         output.emit(result.json) {
-            var lines = ["\(result.dataset): full-pool accuracy \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testIDs.count) test, \(result.seeds) seeds, \(Int(result.seconds)) s)",
+            var lines = ["\(result.dataset): full-pool \(result.metric == "micro_f1" ? "micro F1" : "accuracy") \(Report.percent(result.fullAccuracy)) (\(result.poolItems) pool, \(result.testIDs.count) test, \(result.seeds) seeds, \(Int(result.seconds)) s)",
                          "labels   blend    random"]
             for (i, b) in result.blended.curve.enumerated() {
                 lines.append(String(b.labels).padding(6, left: true) + "  " + Report.percent(b.accuracy).padding(6, left: true)

@@ -22,6 +22,7 @@
   let me = null;          // GET /api/v1/me
   let mode = 'label';
   let current = null;     // the task on screen, or null
+  let renderedID = null; // the task whose chosen labels are on screen (multi-label)
   let shownAt = 0;        // performance.now() when it was shown
   let prefetch = null;    // Promise of the response for next?after=current (null: none)
   let history = [];       // {task, body} answered on this page, latest last (undo shows the task again)
@@ -142,8 +143,35 @@
     $('empty').textContent = text;
   }
 
+  // Multi-label: the labels toggled on for the task on screen (the suggestion's to begin with).
+  let chosen = new Set();
+  const multi = () => !!(me && me.task === 'multi-label');
+
+  function markChosen() {
+    $('labels').querySelectorAll('button').forEach((b) => {
+      const on = chosen.has(b.dataset.label);
+      b.setAttribute('aria-pressed', String(on));
+      b.classList.toggle('chosen', on);
+    });
+  }
+
+  function toggle(name) {
+    if (!current) return;
+    if (chosen.has(name)) chosen.delete(name); else chosen.add(name);
+    markChosen();
+    say((chosen.has(name) ? '+ ' : '− ') + name);
+  }
+
+  // The chosen labels in the project's order: the answer Enter submits.
+  function chosenList() { return me.labels.map((l) => l.name).filter((n) => chosen.has(n)); }
+
   function render() {
     const t = current, labelling = mode === 'label';
+    if (multi()) {
+      const s = t && t.suggestion && !t.blind && labelling ? t.suggestion.labels || [] : [];
+      if (!t || t.id !== renderedID) chosen = new Set(s);
+      renderedID = t ? t.id : null;
+    }
     $('empty').hidden = !!t;
     $('item').hidden = !t;
     $('labels').hidden = !t;
@@ -157,7 +185,8 @@
     $('flag').firstChild.textContent = labelling ? 'Flag ' : 'Escalate ';
     $('flag-label').textContent = labelling ? 'Why flag this item for an adjudicator?' : 'Why escalate this dispute to the lead?';
     $('accept').hidden = !labelling;
-    $('accept').disabled = !t || !t.suggestion || t.blind;
+    $('accept').disabled = multi() ? !t : (!t || !t.suggestion || t.blind);
+    $('accept').firstChild.textContent = multi() ? 'Submit chosen labels ' : 'Accept suggestion ';
     for (const id of ['skip', 'flag', 'note', 'toggle-details']) $(id).disabled = !t;
     $('labels').querySelectorAll('button').forEach((b) => { b.disabled = !t; });
     if (!t) { renderDetails(null); syncState(); return; }
@@ -175,7 +204,11 @@
       const s = $('suggestion');
       if (t.blind) s.append(el('span', 'Suggestion hidden (blind)', 'muted'));
       else if (!t.suggestion) s.append(el('span', 'No suggestion for this item.', 'muted'));
-      else {
+      else if (t.multi_label) {
+        const p = t.suggestion.probabilities || {};
+        const likely = (t.suggestion.labels || []).map((n) => n + ' ' + pct(p[n]));
+        s.append('Suggestion: ', el('strong', likely.length ? likely.join(', ') : 'none of the labels'));
+      } else {
         s.append('Suggestion: ', el('strong', t.suggestion.label), ' ', el('span', pct(t.suggestion.confidence), 'conf'));
         const alts = (t.suggestion.alternatives || []).map((a) => a.label + ' ' + pct(a.confidence));
         if (alts.length) s.append(el('span', ' · also: ' + alts.join(', '), 'muted'));
@@ -184,7 +217,8 @@
       const list = el('ul');
       for (const a of t.answers || []) {
         const li = el('li');
-        li.append(el('strong', a.annotator), ': ', a.flagged ? el('span', 'flagged', 'badge') : (a.label != null ? a.label : 'skipped'));
+        const given = a.labels ? (a.labels.length ? a.labels.join(', ') : 'no labels') : a.label;
+        li.append(el('strong', a.annotator), ': ', a.flagged ? el('span', 'flagged', 'badge') : (given != null ? given : 'skipped'));
         if (a.note) li.append(' — ', el('span', a.note, 'note'));
         list.append(li);
       }
@@ -193,6 +227,7 @@
     // A button that answered keeps the focus; move it to the item so the next keys are global.
     if (document.activeElement && document.activeElement.closest('#labels, #actions')) $('item').focus();
     if (detailsOpen && labelling) loadDetails(t.id);
+    if (multi()) markChosen();
     syncState();
   }
 
@@ -206,7 +241,7 @@
       if (l.key) b.setAttribute('aria-keyshortcuts', l.key);
       if (l.key && l.key !== l.name) b.append(el('kbd', l.key), ' ');   // labels 0-9 are their own keys
       b.append(l.name);
-      b.addEventListener('click', () => act(decide(l.name)));
+      b.addEventListener('click', () => { if (multi()) toggle(l.name); else act(decide(l.name)); });
       box.append(b);
     }
   }
@@ -215,12 +250,12 @@
     const dl = $('help-keys');
     dl.replaceChildren();
     const add = (k, what) => dl.append(el('dt', k), el('dd', what));
-    for (const l of me.labels) if (l.key) add(l.key, (mode === 'label' ? '' : 'rule ') + l.name);
+    for (const l of me.labels) if (l.key) add(l.key, (multi() ? 'toggle ' : mode === 'label' ? '' : 'rule ') + l.name);
     if (mode === 'disputes') {
       add('f', 'escalate to the lead (asks a reason)'); add('u', 'undo your last ruling or escalation'); add('?', 'this help');
       return;
     }
-    add('Enter', 'accept the suggestion (not on blind items)');
+    add('Enter', multi() ? 'submit the chosen labels (none is an answer too)' : 'accept the suggestion (not on blind items)');
     add('s', 'skip'); add('u', 'undo the last answer'); add('f', 'flag for an adjudicator (asks a reason)');
     add('n', 'note, attached to your next answer'); add('d', 'details on/off'); add('?', 'this help');
     add('Esc', 'cancel a flag or a note');
@@ -330,6 +365,7 @@
     if (f.skip) return id + ': skipped.';
     if (f.flag !== undefined) return id + ': flagged for an adjudicator.';
     if (f.escalate !== undefined) return id + ': escalated to the lead.';
+    if (f.labels) return id + ' → ' + (f.labels.length ? f.labels.join(', ') : 'no labels') + (mode === 'disputes' ? ' (ruling)' : '') + '.';
     return id + ' → ' + f.label + (mode === 'disputes' ? ' (ruling)' : '') + '.';
   }
 
@@ -409,6 +445,7 @@
 
   function accept() {
     if (!current) return;
+    if (multi()) { const labels = chosenList(); act((at) => answer({ labels }, at)); return; }
     if (mode !== 'label') return;
     if (current.blind) { say('Blind item: the suggestion is hidden, pick a label.'); return; }
     if (!current.suggestion) { say('No suggestion to accept for this item.'); return; }
@@ -432,7 +469,7 @@
   // One key, as the terminal loop reads it. Returns whether it was used.
   function handleKey(key) {
     const label = me.labels.find((l) => l.key && l.key === key);
-    if (label) { act(decide(label.name)); return true; }
+    if (label) { if (multi()) toggle(label.name); else act(decide(label.name)); return true; }
     const labelling = mode === 'label';
     switch (key) {
       case 'Enter': accept(); return true;
