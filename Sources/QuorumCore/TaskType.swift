@@ -16,6 +16,9 @@ public enum TaskType: String, Sendable, CaseIterable, Codable {
     /// The field of seed, gold and test items (and of `--answers` lines) that holds the known answer.
     public var labelField: String { self == .multiLabel ? "labels" : "label" }
 
+    /// The field of an item that holds its text: a preference item's prompt.
+    public var textField: String { self == .preference ? "prompt" : "text" }
+
     /// The labels of a preference project, always these three, in this order.
     public static let preferenceLabels = ["a", "b", "tie"]
 }

@@ -88,6 +88,9 @@ public struct TaskView: Sendable {
     /// Multi-label: the model's P(label applies) per label, in the project's order; nil without a model and on blind tasks.
     public var labelProbabilities: [Float]?
 
+    /// Preference: the prompt and the two responses (redacted); `text` then shows all three, one above the other.
+    public var pair: (prompt: String, a: String, b: String)?
+
     /// Multi-label: the labels the suggestion pre-selects (probability above 0.5), by index.
     public var preselected: Set<Int> {
         guard let p = labelProbabilities, !blind else { return [] }

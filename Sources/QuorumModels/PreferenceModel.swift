@@ -59,6 +59,21 @@ public struct PreferenceModel: Sendable, Equatable {
         return (0..<a.count).map { Double(p[$0, 1]) }
     }
 
+    /// A versioned binary encoding: "QMP1", then the classifier's `encoded()`.
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.write(UInt32(0x514D_5031)) // "QMP1"
+        w.bytes += classifier.encoded()
+        return w.bytes
+    }
+
+    /// Decodes `encoded()`; nil when the bytes are not a preference model.
+    public init?(encoded bytes: [UInt8]) {
+        var r = ByteReader(bytes)
+        guard r.readUInt32() == 0x514D_5031, let c = Classifier(encoded: Array(bytes.dropFirst(4))) else { return nil }
+        classifier = c
+    }
+
     /// How unsure the model is of a pair: 1 − |2p − 1| (1 at p = 0.5).
     public static func uncertainty(_ p: [Double]) -> [Double] { p.map { 1 - abs(2 * $0 - 1) } }
 

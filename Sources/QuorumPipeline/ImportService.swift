@@ -164,8 +164,13 @@ public enum ImportService {
             }
             label = given
         }
-        // Identity.
-        let hash = contentHash(text: record.text, vector: record.hasVector ? record.vector : nil)
+        // Identity: a preference item's content is its prompt and both responses.
+        var hashed = record.text
+        if project.task == .preference {
+            let pair = try PreferencePair(record, fail: fail)
+            hashed = [pair.prompt, pair.a, pair.b].joined(separator: "\u{1F}")
+        }
+        let hash = contentHash(text: hashed, vector: record.hasVector ? record.vector : nil)
         if idsRequired == nil { idsRequired = record.id != nil }
         let id: String
         if let given = record.id {

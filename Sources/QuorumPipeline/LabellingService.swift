@@ -258,11 +258,16 @@ public final class LabellingService: @unchecked Sendable {
         let meta = Self.meta(item.metaJSON, redactor: redactor)
         let content = item.text != nil ? "" : redactor.apply(item.metaJSON ?? item.vector.map(TaskView.describe) ?? "(no content)")
         let sets = project.task == .multiLabel
+        // A preference item shows its prompt, then response a, then response b.
+        let pair = project.task == .preference ? PreferencePair(item) : nil
+        let shownText = pair.map { "\($0.prompt)\n\n── a ──\n\($0.a)\n\n── b ──\n\($0.b)" } ?? item.text
         var view = TaskView(taskID: task.taskID, roundID: task.roundID, itemID: item.id,
-                            text: item.text.map { RedactedText($0, redactor: redactor) }, content: content, meta: meta,
+                            text: shownText.map { RedactedText($0, redactor: redactor) }, content: content,
+                            meta: pair == nil ? meta : meta.filter { $0.key != "a" && $0.key != "b" },
                             fields: item.text == nil ? [] : fields(item).map(redactor.apply),
                             suggestion: sets ? nil : task.probabilities.flatMap { Suggestion(probabilities: $0, labels: labels.names) },
                             blind: task.blind, labels: labels.names, answers: answers)
+        if let pair { view.pair = (redactor.apply(pair.prompt), redactor.apply(pair.a), redactor.apply(pair.b)) }
         if sets {
             view.labelSets = true
             if !task.blind, let p = task.probabilities, p.count == labels.count { view.labelProbabilities = p }

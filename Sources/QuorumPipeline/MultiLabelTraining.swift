@@ -8,11 +8,14 @@ import QuorumStore
 enum TrainedModel {
     case single(Classifier)
     case multiLabel(MultiLabelClassifier)
+    case preference(PreferenceModel)
 
     /// Decodes a stored model; nil for imported predictions (no model state).
     init?(encoded bytes: [UInt8]) {
         if let c = Classifier(encoded: bytes) { self = .single(c) } else if let m = MultiLabelClassifier(encoded: bytes) {
             self = .multiLabel(m)
+        } else if let p = PreferenceModel(encoded: bytes) {
+            self = .preference(p)
         } else { return nil }
     }
 
@@ -28,6 +31,7 @@ enum TrainedModel {
         switch self {
         case .single(let c): c.featurizer
         case .multiLabel(let m): m.perLabel[0].featurizer
+        case .preference(let p): p.classifier.featurizer
         }
     }
 
@@ -36,6 +40,7 @@ enum TrainedModel {
         switch self {
         case .single(let c): return TrainService.predictions(c, items)
         case .multiLabel(let m): return TrainService.predictions(m, items)
+        case .preference(let p): return TrainService.predictions(p, items)
         }
     }
 }
@@ -125,8 +130,6 @@ extension TrainService {
     /// Records a fitted multi-label model and its predictions.
     static func recordMultiLabel(_ w: any StoreWriter, _ fitted: Fitted, options: Options) throws -> Summary {
         guard let fit = fitted.multiLabel else { preconditionFailure("recordMultiLabel needs a multi-label fit") }
-        let id = try w.nextModelID()
-        let members = fit.model.perLabel.flatMap(\.ensemble.members)
         let featuresName = fit.model.perLabel[0].featurizer.hasText ? fitted.training.features.name : "vectors"
         let settings = JSONValue.object([
             ("model", .string("one-vs-rest: per label, an ensemble of two-class logistic regressions, each on a bootstrap resample")),
@@ -137,24 +140,37 @@ extension TrainService {
             ("calibration", .string(options.calibration.rawValue)), ("bootstrap", .string(options.resampling.rawValue)),
             ("per_label", .array(fit.perLabel.map(\.json))),
         ])
+        var summary = try recordTaskModel(w, fitted, options: options, settings: settings, state: fit.model.encoded(),
+                                          members: fit.model.perLabel.flatMap(\.ensemble.members), featuresName: featuresName,
+                                          extraMetrics: [("micro_f1", .number(fit.microF1)), ("hamming_loss", .number(fit.hammingLoss))])
+        summary.microF1 = fit.microF1
+        summary.hammingLoss = fit.hammingLoss
+        summary.perLabel = fit.perLabel
+        return summary
+    }
+
+    /// Records a multi-label or preference model version (`settings`, `state`)
+    /// with its test figures and the pool's predictions, and the train event.
+    static func recordTaskModel(_ w: any StoreWriter, _ fitted: Fitted, options: Options, settings: JSONValue, state: [UInt8],
+                                members: [LogisticRegression], featuresName: String,
+                                extraMetrics: [(String, JSONValue)] = []) throws -> Summary {
+        let id = try w.nextModelID()
         let metrics = JSONValue.object([
-            ("test_accuracy", .number(fitted.accuracy)), ("macro_f1", .number(fitted.macroF1)), ("micro_f1", .number(fit.microF1)),
-            ("hamming_loss", .number(fit.hammingLoss)), ("ece", .number(fitted.ece)), ("test_items", .int(fitted.testItems)),
+            ("test_accuracy", .number(fitted.accuracy)), ("macro_f1", .number(fitted.macroF1))] + extraMetrics + [
+            ("ece", .number(fitted.ece)), ("test_items", .int(fitted.testItems)),
             ("iterations", .int(members.map(\.iterations).max() ?? 0)), ("converged", .bool(members.allSatisfy(\.converged))),
             ("calibration", .null), ("reliability", .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.format(w.now), kind: "logistic-regression",
                                        settingsJSON: settings.serialized(), trainedOn: fitted.trainedOn,
-                                       metricsJSON: metrics.serialized(), state: fit.model.encoded(),
+                                       metricsJSON: metrics.serialized(), state: state,
                                        isLive: !options.shadow, isShadow: options.shadow))
         if !fitted.predictions.isEmpty { try w.insertPredictions(model: id, fitted.predictions) }
         var summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: fitted.trainedOn,
                               testItems: fitted.testItems, testAccuracy: fitted.accuracy, macroF1: fitted.macroF1, ece: fitted.ece,
                               iterations: members.map(\.iterations).max() ?? 0, calibration: nil, training: fitted.training,
                               scored: fitted.predictions.count, seconds: monotonicSeconds() - fitted.started, featuresName: featuresName)
-        summary.microF1 = fit.microF1
-        summary.hammingLoss = fit.hammingLoss
-        summary.perLabel = fit.perLabel
+        if let fit = fitted.multiLabel { summary.microF1 = fit.microF1; summary.hammingLoss = fit.hammingLoss; summary.perLabel = fit.perLabel }
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))
         return summary
     }

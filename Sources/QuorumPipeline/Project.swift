@@ -71,13 +71,17 @@ public enum Project {
     /// `task` says what an answer is (one label, or a set of labels).
     public static func create(_ directory: String, name: String, labels: [String], ordered: Bool = false,
                               task: TaskType = .single, database: String? = nil) throws -> ProjectInfo {
+        var labels = labels
         if task == .preference {
-            throw QuorumError(.badInput, "--task preference is not available in this version of Quorum yet",
-                              hint: "create a single-label or multi-label project (--task single or --task multi-label)")
+            guard labels.isEmpty || labels == TaskType.preferenceLabels else {
+                throw QuorumError(.badInput, "a preference project's labels are always a, b and tie",
+                                  hint: "leave out --labels with --task preference")
+            }
+            labels = TaskType.preferenceLabels
         }
-        if task == .multiLabel && ordered {
+        if task != .single && ordered {
             throw QuorumError(.badInput, "--ordered applies to single-label projects only",
-                              hint: "a multi-label answer is a set of labels, not a point on a scale; drop --ordered")
+                              hint: "a multi-label or preference answer is not a point on a scale; drop --ordered")
         }
         let labelSet = try LabelSet(labels)
         for label in labelSet.names where TerminalText.containsUnsafe(label) {

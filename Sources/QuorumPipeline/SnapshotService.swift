@@ -6,7 +6,8 @@ import QuorumStore
 
 /// `quorum snapshot create | list | show | diff | export | verify`.
 public enum SnapshotService {
-    public enum ExportFormat: String, Sendable, CaseIterable { case jsonl, csv }
+    /// `dpo` (preference projects): `{"id", "prompt", "chosen", "rejected"}` per item settled a or b.
+    public enum ExportFormat: String, Sendable, CaseIterable { case jsonl, csv, dpo }
 
     /// Freezes the current labelled dataset as the next numbered snapshot.
     ///
@@ -124,10 +125,35 @@ public enum SnapshotService {
             return (rows, content, try r.project())
         }
         let sets = project.task == .multiLabel ? project.labels : nil
-        try OutputFile.write(format == .jsonl ? SnapshotCodec.jsonl(rows, content: content, labelSets: sets)
-                                              : SnapshotCodec.csv(rows, content: content, labelSets: sets),
+        let text: String
+        switch format {
+        case .jsonl: text = SnapshotCodec.jsonl(rows, content: content, labelSets: sets)
+        case .csv: text = SnapshotCodec.csv(rows, content: content, labelSets: sets)
+        case .dpo:
+            guard project.task == .preference else {
+                throw QuorumError(.badInput, "--format dpo is for preference projects (a prompt and two responses)",
+                                  hint: "export this project with --format jsonl or --format csv")
+            }
+            text = dpo(rows, content: content)
+        }
+        try OutputFile.write(text,
                              to: path, what: "export", force: force, project: projectDirectory)
         return rows.count
+    }
+
+    /// The DPO pairs of a preference snapshot: one line `{"id", "prompt",
+    /// "chosen", "rejected"}` per row labelled a or b (ties teach no preference), sorted by id.
+    static func dpo(_ rows: [SnapshotRow], content: [String: SnapshotCodec.Content]) -> String {
+        var out = ""
+        for row in SnapshotCodec.canonicalOrder(rows) where row.label == "a" || row.label == "b" {
+            guard let c = content[row.id], let json = c.metaJSON,
+                  let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                  let a = meta["a"] as? String, let b = meta["b"] as? String else { continue }
+            let (chosen, rejected) = row.label == "a" ? (a, b) : (b, a)
+            out += JSONValue.object([("id", .string(row.id)), ("prompt", .string(c.text ?? "")),
+                                     ("chosen", .string(chosen)), ("rejected", .string(rejected))]).serialized() + "\n"
+        }
+        return out
     }
 
     /// Recomputes the content hash from the stored rows, and each row's digest

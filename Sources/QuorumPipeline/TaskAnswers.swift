@@ -75,3 +75,38 @@ extension ProjectInfo {
         }
     }
 }
+
+/// A preference item: a prompt and two responses, `a` and `b`. The prompt is
+/// the item's text; the responses are its metadata fields `a` and `b`.
+struct PreferencePair {
+    var prompt: String
+    var a: String
+    var b: String
+
+    /// The pair of an import record, checked: both responses present as strings.
+    init(_ record: ItemRecord, fail: (Int, String, String, String) -> QuorumError) throws {
+        prompt = record.text ?? ""
+        func response(_ key: String) throws -> String {
+            guard let json = record.meta.first(where: { $0.key == key })?.json else {
+                throw fail(record.line, key, "missing response \"\(key)\"; a preference item has a prompt and two responses, \"a\" and \"b\"",
+                           "give every item {\"id\": …, \"prompt\": …, \"a\": …, \"b\": …} (and keep a and b if you pass --meta-fields)")
+            }
+            guard let text = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) as? String else {
+                throw fail(record.line, key, "response \"\(key)\" must be a string", "write the response as a JSON string")
+            }
+            return text
+        }
+        a = try response("a")
+        b = try response("b")
+    }
+
+    /// The pair of a stored item; nil when it lacks either response.
+    init?(_ item: StoredItem) {
+        guard let json = item.metaJSON,
+              let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let a = meta["a"] as? String, let b = meta["b"] as? String else { return nil }
+        self.prompt = item.text ?? ""
+        self.a = a
+        self.b = b
+    }
+}

@@ -97,6 +97,13 @@ public enum TrainService {
             throw QuorumError(.state, "there are no labelled items to train on",
                               hint: "import labelled items with `quorum import FILE --as seed`, or label a round and close it")
         }
+        if project.task == .preference {
+            let choices = Set(train.map(\.1))
+            guard choices.contains("a"), choices.contains("b") else {
+                throw QuorumError(.state, "the preference model needs at least one pair answered a and one answered b (ties teach no direction)",
+                                  hint: "import more labelled pairs with `quorum import FILE --as seed`, or label a round and close it")
+            }
+        }
         return TrainingSet(labels: labels, task: project.task, train: train, scoreable: scoreable, test: try r.items(kinds: [.test]))
     }
 
@@ -105,6 +112,7 @@ public enum TrainService {
         /// The single-label model; nil for a multi-label project's (`multiLabel`).
         var classifier: Classifier?
         var multiLabel: MultiLabelFit?
+        var preference: PreferenceModel?
         var training: Classifier.Training
         var trainedOn: Int
         var testItems: Int
@@ -118,6 +126,7 @@ public enum TrainService {
     /// transaction: the slow part of `train` and `round close`.
     static func fit(_ set: TrainingSet, options: Options) -> Fitted {
         if set.task == .multiLabel { return fitMultiLabel(set, options: options) }
+        if set.task == .preference { return fitPreference(set, options: options) }
         let started = monotonicSeconds()
         let labels = set.labels
         let y = set.train.map { labels.index(of: $0.label)! }
@@ -148,7 +157,9 @@ public enum TrainService {
 
     /// Records a fitted model and its predictions: the short write at the end of training.
     static func record(_ w: any StoreWriter, _ fitted: Fitted, options: Options) throws -> Summary {
-        guard let classifier = fitted.classifier else { return try recordMultiLabel(w, fitted, options: options) }
+        guard let classifier = fitted.classifier else {
+            return fitted.preference != nil ? try recordPreference(w, fitted, options: options) : try recordMultiLabel(w, fitted, options: options)
+        }
         let training = fitted.training
         let (accuracy, macroF1, ece) = (fitted.accuracy, fitted.macroF1, fitted.ece)
         let calibration = training.calibration

@@ -268,6 +268,9 @@ final class API: Sendable {
             ("labels", .array(task.labels.map { .string($0) })), ("blind", .bool(task.blind)),
             ("multi_label", .bool(task.labelSets)),
         ]
+        if let pair = task.pair {
+            fields += [("prompt", .string(pair.prompt)), ("a", .string(pair.a)), ("b", .string(pair.b))]
+        }
         if task.labelSets {
             // Multi-label: P(label applies) per label, and the labels it pre-selects (above 0.5).
             fields[fields.firstIndex { $0.0 == "suggestion" }!].1 = task.labelProbabilities.map { p in

@@ -147,7 +147,7 @@ struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a snapshot to a file; the same snapshot always gives the same bytes.")
         @OptionGroup var project: ProjectOptions
         @Argument(help: "The snapshot, e.g. v1.") var id: String
-        @Option(help: "File format.") var format: SnapshotService.ExportFormat = .jsonl
+        @Option(help: "File format: jsonl, csv, or dpo (preference projects: prompt, chosen, rejected per item settled a or b).") var format: SnapshotService.ExportFormat = .jsonl
         @Option(help: "Where to write (never the project's database; an existing file only with --force).") var out: String
         @Flag(help: "Replace --out if it exists.") var force = false
 

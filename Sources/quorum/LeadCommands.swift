@@ -10,8 +10,8 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a project. Refuses to overwrite one.")
 
     @OptionGroup var project: ProjectOptions
-    @Option(help: ArgumentHelp("The labels, comma-separated, in key order (key 1 = first).", valueName: "A,B,C"))
-    var labels: String
+    @Option(help: ArgumentHelp("The labels, comma-separated, in key order (key 1 = first). Not for --task preference (always a, b, tie).", valueName: "A,B,C"))
+    var labels: String?
     @Option(help: "A name for the project (default: the directory's name).")
     var name: String?
     @Flag(help: "The labels are a scale in the order given (e.g. 1,2,3,4,5): agreement adds ordinal and interval Krippendorff's α.")
@@ -19,14 +19,17 @@ struct Init: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the data in this (empty) PostgreSQL database instead of DIR/quorum.sqlite; DIR gets a quorum.json naming it. The password comes from PGPASSWORD or ~/.pgpass.",
                                valueName: "postgresql://user@host:port/dbname"))
     var database: String?
-    @Option(help: "What an answer is: one label (single), or a set of labels, possibly empty (multi-label).")
+    @Option(help: "What an answer is: one label (single), a set of labels, possibly empty (multi-label), or which of two responses is better: a, b or tie (preference).")
     var task: TaskType = .single
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         let dir = project.directory
         let projectName = name ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
-        let info = try Project.create(dir, name: projectName, labels: labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
+        guard labels != nil || task == .preference else {
+            throw ValidationError("Missing expected argument '--labels <A,B,C>'")
+        }
+        let info = try Project.create(dir, name: projectName, labels: labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [],
                                       ordered: ordered, task: task, database: database)
         let location = try Project.location(dir)
         let where_: String = switch location {
@@ -37,7 +40,7 @@ struct Init: ParsableCommand {
                                              ("ordered", .bool(info.ordered)), ("task", .string(info.task.rawValue))]
         if case .postgres(let url) = location { fields.append(("database", .string(url))) }
         output.emit(.object(fields)) {
-            "Created \(info.task == .multiLabel ? "multi-label " : "")project \"\(info.name)\" in \(where_) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
+            "Created \(info.task == .single ? "" : info.task.rawValue + " ")project \"\(info.name)\" in \(where_) with \(info.ordered ? "ordered " : "")labels: \(info.labels.names.joined(separator: ", "))"
         }
     }
 }
@@ -51,7 +54,8 @@ struct Import: ParsableCommand {
     @Argument(help: "A .jsonl or .csv file.") var file: String
     @Option(name: .customLong("as"), help: "What the items are.") var kind: ItemKind = .pool
     @Option(help: "The id field (ids are derived from content when the file has none).") var idField = "id"
-    @Option(help: "The text field.") var textField = "text"
+    @Option(help: "The text field (default: text, or prompt in a preference project, whose items also carry a and b).")
+    var textField: String?
     @Option(help: "The vector field; in CSV, `p*` takes every column p0, p1, ….") var vectorField = "vector"
     @Option(help: "The label field (read for seed, test and gold; default: label, or labels in a multi-label project).")
     var labelField: String?
@@ -62,7 +66,7 @@ struct Import: ParsableCommand {
     func run() throws {
         let store = try project.open()
         let task = try store.read { try $0.project().task }
-        let mapping = FieldMapping(idField: idField, textField: textField, vectorField: vectorField,
+        let mapping = FieldMapping(idField: idField, textField: textField ?? task.textField, vectorField: vectorField,
                                    labelField: labelField ?? task.labelField,
                                    metaFields: metaFields.map { $0.split(separator: ",").map(String.init) })
         let showProgress = isatty(2) == 1

@@ -65,3 +65,46 @@ import Testing
         #expect(consensus == answered)
     }
 }
+
+/// Issue 15: the labelling page on a preference project in headless Chromium —
+/// the prompt and both responses are shown as text side by side, and keys 1, 2, 3 answer a, b, tie.
+@Suite struct PreferenceBrowserTests {
+    @Test(.enabled(if: Browser.available, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"))
+    func showsBothResponsesAsTextAndKeysAnswerInChromium() throws {
+        let cli = CLI()
+        let session = BrowserSession()
+        defer {
+            session.close()
+            cli.cleanUp()
+        }
+        try cli.ok(["init", "--task", "preference"])
+        let hostile = #"<img src=x onerror="document.title='pwned'">"#
+        let lines = (0..<3).map { i in
+            String(decoding: try! JSONSerialization.data(withJSONObject: [
+                "id": "q\(i)", "prompt": "Which answer is kinder? \(hostile)", "a": "response a\(i) \(hostile)", "b": "response b\(i) <script>document.title='pwned'</script>",
+            ], options: [.sortedKeys]), as: UTF8.self)
+        }
+        try cli.ok(["import", try cli.write("pool.jsonl", lines.joined(separator: "\n") + "\n")])
+        try cli.ok(["round", "start", "--size", "3", "--overlap", "1"])
+        let token = try #require(try cli.json(["annotators", "add", "web"])["token"] as? String)
+        let base = try session.serve(cli)
+        let web = try session.start()
+        try web.navigate(base + "/")
+        try web.type(into: "#token", token + WebDriver.enter)
+        var answered: [String: String] = [:]
+        for (key, label) in [("1", "a"), ("2", "b"), ("3", "tie")] {
+            try web.waitUntil("a task is shown", "return document.body.dataset.state === 'task' && document.body.dataset.pending === '0'")
+            let id = try web.script("return document.getElementById('item').dataset.id") as? String ?? ""
+            let shown = try web.script("return [...document.querySelectorAll('#item-text .response p')].map(p => p.textContent)") as? [String]
+            let n = id.dropFirst()
+            #expect(shown == ["response a\(n) \(hostile)", "response b\(n) <script>document.title='pwned'</script>"], "item \(id): both responses, as text")
+            #expect(try web.script("return document.querySelector('#item-text .prompt').textContent") as? String == "Which answer is kinder? \(hostile)")
+            #expect(try web.script("return document.querySelectorAll('#item img, #item script').length") as? Int == 0)
+            try web.press(key)
+            answered[id] = label
+            try web.waitUntil("the answer is saved", "return document.getElementById('item').dataset.id !== \(WebDriver.js(id)) && document.body.dataset.pending === '0'")
+        }
+        #expect(try web.script("return document.title") as? String == "Quorum")
+        #expect(try cli.json(["consensus"])["labels"] as? [String: String] == answered)
+    }
+}

@@ -195,6 +195,16 @@
     const hasText = t.text !== null && t.text !== undefined;
     $('item-text').textContent = hasText ? t.text : (t.content || '');
     $('item-text').classList.toggle('content', !hasText);
+    if (typeof t.a === 'string') {
+      // A preference item: the prompt, then responses a and b side by side (one above the other when narrow).
+      const pair = el('div', null, 'pair');
+      for (const side of ['a', 'b']) {
+        const box = el('section', null, 'response');
+        box.append(el('h3', side), el('p', t[side]));
+        pair.append(box);
+      }
+      $('item-text').replaceChildren(el('p', t.prompt, 'prompt'), pair);
+    }
     for (const [k, v] of Object.entries(t.meta || {})) {
       $('item-meta').append(el('dt', k), el('dd', typeof v === 'string' ? v : JSON.stringify(v)));
     }
