@@ -235,7 +235,7 @@ public enum SimulationService {
     static func withProject<T>(_ directory: String, data: Data, _ body: (any ProjectStore) throws -> T) throws -> T {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try Project.create(directory, name: "simulation", labels: data.labels, task: data.sets == nil ? .single : .multiLabel)
+        _ = try Project.create(directory, name: "simulation", labels: data.task == .preference ? [] : data.labels, task: data.task)
         return try body(try Project.open(directory))
     }
 
@@ -244,7 +244,9 @@ public enum SimulationService {
         var out = ""
         for i in rows {
             var fields: [(String, JSONValue)] = [("id", .string(data.ids[i]))]
-            if let text = data.texts[i] { fields.append(("text", .string(text))) }
+            if let pairs = data.pairs {
+                fields += [("prompt", .string(data.texts[i] ?? "")), ("a", .string(pairs[i].a)), ("b", .string(pairs[i].b))]
+            } else if let text = data.texts[i] { fields.append(("text", .string(text))) }
             if let vector = data.vectors[i] { fields.append(("vector", .raw("[" + vector.map { "\($0)" }.joined(separator: ",") + "]"))) }
             if labelled, let sets = data.sets {
                 fields.append(("labels", .array(sets[i].map { .string(data.labels[$0]) })))
@@ -307,13 +309,18 @@ public enum SimulationService {
         var y: [Int] = []
         /// Multi-label files (a `labels` list per item): each item's set, by label index; nil for single-label files.
         var sets: [[Int]]?
+        /// Preference files (`prompt`, `a`, `b`, `label` a|b|tie): each item's two responses; nil otherwise.
+        var pairs: [(a: String, b: String)]?
         var split: [String?] = []
         var groups: [Int64] = []
         var labels: [String] = []
         /// Row by id.
         var index: [String: Int] = [:]
         /// How the files `write` makes are imported: labels under "labels" for a multi-label file.
-        var mapping: FieldMapping { FieldMapping(labelField: sets == nil ? "label" : "labels") }
+        var mapping: FieldMapping {
+            pairs != nil ? FieldMapping(textField: "prompt") : FieldMapping(labelField: sets == nil ? "label" : "labels")
+        }
+        var task: TaskType { pairs != nil ? .preference : sets != nil ? .multiLabel : .single }
     }
 
     /// Reads a labelled JSONL or CSV file: every record needs a label, or
@@ -325,6 +332,29 @@ public enum SimulationService {
         var record = ItemRecord()
         var first = true
         while try reader.nextRecord(into: &record) {
+            if first, record.text == nil, !record.hasVector {
+                // No text or vector: a preference file has a prompt and two responses instead.
+                let pairs = try ItemFileReader.open(path, mapping: FieldMapping(textField: "prompt", metaFields: ["split", "a", "b"]))
+                var probe = ItemRecord()
+                if try pairs.nextRecord(into: &probe), probe.meta.contains(where: { $0.key == "a" }) {
+                    reader = pairs
+                    record = probe
+                    data.pairs = []
+                    data.labels = TaskType.preferenceLabels
+                    for (i, name) in data.labels.enumerated() { index[name] = i }
+                }
+            }
+            if data.pairs != nil {
+                let pair = try PreferencePair(record) { line, field, problem, hint in
+                    ItemFileError(file: path, line: line, field: field, problem: problem, hint: hint).asQuorumError
+                }
+                data.pairs!.append((pair.a, pair.b))
+                if let label = record.label, index[label] == nil {
+                    throw ItemFileError(file: path, line: record.line, field: "label", problem: "\"\(TerminalText.visible(label))\" is not a, b or tie",
+                                        hint: "label every pair a, b or tie").asQuorumError
+                }
+                if record.text == nil { record.text = "" }
+            }
             if first, record.label == nil {
                 // No "label": a multi-label file has a "labels" list instead.
                 let lists = try ItemFileReader.open(path, mapping: FieldMapping(labelField: "labels", metaFields: ["split"]))
