@@ -161,7 +161,9 @@ public enum RoundService {
                 }
             }
             // Sample: the blend of strategies, diversity-filtered.
-            var candidates = SamplingInput.candidates(rest, predictions: model == nil ? nil : predictions, labels: labels,
+            // Preference items share prompts: diversity measures distance on their two responses.
+            let shown = { (items: [StoredItem]) in project.task == .preference ? items.map(\.comparedText) : items }
+            var candidates = SamplingInput.candidates(shown(rest), predictions: model == nil ? nil : predictions, labels: labels,
                                                       stratifyBy: options.stratifyBy, featurizer: trained?.featurizer)
             if model != nil, options.blend.weights.contains(where: { $0.strategy == .adversarial && $0.weight > 0 }) {
                 try SamplingInput.addAdversarial(&candidates, items: rest, classifier: classifier, predictions: predictions,
@@ -195,7 +197,7 @@ public enum RoundService {
             }
             let sampleCount = options.size - goldPicks.count - auditPicks.count
             let labelled = known.filter { $0.kind == .seed } + allPool.filter { consensus[$0.key]?.label != nil }
-            let centers = SamplingInput.centers(labelled, candidates: rest, featurizer: trained?.featurizer)
+            let centers = SamplingInput.centers(shown(labelled), candidates: shown(rest), featurizer: trained?.featurizer)
             let sampled = sampleCount <= 0 ? [] : Sampler.pick(candidates, count: sampleCount,
                                        options: SamplerOptions(blend: options.blend, uncertainty: options.uncertainty,
                                                                diversity: options.diversity, stratumFloor: options.stratumFloor,

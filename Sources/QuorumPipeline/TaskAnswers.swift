@@ -110,3 +110,14 @@ struct PreferencePair {
         self.b = b
     }
 }
+
+extension StoredItem {
+    /// A preference item with its two responses as its text (what its model
+    /// compares, so what diversity should measure distance on); other items as they are.
+    var comparedText: StoredItem {
+        guard let pair = PreferencePair(self) else { return self }
+        var item = self
+        item.text = pair.a + "\n" + pair.b
+        return item
+    }
+}
