@@ -39,6 +39,10 @@ public enum ImportService {
     /// Items staged per transaction: each chunk holds the write lock for a few
     /// milliseconds, so annotators' answers interleave with a long import.
     public static let chunkSize = 20_000
+    /// The longest a chunk holds the write lock, in seconds: on a slow or busy
+    /// machine a chunk ends early, and between chunks the import pauses 3 ms,
+    /// longer than a waiting writer's retry interval (2 ms).
+    public static let chunkHold = 0.25
 
     /// Imports `path`. On any bad line it throws a `QuorumError` reading
     /// `FILE:LINE: field: problem`, and the project is left untouched.
@@ -70,8 +74,11 @@ public enum ImportService {
         do {
             var more = true
             while more {
+                let chunkStarted = monotonicSeconds()
                 try store.write { w in
-                    for _ in 0..<chunkSize {
+                    for n in 0..<chunkSize {
+                        // A chunk also ends after `chunkHold` seconds, so a slow machine never holds the lock long.
+                        if n % 1024 == 1023 && monotonicSeconds() - chunkStarted > chunkHold { return }
                         guard try reader.nextRecord(into: &record) else { more = false; return }
                         summary.read += 1
                         let item = try check(record, options: options, project: project, dimension: &dimension,
@@ -94,6 +101,8 @@ public enum ImportService {
                         }
                     }
                 }
+                // Let a writer waiting for the lock (an annotator's answer) in before the next chunk.
+                if more { usleep(3_000) }
             }
             guard summary.read > 0 else {
                 throw QuorumError(.badInput, "\(path): the file has no items", hint: "check that you passed the right file")

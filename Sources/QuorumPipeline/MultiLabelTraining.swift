@@ -153,13 +153,13 @@ extension TrainService {
     /// with its test figures and the pool's predictions, and the train event.
     static func recordTaskModel(_ w: any StoreWriter, _ fitted: Fitted, options: Options, settings: JSONValue, state: [UInt8],
                                 members: [LogisticRegression], featuresName: String,
-                                extraMetrics: [(String, JSONValue)] = []) throws -> Summary {
+                                extraMetrics: [(String, JSONValue)] = [], calibration: Classifier.Calibration? = nil) throws -> Summary {
         let id = try w.nextModelID()
         let metrics = JSONValue.object([
             ("test_accuracy", .number(fitted.accuracy)), ("macro_f1", .number(fitted.macroF1))] + extraMetrics + [
             ("ece", .number(fitted.ece)), ("test_items", .int(fitted.testItems)),
             ("iterations", .int(members.map(\.iterations).max() ?? 0)), ("converged", .bool(members.allSatisfy(\.converged))),
-            ("calibration", .null), ("reliability", .null),
+            ("calibration", calibration.map(\.json) ?? .null), ("reliability", calibration?.reliability?.json ?? .null),
         ])
         try w.insertModel(ModelVersion(id: id, createdAt: Timestamp.format(w.now), kind: "logistic-regression",
                                        settingsJSON: settings.serialized(), trainedOn: fitted.trainedOn,
@@ -168,7 +168,7 @@ extension TrainService {
         if !fitted.predictions.isEmpty { try w.insertPredictions(model: id, fitted.predictions) }
         var summary = Summary(modelVersion: id, shadow: options.shadow, members: options.members, trainedOn: fitted.trainedOn,
                               testItems: fitted.testItems, testAccuracy: fitted.accuracy, macroF1: fitted.macroF1, ece: fitted.ece,
-                              iterations: members.map(\.iterations).max() ?? 0, calibration: nil, training: fitted.training,
+                              iterations: members.map(\.iterations).max() ?? 0, calibration: calibration, training: fitted.training,
                               scored: fitted.predictions.count, seconds: monotonicSeconds() - fitted.started, featuresName: featuresName)
         if let fit = fitted.multiLabel { summary.microF1 = fit.microF1; summary.hammingLoss = fit.hammingLoss; summary.perLabel = fit.perLabel }
         try w.appendEvent(EventRecord(kind: "train", modelVersion: id, detailJSON: summary.json.serialized()))

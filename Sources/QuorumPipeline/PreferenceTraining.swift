@@ -67,7 +67,9 @@ extension TrainService {
             ("temperature", .double(Double(model.classifier.ensemble.temperature))),
             ("calibration", .string(options.calibration.rawValue)),
         ])
+        // The out-of-fold reliability record lets rounds route at a target error (`--target-error`).
         return try recordTaskModel(w, fitted, options: options, settings: settings, state: model.encoded(),
-                                   members: model.classifier.ensemble.members, featuresName: training.features.name)
+                                   members: model.classifier.ensemble.members, featuresName: training.features.name,
+                                   calibration: training.calibration)
     }
 }

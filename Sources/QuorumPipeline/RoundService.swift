@@ -149,6 +149,10 @@ public enum RoundService {
             var accepted: [(StoredItem, Prediction)] = []
             var threshold: Double?, estimatedError: Double?
             if let routing = options.routing, let model {
+                if case .targetError = routing, project.task == .multiLabel {
+                    throw QuorumError(.badInput, "--target-error is not available for multi-label projects yet: an item's error rate over its whole label set has no calibration record",
+                                      hint: "auto-accept at a confidence instead, e.g. --auto-accept 0.95 (an item's confidence is its least sure label's)")
+                }
                 let scored = pool.compactMap { item in predictions[item.key].map { (item, $0) } }
                 let decision = try Router.decide(routing, confidences: scored.map { Double($0.1.itemConfidence) },
                                                  reliability: try Reliability.stored(in: model))

@@ -23,12 +23,15 @@ struct Init: ParsableCommand {
     var task: TaskType = .single
     @OptionGroup var output: FormatOptions
 
+    func validate() throws {
+        guard labels != nil || task == .preference else {
+            throw ValidationError("Missing expected argument '--labels <A,B,C>' (a preference project alone has fixed labels: a, b, tie)")
+        }
+    }
+
     func run() throws {
         let dir = project.directory
         let projectName = name ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
-        guard labels != nil || task == .preference else {
-            throw ValidationError("Missing expected argument '--labels <A,B,C>'")
-        }
         let info = try Project.create(dir, name: projectName, labels: labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [],
                                       ordered: ordered, task: task, database: database)
         let location = try Project.location(dir)

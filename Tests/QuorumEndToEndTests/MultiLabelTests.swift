@@ -103,8 +103,10 @@ import Testing
                     try Self.answersFile(cli, "rulings.jsonl", disputed.sorted().map { ($0, Yeast.truth[$0]!) })])
         #expect((try cli.json(["consensus"])["disputes"] as? Int) == 0)
 
-        let closed = try cli.json(["round", "close"])
-        _ = closed
+        try cli.ok(["round", "close"])
+        // Routing at a confidence works; at a target error it is refused, saying why.
+        let refused = try cli.run(["round", "start", "--size", "10", "--target-error", "0.05"])
+        #expect(refused.status == 1 && refused.stderr.contains("--target-error is not available for multi-label projects"))
         let report = try cli.json(["report"])
         let first = try #require((report["rounds"] as? [[String: Any]])?.first)
         let agreement = try #require(first["agreement"] as? [String: Any])

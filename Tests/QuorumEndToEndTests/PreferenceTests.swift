@@ -100,6 +100,20 @@ import Testing
         }
     }
 
+    /// Routing at a target error: the preference model keeps its out-of-fold reliability record.
+    @Test func roundsRouteAtATargetError() throws {
+        let cli = CLI()
+        defer { cli.cleanUp() }
+        try cli.ok(["init", "--task", "preference"])
+        try cli.ok(["import", try cli.write("seed.jsonl", Self.lines(Self.pairs[0..<100], labelled: true)), "--as", "seed"])
+        try cli.ok(["import", try cli.write("pool.jsonl", Self.lines(Self.pairs[100..<120], labelled: false))])
+        try cli.ok(["train", "--members", "2"])
+        let round = try cli.json(["round", "start", "--size", "5", "--target-error", "0.3"])
+        let error = try #require(round["estimated_error"] as? Double, "a threshold estimated from the out-of-fold reliability record")
+        #expect(error <= 0.3)
+        #expect((round["auto_accepted"] as? Int ?? 0) > 0, "confident pairs are auto-accepted")
+    }
+
     @Test func badPreferenceInputIsRefused() throws {
         let cli = CLI()
         defer { cli.cleanUp() }
