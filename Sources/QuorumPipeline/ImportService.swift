@@ -42,7 +42,7 @@ public enum ImportService {
     /// The longest a chunk holds the write lock, in seconds: on a slow or busy
     /// machine a chunk ends early, and between chunks the import pauses 3 ms,
     /// longer than a waiting writer's retry interval (2 ms).
-    public static let chunkHold = 0.25
+    public static let chunkHold = 0.5
 
     /// Imports `path`. On any bad line it throws a `QuorumError` reading
     /// `FILE:LINE: field: problem`, and the project is left untouched.
