@@ -157,6 +157,13 @@ public enum Project {
     public static func counts(_ store: any ProjectStore) throws -> ProjectCounts {
         try store.read { try $0.counts() }
     }
+
+    /// The JSON of `status --format json` (and `GET /api/v1/status`): the counts, and the project's task type.
+    public static func status(_ store: any ProjectStore) throws -> JSONValue {
+        let (counts, task) = try store.read { r in (try r.counts(), try r.project().task) }
+        guard case .object(let fields) = counts.json else { return counts.json }
+        return .object(fields + [("task", .string(task.rawValue))])
+    }
 }
 
 extension ProjectCounts {

@@ -112,7 +112,7 @@ final class API: Sendable {
             }
         }
         v1.get("/status") { request, _ in
-            await self.handle(request, Self.leads) { _, _ in try Project.counts(self.store).json }
+            await self.handle(request, Self.leads) { _, _ in try Project.status(self.store) }
         }
         v1.get("/report") { request, _ in
             await self.handle(request, Self.leads) { _, _ in try ReportService.json(store: self.store) }

@@ -95,10 +95,13 @@ struct Status: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
-        let counts = try Project.counts(try project.openForReading())
-        output.emit(counts.json) {
+        let store = try project.openForReading()
+        let counts = try Project.counts(store)
+        let task = try store.read { try $0.project().task }
+        output.emit(try Project.status(store)) {
             let items = ItemKind.allCases.map { "\($0.rawValue) \(counts.items[$0] ?? 0)" }.joined(separator: " · ")
             return """
+                task:       \(task.rawValue)
                 items:      \(items)
                 open tasks: \(counts.openTasks)
                 answers:    \(counts.answers) (consensus labels: \(counts.consensus))

@@ -52,6 +52,7 @@ import Testing
     static func project(_ cli: CLI) throws {
         let created = try cli.json(["init", "--task", "multi-label", "--labels", classes.joined(separator: ",")])
         #expect(created["task"] as? String == "multi-label")
+        #expect(try cli.json(["status"])["task"] as? String == "multi-label")
         try cli.register()
         #expect(try cli.json(["import", try cli.write("pool.jsonl", Yeast.pool.joined(separator: "\n") + "\n")])["imported"] as? Int == 440)
         #expect(try cli.json(["import", try cli.write("seed.jsonl", Yeast.seed.joined(separator: "\n") + "\n"), "--as", "seed"])["imported"] as? Int == 40)
