@@ -153,14 +153,13 @@ public enum Project {
         return result
     }
 
-    /// `quorum status`.
-    public static func counts(_ store: any ProjectStore) throws -> ProjectCounts {
-        try store.read { try $0.counts() }
+    /// `quorum status`: the counts and the project's task type, in one read.
+    public static func status(_ store: any ProjectStore) throws -> (counts: ProjectCounts, task: TaskType) {
+        try store.read { r in (try r.counts(), try r.project().task) }
     }
 
     /// The JSON of `status --format json` (and `GET /api/v1/status`): the counts, and the project's task type.
-    public static func status(_ store: any ProjectStore) throws -> JSONValue {
-        let (counts, task) = try store.read { r in (try r.counts(), try r.project().task) }
+    public static func statusJSON(_ counts: ProjectCounts, task: TaskType) -> JSONValue {
         guard case .object(let fields) = counts.json else { return counts.json }
         return .object(fields + [("task", .string(task.rawValue))])
     }

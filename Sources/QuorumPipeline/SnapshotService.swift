@@ -146,11 +146,9 @@ public enum SnapshotService {
     static func dpo(_ rows: [SnapshotRow], content: [String: SnapshotCodec.Content]) -> String {
         var out = ""
         for row in SnapshotCodec.canonicalOrder(rows) where row.label == "a" || row.label == "b" {
-            guard let c = content[row.id], let json = c.metaJSON,
-                  let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                  let a = meta["a"] as? String, let b = meta["b"] as? String else { continue }
-            let (chosen, rejected) = row.label == "a" ? (a, b) : (b, a)
-            out += JSONValue.object([("id", .string(row.id)), ("prompt", .string(c.text ?? "")),
+            guard let c = content[row.id], let pair = PreferencePair(prompt: c.text, metaJSON: c.metaJSON) else { continue }
+            let (chosen, rejected) = row.label == "a" ? (pair.a, pair.b) : (pair.b, pair.a)
+            out += JSONValue.object([("id", .string(row.id)), ("prompt", .string(pair.prompt)),
                                      ("chosen", .string(chosen)), ("rejected", .string(rejected))]).serialized() + "\n"
         }
         return out

@@ -102,10 +102,15 @@ struct PreferencePair {
 
     /// The pair of a stored item; nil when it lacks either response.
     init?(_ item: StoredItem) {
-        guard let json = item.metaJSON,
+        self.init(prompt: item.text, metaJSON: item.metaJSON)
+    }
+
+    /// The pair of an item's prompt (its text) and metadata; nil when the metadata lacks either response.
+    init?(prompt: String?, metaJSON: String?) {
+        guard let json = metaJSON,
               let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
               let a = meta["a"] as? String, let b = meta["b"] as? String else { return nil }
-        self.prompt = item.text ?? ""
+        self.prompt = prompt ?? ""
         self.a = a
         self.b = b
     }

@@ -112,7 +112,7 @@ final class API: Sendable {
             }
         }
         v1.get("/status") { request, _ in
-            await self.handle(request, Self.leads) { _, _ in try Project.status(self.store) }
+            await self.handle(request, Self.leads) { _, _ in let (counts, task) = try Project.status(self.store); return Project.statusJSON(counts, task: task) }
         }
         v1.get("/report") { request, _ in
             await self.handle(request, Self.leads) { _, _ in try ReportService.json(store: self.store) }
@@ -252,10 +252,10 @@ final class API: Sendable {
     }
 
     static func task(_ task: TaskView, lease: Double?, answers: [PersonAnswer]? = nil) -> JSONValue {
+        let labelSet = task.labelSets ? try? LabelSet(task.labels) : nil
         func answerJSON(_ label: String?) -> JSONValue {
-            guard task.labelSets, let label else { return .text(label) }
-            let names = (try? JSONSerialization.jsonObject(with: Data(label.utf8))) as? [String] ?? []
-            return .array(names.map { .string($0) })
+            guard let labelSet, let label else { return .text(label) }
+            return .array((LabelSetText.names(label, labels: labelSet) ?? []).map { .string($0) })
         }
         var fields: [(String, JSONValue)] = [
             ("id", .string(task.itemID)), ("round", task.roundID > 0 ? .int(task.roundID) : .null),

@@ -95,10 +95,8 @@ struct Status: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
-        let store = try project.openForReading()
-        let counts = try Project.counts(store)
-        let task = try store.read { try $0.project().task }
-        output.emit(try Project.status(store)) {
+        let (counts, task) = try Project.status(try project.openForReading())
+        output.emit(Project.statusJSON(counts, task: task)) {
             let items = ItemKind.allCases.map { "\($0.rawValue) \(counts.items[$0] ?? 0)" }.joined(separator: " · ")
             return """
                 task:       \(task.rawValue)
